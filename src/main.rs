@@ -1,0 +1,5 @@
+#![allow(dead_code)]
+mod diagnostic;
+mod scenario;
+mod template;
+fn main() {}

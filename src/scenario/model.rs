@@ -1,0 +1,402 @@
+//! The scenario language as typed Rust values.
+//!
+//! This is what a file means once it has been read and its shapes checked:
+//! every string that may hold a template is kept as [`Text`] with its
+//! position, so later stages (compiling, scope checks) can still point at it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::diagnostic::{Source, Span};
+use crate::scenario::units::Think;
+use crate::scenario::yaml::Node;
+
+/// A string as written in the file (possibly a template), with its position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Text {
+    pub value: String,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct Test {
+    pub source: Arc<Source>,
+    pub name: String,
+    pub description: Option<String>,
+    pub base_url: Option<Text>,
+    /// Test variables; string leaves are templates rendered once at start.
+    pub vars: Vec<(String, Node)>,
+    pub defaults: Defaults,
+    pub data: Vec<Feeder>,
+    pub fragments: Vec<Fragment>,
+    pub scenarios: Vec<Scenario>,
+    pub slo: Vec<Slo>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Defaults {
+    pub headers: Vec<(String, Text)>,
+    pub timeout: Duration,
+    pub think: Option<Think>,
+    pub follow_redirects: bool,
+    pub insecure: bool,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Self {
+            headers: Vec::new(),
+            timeout: Duration::from_secs(30),
+            think: None,
+            follow_redirects: true,
+            insecure: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeederOrder {
+    Sequential,
+    Random,
+    Unique,
+}
+
+pub type Row = serde_json::Map<String, serde_json::Value>;
+
+/// A named source of rows; files are read when the scenario is loaded.
+#[derive(Debug, Clone)]
+pub struct Feeder {
+    pub name: String,
+    pub span: Span,
+    /// The file the rows came from, if any (for messages).
+    pub file: Option<PathBuf>,
+    pub rows: Vec<Row>,
+    pub order: FeederOrder,
+}
+
+#[derive(Debug, Clone)]
+pub struct Fragment {
+    pub name: String,
+    pub span: Span,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub span: Span,
+    pub load: Load,
+    pub steps: Vec<Step>,
+    pub slo: Vec<Slo>,
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Load {
+    pub executor: Executor,
+    pub graceful_stop: Duration,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stage {
+    pub duration: Duration,
+    pub target: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Executor {
+    ConstantVus {
+        vus: u64,
+        duration: Duration,
+    },
+    PerVuIterations {
+        vus: u64,
+        iterations: u64,
+        max_duration: Duration,
+    },
+    SharedIterations {
+        vus: u64,
+        iterations: u64,
+        max_duration: Duration,
+    },
+    RampingVus {
+        start_vus: u64,
+        stages: Vec<Stage>,
+    },
+}
+
+impl Executor {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Executor::ConstantVus { .. } => "constant-vus",
+            Executor::PerVuIterations { .. } => "per-vu-iterations",
+            Executor::SharedIterations { .. } => "shared-iterations",
+            Executor::RampingVus { .. } => "ramping-vus",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub name: Option<Text>,
+    pub when: Option<Text>,
+    pub think: Option<Think>,
+    /// `on_fail: continue`: a failed check does not end the iteration.
+    pub continue_on_fail: bool,
+    pub span: Span,
+    pub kind: StepKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    Http(Box<Http>),
+    Think(Think),
+    Group {
+        name: Text,
+        steps: Vec<Step>,
+        parallel: bool,
+        slo: Vec<Slo>,
+    },
+    Repeat {
+        count: Text,
+        steps: Vec<Step>,
+    },
+    ForEach {
+        list: Text,
+        item: String,
+        steps: Vec<Step>,
+    },
+    Choose(Vec<Branch>),
+    Use {
+        fragment: Text,
+        with: Vec<(String, Node)>,
+    },
+    Set(Vec<(String, Node)>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Branch {
+    pub weight: f64,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Head,
+    Options,
+}
+
+impl Method {
+    pub const KEYS: [&'static str; 7] = ["get", "post", "put", "patch", "delete", "head", "options"];
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Some(match key {
+            "get" => Method::Get,
+            "post" => Method::Post,
+            "put" => Method::Put,
+            "patch" => Method::Patch,
+            "delete" => Method::Delete,
+            "head" => Method::Head,
+            "options" => Method::Options,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Head => "HEAD",
+            Method::Options => "OPTIONS",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    None,
+    /// Any YAML value; string leaves are templates.
+    Json(Node),
+    Text(Text),
+    Form(Vec<(String, Text)>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Http {
+    pub method: Method,
+    pub url: Text,
+    pub headers: Vec<(String, Text)>,
+    pub query: Vec<(String, Text)>,
+    pub body: Body,
+    pub timeout: Option<Duration>,
+    pub expect: Expect,
+    pub capture: Vec<Capture>,
+    pub slo: Vec<Slo>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    /// Accepted statuses; `None` means any 2xx or 3xx.
+    pub status: Option<Vec<u16>>,
+    pub json: Vec<(Text, Matcher)>,
+    pub headers: Vec<(String, Matcher)>,
+    pub body: Vec<Matcher>,
+    pub latency: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonType {
+    String,
+    Number,
+    Bool,
+    Object,
+    Array,
+    Null,
+}
+
+impl JsonType {
+    pub fn name(self) -> &'static str {
+        match self {
+            JsonType::String => "string",
+            JsonType::Number => "number",
+            JsonType::Bool => "bool",
+            JsonType::Object => "object",
+            JsonType::Array => "array",
+            JsonType::Null => "null",
+        }
+    }
+}
+
+/// One condition on a value. Operands are YAML values whose string leaves are
+/// templates.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    Exists(bool),
+    Eq(Node),
+    Ne(Node),
+    Lt(Node),
+    Le(Node),
+    Gt(Node),
+    Ge(Node),
+    Matches(Text),
+    Contains(Node),
+    Length(Node),
+    Type(JsonType),
+    /// Several conditions in one map: all must hold.
+    All(Vec<Matcher>),
+}
+
+#[derive(Debug, Clone)]
+pub enum CaptureSource {
+    Json(Text),
+    Header(String),
+    Regex(Text),
+    Status,
+}
+
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub name: String,
+    pub span: Span,
+    pub source: CaptureSource,
+    pub default: Option<Node>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SloMetric {
+    Latency,
+    FirstByte,
+    Gap,
+    Iteration,
+    ErrorRate,
+    Throughput,
+    Checks,
+}
+
+impl SloMetric {
+    pub fn key(self) -> &'static str {
+        match self {
+            SloMetric::Latency => "latency",
+            SloMetric::FirstByte => "first_byte",
+            SloMetric::Gap => "gap",
+            SloMetric::Iteration => "iteration",
+            SloMetric::ErrorRate => "error_rate",
+            SloMetric::Throughput => "throughput",
+            SloMetric::Checks => "checks",
+        }
+    }
+
+    /// Whether a larger measured value is better (throughput, checks).
+    pub fn higher_is_better(self) -> bool {
+        matches!(self, SloMetric::Throughput | SloMetric::Checks)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stat {
+    Min,
+    Avg,
+    Max,
+    P50,
+    P90,
+    P95,
+    P99,
+    P999,
+}
+
+impl Stat {
+    pub const KEYS: [&'static str; 8] = ["avg", "min", "max", "p50", "p90", "p95", "p99", "p99.9"];
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Some(match key {
+            "min" => Stat::Min,
+            "avg" => Stat::Avg,
+            "max" => Stat::Max,
+            "p50" => Stat::P50,
+            "p90" => Stat::P90,
+            "p95" => Stat::P95,
+            "p99" => Stat::P99,
+            "p99.9" => Stat::P999,
+            _ => return None,
+        })
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Stat::Min => "min",
+            Stat::Avg => "avg",
+            Stat::Max => "max",
+            Stat::P50 => "p50",
+            Stat::P90 => "p90",
+            Stat::P95 => "p95",
+            Stat::P99 => "p99",
+            Stat::P999 => "p99.9",
+        }
+    }
+}
+
+/// `target` missed gives warn; `critical` missed gives fail. Values are in
+/// seconds (times), a fraction (shares) or per second (throughput).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Threshold {
+    pub target: Option<f64>,
+    pub critical: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slo {
+    pub metric: SloMetric,
+    pub stat: Option<Stat>,
+    pub threshold: Threshold,
+    pub span: Span,
+}

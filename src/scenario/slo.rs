@@ -1,0 +1,90 @@
+//! Reads `slo:` blocks: which metric, which statistic, and the target and
+//! critical bounds, converted to seconds, fractions or per-second rates.
+
+use crate::scenario::model::{Slo, SloMetric, Stat, Threshold};
+use crate::scenario::reader::{code, Reader};
+use crate::scenario::units;
+use crate::scenario::yaml::{Node, Value};
+
+pub const SLO_KEYS: [&str; 7] = [
+    "latency",
+    "first_byte",
+    "gap",
+    "iteration",
+    "error_rate",
+    "throughput",
+    "checks",
+];
+
+pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
+    let mut out = Vec::new();
+    let Some(m) = r.map(node, "`slo`", &SLO_KEYS) else {
+        return out;
+    };
+    for (key, k, v) in m.entries() {
+        let metric = match key {
+            "latency" => SloMetric::Latency,
+            "first_byte" => SloMetric::FirstByte,
+            "gap" => SloMetric::Gap,
+            "iteration" => SloMetric::Iteration,
+            "error_rate" => SloMetric::ErrorRate,
+            "throughput" => SloMetric::Throughput,
+            "checks" => SloMetric::Checks,
+            _ => continue,
+        };
+        match metric {
+            SloMetric::ErrorRate | SloMetric::Checks => {
+                if let Some(threshold) = read_threshold(r, v, key, units::parse_share) {
+                    out.push(Slo { metric, stat: None, threshold, span: k.span });
+                }
+            }
+            SloMetric::Throughput => {
+                if let Some(threshold) = read_threshold(r, v, key, units::parse_rate) {
+                    out.push(Slo { metric, stat: None, threshold, span: k.span });
+                }
+            }
+            _ => {
+                let Some(stats) = r.map(v, &format!("`slo.{key}`"), &Stat::KEYS) else {
+                    continue;
+                };
+                for (stat_key, sk, sv) in stats.entries() {
+                    let Some(stat) = Stat::from_key(stat_key) else { continue };
+                    if let Some(threshold) = read_threshold(r, sv, stat_key, secs) {
+                        out.push(Slo { metric, stat: Some(stat), threshold, span: sk.span });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn secs(text: &str) -> Result<f64, String> {
+    units::parse_duration(text).map(|d| d.as_secs_f64())
+}
+
+/// A bare value is a critical bound; `{ target, critical }` gives both.
+fn read_threshold(
+    r: &mut Reader,
+    node: &Node,
+    what: &str,
+    parse: fn(&str) -> Result<f64, String>,
+) -> Option<Threshold> {
+    if let Value::Map(_) = node.value {
+        let m = r.map(node, &format!("the bound of `{what}`"), &["target", "critical"])?;
+        let target = m.get("target").and_then(|n| r.unit(n, "`target`", parse));
+        let critical = m.get("critical").and_then(|n| r.unit(n, "`critical`", parse));
+        if target.is_none() && critical.is_none() {
+            r.error(
+                code::MISSING_KEY,
+                node.span,
+                format!("the bound of `{what}` needs `target`, `critical`, or both"),
+            );
+            return None;
+        }
+        Some(Threshold { target, critical })
+    } else {
+        let critical = r.unit(node, &format!("`{what}`"), parse)?;
+        Some(Threshold { target: None, critical: Some(critical) })
+    }
+}

@@ -1,0 +1,512 @@
+//! Reads `steps:` lists: HTTP requests with their `expect:` and `capture:`,
+//! think times, groups, repeats, loops, weighted choices, fragment uses and
+//! `set:`.
+
+use crate::diagnostic::Span;
+use crate::scenario::model::*;
+use crate::scenario::reader::{code, list, MapView, Reader};
+use crate::scenario::slo::read_slos;
+use crate::scenario::units;
+use crate::scenario::yaml::{Node, Value};
+
+const COMMON: [&str; 4] = ["name", "when", "think", "on_fail"];
+const KINDS: [&str; 16] = [
+    "get", "post", "put", "patch", "delete", "head", "options", "group", "repeat", "for_each",
+    "choose", "use", "set", "websocket", "sse", "think",
+];
+const HTTP_KEYS: [&str; 9] = [
+    "headers", "query", "json", "body", "form", "timeout", "expect", "capture", "slo",
+];
+const EXPECT_KEYS: [&str; 5] = ["status", "json", "headers", "body", "latency"];
+pub const MATCHER_KEYS: [&str; 11] = [
+    "exists", "eq", "ne", "lt", "le", "gt", "ge", "matches", "contains", "length", "type",
+];
+const CAPTURE_KEYS: [&str; 5] = ["json", "header", "regex", "status", "default"];
+
+fn allowed(extra: &[&'static str]) -> Vec<&'static str> {
+    COMMON.iter().chain(extra).copied().collect()
+}
+
+/// Reads a list of steps.
+pub fn read_steps(r: &mut Reader, node: &Node, what: &str) -> Vec<Step> {
+    r.seq(node, what)
+        .iter()
+        .filter_map(|item| read_step(r, item))
+        .collect()
+}
+
+fn read_step(r: &mut Reader, node: &Node) -> Option<Step> {
+    let Value::Map(entries) = &node.value else {
+        r.wrong_type(node, "a step", "a map such as `{ get: /path }` or `{ think: 1s }`");
+        return None;
+    };
+    // Which kind of step is this? `think` alone is a pause; with another kind
+    // it is the pause after that step.
+    let kinds: Vec<(&str, Span)> = entries
+        .iter()
+        .filter_map(|(k, _)| k.as_str().map(|s| (s, k.span)))
+        .filter(|(k, _)| KINDS.contains(k) && *k != "think")
+        .collect();
+    let kind = match kinds.as_slice() {
+        [] if node.get("think").is_some() => "think",
+        [] => {
+            let keys: Vec<&str> = entries.iter().filter_map(|(k, _)| k.as_str()).collect();
+            // A typo in the kind key is the likeliest cause.
+            for key in &keys {
+                if !COMMON.contains(key) && !HTTP_KEYS.contains(key) {
+                    let all: Vec<&str> = KINDS.to_vec();
+                    r.unknown_key(node.span_of_key(key), key, "a step", &all);
+                    return None;
+                }
+            }
+            r.error_help(
+                code::NO_KIND,
+                node.span,
+                "this step does not say what to do",
+                format!("a step needs one of {}", list(&KINDS)),
+            );
+            return None;
+        }
+        [one] => one.0,
+        [_, (second, span), ..] => {
+            let names: Vec<&str> = kinds.iter().map(|(k, _)| *k).collect();
+            r.error_help(
+                code::CONFLICT,
+                *span,
+                format!("a step does exactly one thing, but this one has {}", list(&names)),
+                format!("split `{second}` into a step of its own"),
+            );
+            return None;
+        }
+    };
+
+    let keys = match kind {
+        "think" => allowed(&[]),
+        "group" => allowed(&["group", "steps", "parallel", "slo"]),
+        "repeat" => allowed(&["repeat", "steps"]),
+        "for_each" => allowed(&["for_each", "as", "steps"]),
+        "choose" => allowed(&["choose"]),
+        "use" => allowed(&["use", "with"]),
+        "set" => allowed(&["set"]),
+        "sse" | "websocket" => {
+            let span = node.span_of_key(kind);
+            r.not_yet(span, &format!("the `{kind}:` step"));
+            return None;
+        }
+        method => {
+            let mut k = allowed(&HTTP_KEYS);
+            k.extend(Method::KEYS.iter().find(|m| **m == method));
+            k
+        }
+    };
+    let m = r.map(node, &format!("a `{kind}` step"), &keys)?;
+
+    let name = m.get("name").and_then(|n| r.text(n, "`name`"));
+    let when = m.get("when").and_then(|n| r.text(n, "`when`"));
+    let think_key = m.get("think");
+    let think = think_key.and_then(|n| r.unit(n, "`think`", units::parse_think));
+    let continue_on_fail = match m.get("on_fail") {
+        None => false,
+        Some(n) => match n.as_str() {
+            Some("continue") => true,
+            Some("stop") => false,
+            _ => {
+                r.error_help(
+                    code::BAD_VALUE,
+                    n.span,
+                    "`on_fail` must be `continue` or `stop`",
+                    "`continue` keeps going after a failed check; `stop` (the default) ends the iteration",
+                );
+                false
+            }
+        },
+    };
+
+    let kind = match kind {
+        "think" => StepKind::Think(think?),
+        "group" => read_group(r, &m)?,
+        "repeat" => StepKind::Repeat {
+            count: m.get("repeat").and_then(|n| r.text(n, "`repeat`"))?,
+            steps: body_steps(r, &m, "repeat")?,
+        },
+        "for_each" => StepKind::ForEach {
+            list: m.get("for_each").and_then(|n| r.text(n, "`for_each`"))?,
+            item: match m.get("as") {
+                Some(n) => r.string(n, "`as`")?,
+                None => {
+                    r.error_help(
+                        code::MISSING_KEY,
+                        m.span(),
+                        "`for_each` needs `as:`, the name of each item",
+                        "add `as: item` and read it as `{{ item }}`",
+                    );
+                    return None;
+                }
+            },
+            steps: body_steps(r, &m, "for_each")?,
+        },
+        "choose" => StepKind::Choose(read_choose(r, m.get("choose")?)),
+        "use" => StepKind::Use {
+            fragment: m.get("use").and_then(|n| r.text(n, "`use`"))?,
+            with: m
+                .get("with")
+                .map(|n| {
+                    r.free_map(n, "`with`")
+                        .into_iter()
+                        .map(|(k, v, _)| (k, v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        },
+        "set" => StepKind::Set(
+            r.free_map(m.get("set")?, "`set`")
+                .into_iter()
+                .map(|(k, v, _)| (k, v.clone()))
+                .collect(),
+        ),
+        method => StepKind::Http(Box::new(read_http(r, &m, method)?)),
+    };
+    // A think step's own `think` is its pause, not a pause after it.
+    let think = if matches!(kind, StepKind::Think(_)) { None } else { think };
+    Some(Step {
+        name,
+        when,
+        think,
+        continue_on_fail,
+        span: node.span,
+        kind,
+    })
+}
+
+fn body_steps(r: &mut Reader, m: &MapView, kind: &str) -> Option<Vec<Step>> {
+    match m.get("steps") {
+        Some(n) => Some(read_steps(r, n, &format!("`steps` of `{kind}`"))),
+        None => {
+            r.error(
+                code::MISSING_KEY,
+                m.span(),
+                format!("`{kind}` needs `steps:`, the list of steps it runs"),
+            );
+            None
+        }
+    }
+}
+
+fn read_group(r: &mut Reader, m: &MapView) -> Option<StepKind> {
+    let name = m.get("group").and_then(|n| r.text(n, "`group`"))?;
+    let slo = m.get("slo").map(|n| read_slos(r, n)).unwrap_or_default();
+    match (m.get("steps"), m.get("parallel")) {
+        (Some(s), None) => Some(StepKind::Group {
+            name,
+            steps: read_steps(r, s, "`steps` of a group"),
+            parallel: false,
+            slo,
+        }),
+        (None, Some(p)) => Some(StepKind::Group {
+            name,
+            steps: read_steps(r, p, "`parallel` of a group"),
+            parallel: true,
+            slo,
+        }),
+        (Some(_), Some(p)) => {
+            r.error_help(
+                code::CONFLICT,
+                m.key("parallel").map_or(p.span, |k| k.span),
+                "a group has either `steps:` (in order) or `parallel:` (at once), not both",
+                "nest a second group for the other part",
+            );
+            None
+        }
+        (None, None) => {
+            r.error_help(
+                code::MISSING_KEY,
+                m.span(),
+                "a group needs `steps:` (run in order) or `parallel:` (run at once)",
+                "add `steps:` with the list of steps of this group",
+            );
+            None
+        }
+    }
+}
+
+fn read_choose(r: &mut Reader, node: &Node) -> Vec<Branch> {
+    let mut branches = Vec::new();
+    for item in r.seq(node, "`choose`") {
+        let Some(b) = r.map(item, "a `choose` branch", &["weight", "steps"]) else {
+            continue;
+        };
+        let weight = match b.get("weight") {
+            Some(w) => r.number(w, "`weight`").unwrap_or(1.0),
+            None => 1.0,
+        };
+        if weight < 0.0 {
+            r.error(code::BAD_VALUE, b.span(), "`weight` cannot be negative");
+        }
+        let steps = match b.get("steps") {
+            Some(s) => read_steps(r, s, "`steps` of a branch"),
+            None => {
+                r.error(code::MISSING_KEY, b.span(), "a `choose` branch needs `steps:`");
+                continue;
+            }
+        };
+        branches.push(Branch { weight, steps });
+    }
+    if branches.is_empty() {
+        r.error(code::BAD_VALUE, node.span, "`choose` needs at least one branch");
+    }
+    branches
+}
+
+fn read_http(r: &mut Reader, m: &MapView, method_key: &str) -> Option<Http> {
+    let method = Method::from_key(method_key)?;
+    let url = m.get(method_key).and_then(|n| r.text(n, "the URL"))?;
+    let headers = m
+        .get("headers")
+        .map(|n| r.text_map(n, "`headers`"))
+        .unwrap_or_default();
+    let query = m
+        .get("query")
+        .map(|n| r.text_map(n, "`query`"))
+        .unwrap_or_default();
+    let bodies: Vec<&str> = ["json", "body", "form"]
+        .into_iter()
+        .filter(|k| m.has(k))
+        .collect();
+    if bodies.len() > 1 {
+        let span = m.key(bodies[1]).map_or(m.span(), |k| k.span);
+        r.error_help(
+            code::CONFLICT,
+            span,
+            format!("a request has one body, but this one has {}", list(&bodies)),
+            "keep `json` for JSON, `body` for raw text, or `form` for form fields",
+        );
+    }
+    let body = if let Some(n) = m.get("json") {
+        Body::Json(n.clone())
+    } else if let Some(n) = m.get("body") {
+        r.text(n, "`body`").map_or(Body::None, Body::Text)
+    } else if let Some(n) = m.get("form") {
+        Body::Form(r.text_map(n, "`form`"))
+    } else {
+        Body::None
+    };
+    let timeout = m.get("timeout").and_then(|n| r.duration(n, "`timeout`"));
+    let expect = m.get("expect").map(|n| read_expect(r, n)).unwrap_or_default();
+    let capture = m.get("capture").map(|n| read_captures(r, n)).unwrap_or_default();
+    let slo = m.get("slo").map(|n| read_slos(r, n)).unwrap_or_default();
+    Some(Http {
+        method,
+        url,
+        headers,
+        query,
+        body,
+        timeout,
+        expect,
+        capture,
+        slo,
+    })
+}
+
+fn read_expect(r: &mut Reader, node: &Node) -> Expect {
+    let mut e = Expect::default();
+    let Some(m) = r.map(node, "`expect`", &EXPECT_KEYS) else {
+        return e;
+    };
+    if let Some(n) = m.get("status") {
+        e.status = read_statuses(r, n);
+    }
+    if let Some(n) = m.get("json") {
+        for (path, v, span) in r.free_map(n, "`expect.json`") {
+            if let Some(matcher) = read_matcher(r, v) {
+                e.json.push((Text { value: path, span }, matcher));
+            }
+        }
+    }
+    if let Some(n) = m.get("headers") {
+        for (name, v, _) in r.free_map(n, "`expect.headers`") {
+            if let Some(matcher) = read_matcher(r, v) {
+                e.headers.push((name.to_ascii_lowercase(), matcher));
+            }
+        }
+    }
+    if let Some(n) = m.get("body") {
+        if let Some(b) = r.map(n, "`expect.body`", &["contains", "matches"]) {
+            if let Some(c) = b.get("contains") {
+                e.body.push(Matcher::Contains(c.clone()));
+            }
+            if let Some(t) = b.get("matches").and_then(|x| r.text(x, "`matches`")) {
+                e.body.push(Matcher::Matches(t));
+            }
+        }
+    }
+    if let Some(n) = m.get("latency") {
+        if let Some(l) = r.map(n, "`expect.latency`", &["lt"]) {
+            e.latency = l.get("lt").and_then(|x| r.duration(x, "`lt`"));
+        }
+    }
+    e
+}
+
+fn read_statuses(r: &mut Reader, node: &Node) -> Option<Vec<u16>> {
+    let items: Vec<&Node> = match &node.value {
+        Value::Seq(items) => items.iter().collect(),
+        _ => vec![node],
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match item.value {
+            Value::Int(code @ 100..=599) => out.push(code as u16),
+            Value::Int(_) => r.error(
+                code::BAD_VALUE,
+                item.span,
+                "an HTTP status is a number from 100 to 599",
+            ),
+            _ => r.wrong_type(item, "`status`", "a number such as 200, or a list such as [200, 201]"),
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// A matcher: a plain value (equals) or a map of conditions.
+pub fn read_matcher(r: &mut Reader, node: &Node) -> Option<Matcher> {
+    let Value::Map(entries) = &node.value else {
+        return Some(Matcher::Eq(node.clone()));
+    };
+    let keys: Vec<&str> = entries.iter().filter_map(|(k, _)| k.as_str()).collect();
+    let known = keys.iter().filter(|k| MATCHER_KEYS.contains(k)).count();
+    if known == 0 {
+        // A map that is no matcher compares for equality, unless it looks
+        // like a misspelt matcher.
+        if let [only] = keys.as_slice() {
+            if crate::diagnostic::suggest(only, MATCHER_KEYS).is_some() {
+                r.unknown_key(node.span_of_key(only), only, "a matcher", &MATCHER_KEYS);
+                return None;
+            }
+        }
+        return Some(Matcher::Eq(node.clone()));
+    }
+    let m = r.map(node, "a matcher", &MATCHER_KEYS)?;
+    let mut all = Vec::new();
+    for (key, _, v) in m.entries() {
+        let matcher = match key {
+            "exists" => Matcher::Exists(r.boolean(v, "`exists`")?),
+            "eq" => Matcher::Eq(v.clone()),
+            "ne" => Matcher::Ne(v.clone()),
+            "lt" => Matcher::Lt(v.clone()),
+            "le" => Matcher::Le(v.clone()),
+            "gt" => Matcher::Gt(v.clone()),
+            "ge" => Matcher::Ge(v.clone()),
+            "matches" => Matcher::Matches(r.text(v, "`matches`")?),
+            "contains" => Matcher::Contains(v.clone()),
+            "length" => Matcher::Length(v.clone()),
+            "type" => {
+                let t = r.string(v, "`type`")?;
+                Matcher::Type(match t.as_str() {
+                    "string" => JsonType::String,
+                    "number" => JsonType::Number,
+                    "bool" | "boolean" => JsonType::Bool,
+                    "object" => JsonType::Object,
+                    "array" => JsonType::Array,
+                    "null" => JsonType::Null,
+                    _ => {
+                        r.error_help(
+                            code::BAD_VALUE,
+                            v.span,
+                            format!("unknown type `{t}`"),
+                            "use one of `string`, `number`, `bool`, `object`, `array`, `null`",
+                        );
+                        return None;
+                    }
+                })
+            }
+            _ => continue,
+        };
+        all.push(matcher);
+    }
+    Some(if all.len() == 1 {
+        all.remove(0)
+    } else {
+        Matcher::All(all)
+    })
+}
+
+fn read_captures(r: &mut Reader, node: &Node) -> Vec<Capture> {
+    let mut out = Vec::new();
+    for (name, v, span) in r.free_map(node, "`capture`") {
+        let capture = if let Some(path) = v.as_str().filter(|s| s.starts_with('$')) {
+            Some(Capture {
+                name: name.clone(),
+                span,
+                source: CaptureSource::Json(Text {
+                    value: path.to_string(),
+                    span: v.span,
+                }),
+                default: None,
+            })
+        } else if v.as_str().is_some() {
+            r.error_help(
+                code::BAD_VALUE,
+                v.span,
+                format!("capture `{name}`: a plain string must be a JSONPath starting with `$`"),
+                "write `$.field`, or a map: `{ header: NAME }`, `{ regex: PATTERN }`, `{ status: true }`",
+            );
+            None
+        } else {
+            read_capture_map(r, &name, span, v)
+        };
+        out.extend(capture);
+    }
+    out
+}
+
+fn read_capture_map(r: &mut Reader, name: &str, span: Span, v: &Node) -> Option<Capture> {
+    let m = r.map(v, &format!("capture `{name}`"), &CAPTURE_KEYS)?;
+    let sources: Vec<&str> = ["json", "header", "regex", "status"]
+        .into_iter()
+        .filter(|k| m.has(k))
+        .collect();
+    let source = match sources.as_slice() {
+        ["json"] => CaptureSource::Json(r.text(m.get("json")?, "`json`")?),
+        ["header"] => CaptureSource::Header(r.string(m.get("header")?, "`header`")?.to_ascii_lowercase()),
+        ["regex"] => CaptureSource::Regex(r.text(m.get("regex")?, "`regex`")?),
+        ["status"] => {
+            r.boolean(m.get("status")?, "`status`")?;
+            CaptureSource::Status
+        }
+        [] => {
+            r.error_help(
+                code::MISSING_KEY,
+                v.span,
+                format!("capture `{name}` does not say where to read from"),
+                "add one of `json: $.path`, `header: NAME`, `regex: PATTERN`, `status: true`",
+            );
+            return None;
+        }
+        _ => {
+            r.error(
+                code::CONFLICT,
+                v.span,
+                format!("capture `{name}` reads from one place, but names {}", list(&sources)),
+            );
+            return None;
+        }
+    };
+    Some(Capture {
+        name: name.to_string(),
+        span,
+        source,
+        default: m.get("default").cloned(),
+    })
+}
+
+trait KeySpan {
+    fn span_of_key(&self, key: &str) -> Span;
+}
+
+impl KeySpan for Node {
+    fn span_of_key(&self, key: &str) -> Span {
+        self.as_map()
+            .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some(key)))
+            .map_or(self.span, |(k, _)| k.span)
+    }
+}

@@ -1,0 +1,183 @@
+//! The units a scenario file writes: durations (`150ms`, `1m30s`), rates
+//! (`50/s`, `300/m`), shares (`1%`, `0.01`) and think ranges (`1s..3s`).
+//!
+//! Each parser returns a message that says what was expected, so callers can
+//! turn it into a diagnostic at the value's position.
+
+use std::time::Duration;
+
+/// Parses `250ms`, `1.5s`, `2m`, `1h30m`, `500us`. A bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let expected = || {
+        format!("`{text}` is not a duration; write a number with a unit: `500ms`, `2s`, `1m30s`, `1h` (units: us, ms, s, m, h)")
+    };
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(expected());
+    }
+    if let Ok(secs) = t.parse::<f64>() {
+        return secs_to_duration(secs).ok_or_else(expected);
+    }
+    let mut total = 0f64;
+    let mut rest = t;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(expected)?;
+        if num_len == 0 {
+            return Err(expected());
+        }
+        let number: f64 = rest[..num_len].parse().map_err(|_| expected())?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(expected()),
+        };
+        total += number * scale;
+        rest = &rest[unit_len..];
+    }
+    secs_to_duration(total).ok_or_else(expected)
+}
+
+fn secs_to_duration(secs: f64) -> Option<Duration> {
+    (secs.is_finite() && secs >= 0.0 && secs < 1e10).then(|| Duration::from_secs_f64(secs))
+}
+
+/// Parses `50/s`, `300/m`, `10/h`; a bare number is per second.
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    let expected =
+        || format!("`{text}` is not a rate; write a count per unit of time: `50/s`, `300/m`, `10/h`");
+    let t = text.trim();
+    let (num, per) = match t.split_once('/') {
+        Some((n, unit)) => {
+            let per = match unit.trim() {
+                "s" | "1s" => 1.0,
+                "m" | "1m" => 60.0,
+                "h" | "1h" => 3600.0,
+                other => parse_duration(other).map_err(|_| expected())?.as_secs_f64(),
+            };
+            (n.trim(), per)
+        }
+        None => (t, 1.0),
+    };
+    let n: f64 = num.parse().map_err(|_| expected())?;
+    if !n.is_finite() || n < 0.0 || per <= 0.0 {
+        return Err(expected());
+    }
+    Ok(n / per)
+}
+
+/// Parses a share: `1%`, `99.9%`, or a fraction `0.01` (between 0 and 1).
+pub fn parse_share(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let value = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().ok().map(|v| v / 100.0),
+        None => t.parse::<f64>().ok(),
+    };
+    match value {
+        Some(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        Some(_) if !t.ends_with('%') => Err(format!(
+            "`{t}` is not a share: a fraction is between 0 and 1; for a percentage write `{t}%`"
+        )),
+        _ => Err(format!(
+            "`{t}` is not a share; write a percentage like `1%` or a fraction like `0.01`"
+        )),
+    }
+}
+
+/// A pause: fixed, or uniform random between two bounds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Think {
+    pub min: Duration,
+    pub max: Duration,
+}
+
+/// Parses `2s` or `1s..3s`.
+pub fn parse_think(text: &str) -> Result<Think, String> {
+    match text.split_once("..") {
+        Some((a, b)) => {
+            let min = parse_duration(a)?;
+            let max = parse_duration(b)?;
+            if max < min {
+                return Err(format!("`{text}`: the upper bound is below the lower bound"));
+            }
+            Ok(Think { min, max })
+        }
+        None => parse_duration(text).map(|d| Think { min: d, max: d }),
+    }
+}
+
+/// Formats seconds for people: `850µs`, `12.3ms`, `1.25s`.
+pub fn format_secs(secs: f64) -> String {
+    if !secs.is_finite() {
+        return "-".into();
+    }
+    if secs < 1e-3 {
+        format!("{:.0}µs", secs * 1e6)
+    } else if secs < 1.0 {
+        let ms = secs * 1e3;
+        if ms < 10.0 {
+            format!("{ms:.2}ms")
+        } else {
+            format!("{ms:.1}ms")
+        }
+    } else if secs < 120.0 {
+        format!("{secs:.2}s")
+    } else {
+        format!("{:.0}m{:02.0}s", (secs / 60.0).floor(), secs % 60.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("150ms").unwrap(), Duration::from_millis(150));
+        assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        assert_eq!(parse_duration("500us").unwrap(), Duration::from_micros(500));
+        assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
+        for bad in ["", "10 parsecs", "ms", "1x", "-1s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(parse_rate("50/s").unwrap(), 50.0);
+        assert_eq!(parse_rate("300/m").unwrap(), 5.0);
+        assert_eq!(parse_rate("3600/h").unwrap(), 1.0);
+        assert_eq!(parse_rate("10/2s").unwrap(), 5.0);
+        assert_eq!(parse_rate("7").unwrap(), 7.0);
+        assert!(parse_rate("fast").is_err());
+        assert!(parse_rate("5/day").is_err());
+    }
+
+    #[test]
+    fn shares() {
+        assert_eq!(parse_share("1%").unwrap(), 0.01);
+        assert!((parse_share("99.9%").unwrap() - 0.999).abs() < 1e-12);
+        assert_eq!(parse_share("0.25").unwrap(), 0.25);
+        let err = parse_share("5").unwrap_err();
+        assert!(err.contains("5%"), "{err}");
+        assert!(parse_share("150%").is_err());
+    }
+
+    #[test]
+    fn think_ranges() {
+        let t = parse_think("1s..3s").unwrap();
+        assert_eq!((t.min, t.max), (Duration::from_secs(1), Duration::from_secs(3)));
+        assert!(parse_think("3s..1s").is_err());
+        assert_eq!(parse_think("2s").unwrap().max, Duration::from_secs(2));
+    }
+}
