@@ -20,8 +20,13 @@ pub fn read_rows(path: &Path) -> Result<Vec<Row>, String> {
 }
 
 fn read_csv(text: &str) -> Result<Vec<Row>, String> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| format!("bad CSV header: {e}"))?.clone();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("bad CSV header: {e}"))?
+        .clone();
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| format!("bad CSV at data line {}: {e}", i + 2))?;

@@ -28,7 +28,13 @@ const TOP_KEYS: [&str; 13] = [
     "load",
     "steps",
 ];
-const DEFAULTS_KEYS: [&str; 5] = ["headers", "timeout", "think", "follow_redirects", "insecure"];
+const DEFAULTS_KEYS: [&str; 5] = [
+    "headers",
+    "timeout",
+    "think",
+    "follow_redirects",
+    "insecure",
+];
 const SCENARIO_KEYS: [&str; 5] = ["load", "steps", "slo", "weight", "description"];
 const FEEDER_KEYS: [&str; 3] = ["file", "rows", "order"];
 
@@ -39,7 +45,10 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
             r.error_help(
                 code::VERSION,
                 v.span,
-                format!("unsupported version `{}`", v.scalar_text().unwrap_or_default()),
+                format!(
+                    "unsupported version `{}`",
+                    v.scalar_text().unwrap_or_default()
+                ),
                 "this trek reads version 1: write `version: 1`",
             );
         }
@@ -55,7 +64,9 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
         .get("name")
         .and_then(|n| r.string(n, "`name`"))
         .unwrap_or_else(|| stem.clone());
-    let description = m.get("description").and_then(|n| r.string(n, "`description`"));
+    let description = m
+        .get("description")
+        .and_then(|n| r.string(n, "`description`"));
     let base_url = m.get("base_url").and_then(|n| r.text(n, "`base_url`"));
     let vars = m
         .get("vars")
@@ -66,9 +77,15 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
                 .collect()
         })
         .unwrap_or_default();
-    let defaults = m.get("defaults").map(|n| read_defaults(r, n)).unwrap_or_default();
+    let defaults = m
+        .get("defaults")
+        .map(|n| read_defaults(r, n))
+        .unwrap_or_default();
     let folder = path.parent().unwrap_or(Path::new("."));
-    let data = m.get("data").map(|n| read_data(r, n, folder)).unwrap_or_default();
+    let data = m
+        .get("data")
+        .map(|n| read_data(r, n, folder))
+        .unwrap_or_default();
     let fragments = m
         .get("fragments")
         .map(|n| {
@@ -159,8 +176,13 @@ fn read_defaults(r: &mut Reader, node: &Node) -> Defaults {
     if let Some(t) = m.get("timeout").and_then(|n| r.duration(n, "`timeout`")) {
         d.timeout = t;
     }
-    d.think = m.get("think").and_then(|n| r.unit(n, "`think`", units::parse_think));
-    if let Some(b) = m.get("follow_redirects").and_then(|n| r.boolean(n, "`follow_redirects`")) {
+    d.think = m
+        .get("think")
+        .and_then(|n| r.unit(n, "`think`", units::parse_think));
+    if let Some(b) = m
+        .get("follow_redirects")
+        .and_then(|n| r.boolean(n, "`follow_redirects`"))
+    {
         d.follow_redirects = b;
     }
     if let Some(b) = m.get("insecure").and_then(|n| r.boolean(n, "`insecure`")) {
@@ -194,7 +216,9 @@ fn read_data(r: &mut Reader, node: &Node, folder: &Path) -> Vec<Feeder> {
         };
         let (file, rows) = match (m.get("file"), m.get("rows")) {
             (Some(f), None) => {
-                let Some(rel) = r.string(f, "`file`") else { continue };
+                let Some(rel) = r.string(f, "`file`") else {
+                    continue;
+                };
                 let path = folder.join(&rel);
                 match read_rows(&path) {
                     Ok(rows) => (Some(path), rows),
@@ -203,7 +227,10 @@ fn read_data(r: &mut Reader, node: &Node, folder: &Path) -> Vec<Feeder> {
                             code::DATA_FILE,
                             f.span,
                             e,
-                            format!("the path is relative to the scenario file's folder (`{}`)", folder.display()),
+                            format!(
+                                "the path is relative to the scenario file's folder (`{}`)",
+                                folder.display()
+                            ),
                         );
                         continue;
                     }
@@ -229,10 +256,20 @@ fn read_data(r: &mut Reader, node: &Node, folder: &Path) -> Vec<Feeder> {
             }
         };
         if rows.is_empty() {
-            r.error(code::DATA_FILE, v.span, format!("feeder `{name}` has no rows"));
+            r.error(
+                code::DATA_FILE,
+                v.span,
+                format!("feeder `{name}` has no rows"),
+            );
             continue;
         }
-        out.push(Feeder { name, span, file, rows, order });
+        out.push(Feeder {
+            name,
+            span,
+            file,
+            rows,
+            order,
+        });
     }
     out
 }
@@ -250,18 +287,36 @@ fn read_scenarios(r: &mut Reader, node: &Node) -> Vec<Scenario> {
         let steps = match m.get("steps") {
             Some(s) => read_steps(r, s, "`steps`"),
             None => {
-                r.error(code::MISSING_KEY, span, format!("scenario `{name}` needs `steps:`"));
+                r.error(
+                    code::MISSING_KEY,
+                    span,
+                    format!("scenario `{name}` needs `steps:`"),
+                );
                 Vec::new()
             }
         };
         let slo = m.get("slo").map(|n| read_slos(r, n)).unwrap_or_default();
-        let weight = m.get("weight").and_then(|n| r.number(n, "`weight`")).unwrap_or(1.0);
+        let weight = m
+            .get("weight")
+            .and_then(|n| r.number(n, "`weight`"))
+            .unwrap_or(1.0);
         if let Some(load) = load {
-            out.push(Scenario { name, span, load, steps, slo, weight });
+            out.push(Scenario {
+                name,
+                span,
+                load,
+                steps,
+                slo,
+                weight,
+            });
         }
     }
     if out.is_empty() && !r.diags.has_errors() {
-        r.error(code::MISSING_KEY, node.span, "`scenarios` needs at least one scenario");
+        r.error(
+            code::MISSING_KEY,
+            node.span,
+            "`scenarios` needs at least one scenario",
+        );
     }
     out
 }

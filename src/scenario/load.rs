@@ -56,7 +56,12 @@ pub fn read_load(r: &mut Reader, node: &Node) -> Option<Load> {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!("executors: {}", list(&EXECUTORS)),
                 };
-                r.error_help(code::BAD_VALUE, n.span, format!("unknown executor `{name}`"), help);
+                r.error_help(
+                    code::BAD_VALUE,
+                    n.span,
+                    format!("unknown executor `{name}`"),
+                    help,
+                );
                 return None;
             }
             name
@@ -68,7 +73,11 @@ pub fn read_load(r: &mut Reader, node: &Node) -> Option<Load> {
         None => "per-vu-iterations".into(),
     };
     if name.ends_with("arrival-rate") {
-        let span = m.key("executor").or(m.key("rate")).or(m.key("start_rate")).map_or(m.span(), |k| k.span);
+        let span = m
+            .key("executor")
+            .or(m.key("rate"))
+            .or(m.key("start_rate"))
+            .map_or(m.span(), |k| k.span);
         r.not_yet(span, &format!("the `{name}` executor (open model)"));
         return None;
     }
@@ -118,8 +127,16 @@ pub fn read_load(r: &mut Reader, node: &Node) -> Option<Load> {
             vus,
             duration: required_duration(r, "duration")?,
         },
-        "per-vu-iterations" => Executor::PerVuIterations { vus, iterations, max_duration },
-        "shared-iterations" => Executor::SharedIterations { vus, iterations, max_duration },
+        "per-vu-iterations" => Executor::PerVuIterations {
+            vus,
+            iterations,
+            max_duration,
+        },
+        "shared-iterations" => Executor::SharedIterations {
+            vus,
+            iterations,
+            max_duration,
+        },
         _ => {
             let start_vus = match m.get("start_vus") {
                 Some(n) => r.count(n, "`start_vus`")?,
@@ -136,7 +153,9 @@ pub fn read_load(r: &mut Reader, node: &Node) -> Option<Load> {
             };
             let mut stages = Vec::new();
             for s in r.seq(list_node, "`stages`") {
-                let Some(sm) = r.map(s, "a stage", &["duration", "target"]) else { continue };
+                let Some(sm) = r.map(s, "a stage", &["duration", "target"]) else {
+                    continue;
+                };
                 let duration = sm.get("duration").and_then(|n| r.duration(n, "`duration`"));
                 let target = sm.get("target").and_then(|n| r.count(n, "`target`"));
                 match (duration, target) {
@@ -150,7 +169,11 @@ pub fn read_load(r: &mut Reader, node: &Node) -> Option<Load> {
                 }
             }
             if stages.is_empty() {
-                r.error(code::BAD_VALUE, list_node.span, "`stages` needs at least one stage");
+                r.error(
+                    code::BAD_VALUE,
+                    list_node.span,
+                    "`stages` needs at least one stage",
+                );
                 return None;
             }
             Executor::RampingVus { start_vus, stages }
@@ -160,5 +183,9 @@ pub fn read_load(r: &mut Reader, node: &Node) -> Option<Load> {
         Some(n) => r.duration(n, "`graceful_stop`")?,
         None => DEFAULT_GRACEFUL_STOP,
     };
-    Some(Load { executor, graceful_stop, span: m.span() })
+    Some(Load {
+        executor,
+        graceful_stop,
+        span: m.span(),
+    })
 }

@@ -21,18 +21,27 @@ use reader::Reader;
 /// problem found. Warnings, if any, come along with the model.
 pub fn load_file(path: &Path) -> Result<(model::Test, Vec<Diagnostic>), Vec<Diagnostic>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![Diagnostic::error("E0005", format!("cannot read `{}`: {e}", path.display()))]
+        vec![Diagnostic::error(
+            "E0005",
+            format!("cannot read `{}`: {e}", path.display()),
+        )]
     })?;
     load_str(path, text)
 }
 
 /// Like [`load_file`], from text already read.
-pub fn load_str(path: &Path, text: String) -> Result<(model::Test, Vec<Diagnostic>), Vec<Diagnostic>> {
+pub fn load_str(
+    path: &Path,
+    text: String,
+) -> Result<(model::Test, Vec<Diagnostic>), Vec<Diagnostic>> {
     let source = Source::new(path, text);
     let root = yaml::parse(&source)?;
     let mut diags = Diagnostics::default();
     let test = {
-        let mut r = Reader { source: source.clone(), diags: &mut diags };
+        let mut r = Reader {
+            source: source.clone(),
+            diags: &mut diags,
+        };
         file::read_test(&mut r, &root, path)
     };
     match test {

@@ -194,7 +194,8 @@ pub enum Method {
 }
 
 impl Method {
-    pub const KEYS: [&'static str; 7] = ["get", "post", "put", "patch", "delete", "head", "options"];
+    pub const KEYS: [&'static str; 7] =
+        ["get", "post", "put", "patch", "delete", "head", "options"];
 
     pub fn from_key(key: &str) -> Option<Self> {
         Some(match key {

@@ -195,7 +195,11 @@ impl<'a> Reader<'a> {
         match node.value {
             Value::Int(i) if i >= 0 => Some(i as u64),
             Value::Int(_) => {
-                self.error(code::BAD_VALUE, node.span, format!("{what} cannot be negative"));
+                self.error(
+                    code::BAD_VALUE,
+                    node.span,
+                    format!("{what} cannot be negative"),
+                );
                 None
             }
             _ => {

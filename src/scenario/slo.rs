@@ -35,12 +35,22 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
         match metric {
             SloMetric::ErrorRate | SloMetric::Checks => {
                 if let Some(threshold) = read_threshold(r, v, key, units::parse_share) {
-                    out.push(Slo { metric, stat: None, threshold, span: k.span });
+                    out.push(Slo {
+                        metric,
+                        stat: None,
+                        threshold,
+                        span: k.span,
+                    });
                 }
             }
             SloMetric::Throughput => {
                 if let Some(threshold) = read_threshold(r, v, key, units::parse_rate) {
-                    out.push(Slo { metric, stat: None, threshold, span: k.span });
+                    out.push(Slo {
+                        metric,
+                        stat: None,
+                        threshold,
+                        span: k.span,
+                    });
                 }
             }
             _ => {
@@ -48,9 +58,16 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
                     continue;
                 };
                 for (stat_key, sk, sv) in stats.entries() {
-                    let Some(stat) = Stat::from_key(stat_key) else { continue };
+                    let Some(stat) = Stat::from_key(stat_key) else {
+                        continue;
+                    };
                     if let Some(threshold) = read_threshold(r, sv, stat_key, secs) {
-                        out.push(Slo { metric, stat: Some(stat), threshold, span: sk.span });
+                        out.push(Slo {
+                            metric,
+                            stat: Some(stat),
+                            threshold,
+                            span: sk.span,
+                        });
                     }
                 }
             }
@@ -71,9 +88,15 @@ fn read_threshold(
     parse: fn(&str) -> Result<f64, String>,
 ) -> Option<Threshold> {
     if let Value::Map(_) = node.value {
-        let m = r.map(node, &format!("the bound of `{what}`"), &["target", "critical"])?;
+        let m = r.map(
+            node,
+            &format!("the bound of `{what}`"),
+            &["target", "critical"],
+        )?;
         let target = m.get("target").and_then(|n| r.unit(n, "`target`", parse));
-        let critical = m.get("critical").and_then(|n| r.unit(n, "`critical`", parse));
+        let critical = m
+            .get("critical")
+            .and_then(|n| r.unit(n, "`critical`", parse));
         if target.is_none() && critical.is_none() {
             r.error(
                 code::MISSING_KEY,
@@ -85,6 +108,9 @@ fn read_threshold(
         Some(Threshold { target, critical })
     } else {
         let critical = r.unit(node, &format!("`{what}`"), parse)?;
-        Some(Threshold { target: None, critical: Some(critical) })
+        Some(Threshold {
+            target: None,
+            critical: Some(critical),
+        })
     }
 }

@@ -11,8 +11,22 @@ use crate::scenario::yaml::{Node, Value};
 
 const COMMON: [&str; 4] = ["name", "when", "think", "on_fail"];
 const KINDS: [&str; 16] = [
-    "get", "post", "put", "patch", "delete", "head", "options", "group", "repeat", "for_each",
-    "choose", "use", "set", "websocket", "sse", "think",
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "options",
+    "group",
+    "repeat",
+    "for_each",
+    "choose",
+    "use",
+    "set",
+    "websocket",
+    "sse",
+    "think",
 ];
 const HTTP_KEYS: [&str; 9] = [
     "headers", "query", "json", "body", "form", "timeout", "expect", "capture", "slo",
@@ -37,7 +51,11 @@ pub fn read_steps(r: &mut Reader, node: &Node, what: &str) -> Vec<Step> {
 
 fn read_step(r: &mut Reader, node: &Node) -> Option<Step> {
     let Value::Map(entries) = &node.value else {
-        r.wrong_type(node, "a step", "a map such as `{ get: /path }` or `{ think: 1s }`");
+        r.wrong_type(
+            node,
+            "a step",
+            "a map such as `{ get: /path }` or `{ think: 1s }`",
+        );
         return None;
     };
     // Which kind of step is this? `think` alone is a pause; with another kind
@@ -73,7 +91,10 @@ fn read_step(r: &mut Reader, node: &Node) -> Option<Step> {
             r.error_help(
                 code::CONFLICT,
                 *span,
-                format!("a step does exactly one thing, but this one has {}", list(&names)),
+                format!(
+                    "a step does exactly one thing, but this one has {}",
+                    list(&names)
+                ),
                 format!("split `{second}` into a step of its own"),
             );
             return None;
@@ -167,7 +188,11 @@ fn read_step(r: &mut Reader, node: &Node) -> Option<Step> {
         method => StepKind::Http(Box::new(read_http(r, &m, method)?)),
     };
     // A think step's own `think` is its pause, not a pause after it.
-    let think = if matches!(kind, StepKind::Think(_)) { None } else { think };
+    let think = if matches!(kind, StepKind::Think(_)) {
+        None
+    } else {
+        think
+    };
     Some(Step {
         name,
         when,
@@ -245,14 +270,22 @@ fn read_choose(r: &mut Reader, node: &Node) -> Vec<Branch> {
         let steps = match b.get("steps") {
             Some(s) => read_steps(r, s, "`steps` of a branch"),
             None => {
-                r.error(code::MISSING_KEY, b.span(), "a `choose` branch needs `steps:`");
+                r.error(
+                    code::MISSING_KEY,
+                    b.span(),
+                    "a `choose` branch needs `steps:`",
+                );
                 continue;
             }
         };
         branches.push(Branch { weight, steps });
     }
     if branches.is_empty() {
-        r.error(code::BAD_VALUE, node.span, "`choose` needs at least one branch");
+        r.error(
+            code::BAD_VALUE,
+            node.span,
+            "`choose` needs at least one branch",
+        );
     }
     branches
 }
@@ -291,8 +324,14 @@ fn read_http(r: &mut Reader, m: &MapView, method_key: &str) -> Option<Http> {
         Body::None
     };
     let timeout = m.get("timeout").and_then(|n| r.duration(n, "`timeout`"));
-    let expect = m.get("expect").map(|n| read_expect(r, n)).unwrap_or_default();
-    let capture = m.get("capture").map(|n| read_captures(r, n)).unwrap_or_default();
+    let expect = m
+        .get("expect")
+        .map(|n| read_expect(r, n))
+        .unwrap_or_default();
+    let capture = m
+        .get("capture")
+        .map(|n| read_captures(r, n))
+        .unwrap_or_default();
     let slo = m.get("slo").map(|n| read_slos(r, n)).unwrap_or_default();
     Some(Http {
         method,
@@ -361,7 +400,11 @@ fn read_statuses(r: &mut Reader, node: &Node) -> Option<Vec<u16>> {
                 item.span,
                 "an HTTP status is a number from 100 to 599",
             ),
-            _ => r.wrong_type(item, "`status`", "a number such as 200, or a list such as [200, 201]"),
+            _ => r.wrong_type(
+                item,
+                "`status`",
+                "a number such as 200, or a list such as [200, 201]",
+            ),
         }
     }
     (!out.is_empty()).then_some(out)
@@ -467,7 +510,9 @@ fn read_capture_map(r: &mut Reader, name: &str, span: Span, v: &Node) -> Option<
         .collect();
     let source = match sources.as_slice() {
         ["json"] => CaptureSource::Json(r.text(m.get("json")?, "`json`")?),
-        ["header"] => CaptureSource::Header(r.string(m.get("header")?, "`header`")?.to_ascii_lowercase()),
+        ["header"] => {
+            CaptureSource::Header(r.string(m.get("header")?, "`header`")?.to_ascii_lowercase())
+        }
         ["regex"] => CaptureSource::Regex(r.text(m.get("regex")?, "`regex`")?),
         ["status"] => {
             r.boolean(m.get("status")?, "`status`")?;
@@ -486,7 +531,10 @@ fn read_capture_map(r: &mut Reader, name: &str, span: Span, v: &Node) -> Option<
             r.error(
                 code::CONFLICT,
                 v.span,
-                format!("capture `{name}` reads from one place, but names {}", list(&sources)),
+                format!(
+                    "capture `{name}` reads from one place, but names {}",
+                    list(&sources)
+                ),
             );
             return None;
         }

@@ -52,8 +52,9 @@ fn secs_to_duration(secs: f64) -> Option<Duration> {
 
 /// Parses `50/s`, `300/m`, `10/h`; a bare number is per second.
 pub fn parse_rate(text: &str) -> Result<f64, String> {
-    let expected =
-        || format!("`{text}` is not a rate; write a count per unit of time: `50/s`, `300/m`, `10/h`");
+    let expected = || {
+        format!("`{text}` is not a rate; write a count per unit of time: `50/s`, `300/m`, `10/h`")
+    };
     let t = text.trim();
     let (num, per) = match t.split_once('/') {
         Some((n, unit)) => {
@@ -106,7 +107,9 @@ pub fn parse_think(text: &str) -> Result<Think, String> {
             let min = parse_duration(a)?;
             let max = parse_duration(b)?;
             if max < min {
-                return Err(format!("`{text}`: the upper bound is below the lower bound"));
+                return Err(format!(
+                    "`{text}`: the upper bound is below the lower bound"
+                ));
             }
             Ok(Think { min, max })
         }
@@ -176,7 +179,10 @@ mod tests {
     #[test]
     fn think_ranges() {
         let t = parse_think("1s..3s").unwrap();
-        assert_eq!((t.min, t.max), (Duration::from_secs(1), Duration::from_secs(3)));
+        assert_eq!(
+            (t.min, t.max),
+            (Duration::from_secs(1), Duration::from_secs(3))
+        );
         assert!(parse_think("3s..1s").is_err());
         assert_eq!(parse_think("2s").unwrap().max, Duration::from_secs(2));
     }

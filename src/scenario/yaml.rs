@@ -120,9 +120,12 @@ pub fn parse(source: &Arc<Source>) -> Result<Node, Vec<Diagnostic>> {
     if builder.documents.len() > 1 {
         let span = builder.documents[1].span;
         builder.errors.push(
-            Diagnostic::error("E0002", "a scenario file holds one YAML document, found several")
-                .at(source, span)
-                .help("remove the `---` separator, or split the file"),
+            Diagnostic::error(
+                "E0002",
+                "a scenario file holds one YAML document, found several",
+            )
+            .at(source, span)
+            .help("remove the `---` separator, or split the file"),
         );
     }
     if !builder.errors.is_empty() {
@@ -132,7 +135,9 @@ pub fn parse(source: &Arc<Source>) -> Result<Node, Vec<Diagnostic>> {
         Some(doc) => Ok(doc),
         None => Err(vec![Diagnostic::error("E0003", "the file is empty")
             .at(source, Span { line: 1, col: 1 })
-            .help("start with `version: 1`, a `base_url`, and `steps:` or `scenarios:`")]),
+            .help(
+                "start with `version: 1`, a `base_url`, and `steps:` or `scenarios:`",
+            )]),
     }
 }
 
@@ -165,34 +170,36 @@ impl Builder {
         match self.stack.last_mut() {
             None => self.documents.push(node),
             Some(Frame::Seq(items, ..)) => items.push(node),
-            Some(Frame::Map(entries, pending, _, _, merged)) => match pending.take() {
-                None => *pending = Some(node),
-                Some(key) => {
-                    if key.as_str() == Some("<<") {
-                        merge_into(entries, merged, node);
-                        return;
-                    }
-                    if let Some(text) = key.scalar_text() {
-                        let existing = entries
-                            .iter()
-                            .position(|(k, _)| k.scalar_text().as_deref() == Some(&text));
-                        if let Some(i) = existing.filter(|i| merged.contains(i)) {
-                            // An explicit key overrides one merged in by `<<`.
-                            merged.retain(|m| *m != i);
-                            entries[i] = (key, node);
+            Some(Frame::Map(entries, pending, _, _, merged)) => {
+                match pending.take() {
+                    None => *pending = Some(node),
+                    Some(key) => {
+                        if key.as_str() == Some("<<") {
+                            merge_into(entries, merged, node);
                             return;
                         }
-                        if existing.is_some() {
-                            self.errors.push(
+                        if let Some(text) = key.scalar_text() {
+                            let existing = entries
+                                .iter()
+                                .position(|(k, _)| k.scalar_text().as_deref() == Some(&text));
+                            if let Some(i) = existing.filter(|i| merged.contains(i)) {
+                                // An explicit key overrides one merged in by `<<`.
+                                merged.retain(|m| *m != i);
+                                entries[i] = (key, node);
+                                return;
+                            }
+                            if existing.is_some() {
+                                self.errors.push(
                                 Diagnostic::error("E0004", format!("duplicate key `{text}`"))
                                     .at(&self.source, key.span)
                                     .help("each key may appear once in a map; remove or rename one"),
                             );
+                            }
                         }
+                        entries.push((key, node));
                     }
-                    entries.push((key, node));
                 }
-            },
+            }
         }
     }
 }
@@ -232,24 +239,42 @@ impl MarkedEventReceiver for Builder {
                 };
                 self.finish(Node { value, span }, anchor);
             }
-            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq(Vec::new(), span, anchor)),
+            Event::SequenceStart(anchor, _) => {
+                self.stack.push(Frame::Seq(Vec::new(), span, anchor))
+            }
             Event::MappingStart(anchor, _) => {
-                self.stack.push(Frame::Map(Vec::new(), None, span, anchor, Vec::new()))
+                self.stack
+                    .push(Frame::Map(Vec::new(), None, span, anchor, Vec::new()))
             }
             Event::SequenceEnd => {
                 if let Some(Frame::Seq(items, span, anchor)) = self.stack.pop() {
-                    self.finish(Node { value: Value::Seq(items), span }, anchor);
+                    self.finish(
+                        Node {
+                            value: Value::Seq(items),
+                            span,
+                        },
+                        anchor,
+                    );
                 }
             }
             Event::MappingEnd => {
                 if let Some(Frame::Map(entries, _, span, anchor, _)) = self.stack.pop() {
-                    self.finish(Node { value: Value::Map(entries), span }, anchor);
+                    self.finish(
+                        Node {
+                            value: Value::Map(entries),
+                            span,
+                        },
+                        anchor,
+                    );
                 }
             }
             Event::Alias(id) => {
                 let node = match self.anchors.get(&id) {
                     Some(n) => n.clone(),
-                    None => Node { value: Value::Null, span },
+                    None => Node {
+                        value: Value::Null,
+                        span,
+                    },
                 };
                 self.finish(node, 0);
             }

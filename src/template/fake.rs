@@ -21,8 +21,24 @@ use rand::{Rng, SeedableRng};
 
 /// Generators available today.
 pub const GENERATORS: [&str; 18] = [
-    "name", "first_name", "last_name", "email", "username", "password", "phone", "city",
-    "country", "sentence", "paragraph", "word", "uuid", "int", "float", "bool", "date", "datetime",
+    "name",
+    "first_name",
+    "last_name",
+    "email",
+    "username",
+    "password",
+    "phone",
+    "city",
+    "country",
+    "sentence",
+    "paragraph",
+    "word",
+    "uuid",
+    "int",
+    "float",
+    "bool",
+    "date",
+    "datetime",
 ];
 /// Domain generators that a later version brings.
 pub const PLANNED: [&str; 6] = ["food", "ean13", "meal", "exercise", "workout", "gps_track"];
@@ -85,7 +101,9 @@ impl Fake {
             "sentence" => s(Sentence(4..12).fake_with_rng(r)),
             "paragraph" => s(Paragraph(3..6).fake_with_rng(r)),
             "word" => s(Word().fake_with_rng(r)),
-            "uuid" => s(uuid::Builder::from_random_bytes(r.random()).into_uuid().to_string()),
+            "uuid" => s(uuid::Builder::from_random_bytes(r.random())
+                .into_uuid()
+                .to_string()),
             "int" => {
                 let (a, b): (Option<i64>, Option<i64>) = from_args(args)?;
                 let (a, b) = (a.unwrap_or(0), b.unwrap_or(a.unwrap_or(0).max(0) + 100));
@@ -112,7 +130,10 @@ impl Fake {
             )),
             _ => Err(Error::new(
                 ErrorKind::UnknownMethod,
-                format!("there is no fake.{method}(); generators: {}", GENERATORS.join(", ")),
+                format!(
+                    "there is no fake.{method}(); generators: {}",
+                    GENERATORS.join(", ")
+                ),
             )),
         }
     }
@@ -130,7 +151,12 @@ fn random_datetime(r: &mut SmallRng) -> chrono::DateTime<chrono::Utc> {
 }
 
 impl Object for Fake {
-    fn call_method(self: &Arc<Self>, _state: &State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
         self.generate(method, args)
     }
 }
@@ -168,13 +194,24 @@ mod tests {
     fn ranges_are_respected() {
         let f = Fake::new(1);
         for _ in 0..200 {
-            let v = f.generate("int", &[Value::from(50), Value::from(800)]).unwrap();
+            let v = f
+                .generate("int", &[Value::from(50), Value::from(800)])
+                .unwrap();
             let n = i64::try_from(v).unwrap();
             assert!((50..=800).contains(&n));
-            let p = f.generate("password", &[Value::from(10), Value::from(12)]).unwrap().to_string();
+            let p = f
+                .generate("password", &[Value::from(10), Value::from(12)])
+                .unwrap()
+                .to_string();
             assert!((10..=12).contains(&p.chars().count()), "{p}");
         }
-        assert!(f.generate("int", &[Value::from(5), Value::from(1)]).is_err());
-        assert!(f.generate("food", &[]).unwrap_err().to_string().contains("not supported yet"));
+        assert!(f
+            .generate("int", &[Value::from(5), Value::from(1)])
+            .is_err());
+        assert!(f
+            .generate("food", &[])
+            .unwrap_err()
+            .to_string()
+            .contains("not supported yet"));
     }
 }

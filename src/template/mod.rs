@@ -77,7 +77,11 @@ impl Compiler {
         Ok((tpl, names))
     }
 
-    fn json_inner(&self, value: &serde_json::Value, names: &mut Vec<String>) -> Result<JsonTpl, String> {
+    fn json_inner(
+        &self,
+        value: &serde_json::Value,
+        names: &mut Vec<String>,
+    ) -> Result<JsonTpl, String> {
         use serde_json::Value as J;
         Ok(match value {
             J::String(s) if is_template(s) => match whole_expression(s) {
@@ -215,7 +219,10 @@ impl JsonTpl {
             JsonTpl::Str(t) => serde_json::Value::String(t.render(scope)?.into_owned()),
             JsonTpl::Expr(e) => to_json(&e.eval(scope)?)?,
             JsonTpl::Array(items) => serde_json::Value::Array(
-                items.iter().map(|i| i.render(scope)).collect::<Result<_, _>>()?,
+                items
+                    .iter()
+                    .map(|i| i.render(scope))
+                    .collect::<Result<_, _>>()?,
             ),
             JsonTpl::Object(entries) => serde_json::Value::Object(
                 entries
@@ -245,7 +252,11 @@ fn env_var(name: &str, default: Option<Value>) -> Result<Value, Error> {
 }
 
 fn uuid_fn(state: &State) -> String {
-    fake::with_rng(state, |rng| uuid::Builder::from_random_bytes(rand::Rng::random(rng)).into_uuid().to_string())
+    fake::with_rng(state, |rng| {
+        uuid::Builder::from_random_bytes(rand::Rng::random(rng))
+            .into_uuid()
+            .to_string()
+    })
 }
 
 fn now() -> String {
@@ -258,9 +269,14 @@ fn now_ms() -> i64 {
 
 fn random_int(state: &State, a: i64, b: i64) -> Result<i64, Error> {
     if b < a {
-        return Err(Error::new(ErrorKind::InvalidOperation, format!("random_int({a}, {b}): the upper bound is below the lower")));
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("random_int({a}, {b}): the upper bound is below the lower"),
+        ));
     }
-    Ok(fake::with_rng(state, |rng| rand::Rng::random_range(rng, a..=b)))
+    Ok(fake::with_rng(state, |rng| {
+        rand::Rng::random_range(rng, a..=b)
+    }))
 }
 
 #[cfg(test)]
@@ -273,10 +289,14 @@ mod tests {
         let c = Compiler::new();
         let (t, names) = c.string("/api/health").unwrap();
         assert!(t.is_literal() && names.is_empty());
-        let (t, names) = c.string("Bearer {{ token }} for {{ users.email }}").unwrap();
+        let (t, names) = c
+            .string("Bearer {{ token }} for {{ users.email }}")
+            .unwrap();
         assert_eq!(names, vec!["token".to_string(), "users.email".to_string()]);
         let out = t
-            .render(&Value::from_serialize(context! { token => "abc", users => context!{ email => "a@b" } }))
+            .render(&Value::from_serialize(
+                context! { token => "abc", users => context!{ email => "a@b" } },
+            ))
             .unwrap();
         assert_eq!(out, "Bearer abc for a@b");
     }
@@ -287,7 +307,10 @@ mod tests {
         let body = serde_json::json!({"n": "{{ 40 + 2 }}", "s": "id-{{ 1 + 1 }}", "l": ["{{ [1, 2] }}", 3], "k": true});
         let (t, _) = c.json(&body).unwrap();
         let out = t.render(&Value::from(())).unwrap();
-        assert_eq!(out, serde_json::json!({"n": 42, "s": "id-2", "l": [[1, 2], 3], "k": true}));
+        assert_eq!(
+            out,
+            serde_json::json!({"n": 42, "s": "id-2", "l": [[1, 2], 3], "k": true})
+        );
     }
 
     #[test]
@@ -295,7 +318,9 @@ mod tests {
         let c = Compiler::new();
         assert!(c.string("{{ oops(").unwrap_err().contains("syntax error"));
         let (t, _) = c
-            .string("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}")
+            .string(
+                "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+            )
             .unwrap();
         let err = t.render(&Value::from(())).unwrap_err();
         assert!(err.contains("too long"), "{err}");
@@ -304,9 +329,14 @@ mod tests {
     #[test]
     fn missing_env_without_default_is_an_error() {
         let c = Compiler::new();
-        let (t, _) = c.string("{{ env('TREK_SURELY_UNSET_VAR', 'dflt') }}").unwrap();
+        let (t, _) = c
+            .string("{{ env('TREK_SURELY_UNSET_VAR', 'dflt') }}")
+            .unwrap();
         assert_eq!(t.render(&Value::from(())).unwrap(), "dflt");
         let (t, _) = c.string("{{ env('TREK_SURELY_UNSET_VAR') }}").unwrap();
-        assert!(t.render(&Value::from(())).unwrap_err().contains("TREK_SURELY_UNSET_VAR"));
+        assert!(t
+            .render(&Value::from(()))
+            .unwrap_err()
+            .contains("TREK_SURELY_UNSET_VAR"));
     }
 }

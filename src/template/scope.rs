@@ -59,7 +59,11 @@ impl Object for Scope {
             "iteration" => Some(Value::from(self.iteration)),
             "scenario" => Some(self.scenario.clone()),
             "fake" => Some(Value::from_dyn_object(self.fake.clone())),
-            _ => self.rows.iter().find(|(n, _)| &**n == key).map(|(_, v)| v.clone()),
+            _ => self
+                .rows
+                .iter()
+                .find(|(n, _)| &**n == key)
+                .map(|(_, v)| v.clone()),
         }
     }
 }
@@ -77,7 +81,10 @@ mod tests {
         {
             let s = Arc::make_mut(&mut scope);
             s.locals.insert("token".into(), Value::from("t0k"));
-            s.set_row(&Arc::from("users"), Value::from_serialize(serde_json::json!({"email": "a@x.test"})));
+            s.set_row(
+                &Arc::from("users"),
+                Value::from_serialize(serde_json::json!({"email": "a@x.test"})),
+            );
             s.iteration = 5;
         }
         let (t, _) = c
@@ -92,7 +99,9 @@ mod tests {
     #[test]
     fn fake_values_follow_the_scope_seed() {
         let c = Compiler::new();
-        let (t, _) = c.string("{{ fake.name() }}|{{ random_int(1, 1000000) }}|{{ uuid() }}").unwrap();
+        let (t, _) = c
+            .string("{{ fake.name() }}|{{ random_int(1, 1000000) }}|{{ uuid() }}")
+            .unwrap();
         let render = |seed| {
             let s = Arc::new(Scope::new(Value::from(()), "s", 1, seed));
             t.render(&Value::from_dyn_object(s)).unwrap().into_owned()

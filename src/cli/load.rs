@@ -1,0 +1,177 @@
+//! Loading and compiling scenario files for the commands, printing every
+//! diagnostic, and the command-line load overrides.
+
+use std::path::Path;
+
+use crate::diagnostic::Diagnostic;
+use crate::plan::{self, Plan};
+use crate::scenario::load::DEFAULT_MAX_DURATION;
+use crate::scenario::model::{Executor, Load, Test};
+
+/// Prints diagnostics on stderr, errors and warnings alike.
+pub fn print_diagnostics(diags: &[Diagnostic]) {
+    let color = super::color_stderr();
+    for d in diags {
+        eprint!("{}", d.render(color));
+        eprintln!();
+    }
+}
+
+/// Reads and compiles `path`; prints every problem. `None` on any error.
+pub fn load_plan(path: &Path, options: &plan::Options) -> Option<(Test, Plan, Vec<Diagnostic>)> {
+    let (test, mut warnings) = match crate::scenario::load_file(path) {
+        Ok(v) => v,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return None;
+        }
+    };
+    match plan::compile(&test, options) {
+        Ok((plan, more)) => {
+            warnings.extend(more);
+            Some((test, plan, warnings))
+        }
+        Err(diags) => {
+            print_diagnostics(&diags);
+            None
+        }
+    }
+}
+
+/// What the command line asks to change in every scenario's load.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub vus: Option<u64>,
+    pub duration: Option<std::time::Duration>,
+    pub iterations: Option<u64>,
+    pub smoke: bool,
+}
+
+impl Overrides {
+    pub fn is_empty(&self) -> bool {
+        self.vus.is_none() && self.duration.is_none() && self.iterations.is_none() && !self.smoke
+    }
+
+    /// The load of a scenario once the overrides apply. `vus` is this
+    /// scenario's share of `--vus`.
+    pub fn apply(&self, load: &Load, vus: Option<u64>) -> Load {
+        let mut out = load.clone();
+        if self.smoke {
+            out.executor = Executor::PerVuIterations {
+                vus: 1,
+                iterations: 1,
+                max_duration: DEFAULT_MAX_DURATION,
+            };
+            return out;
+        }
+        let current_vus = crate::run::max_vus(&load.executor).max(1);
+        let vus = vus.unwrap_or(current_vus);
+        out.executor = match (self.duration, self.iterations) {
+            (Some(duration), _) => Executor::ConstantVus { vus, duration },
+            (None, Some(iterations)) => Executor::PerVuIterations {
+                vus,
+                iterations,
+                max_duration: DEFAULT_MAX_DURATION,
+            },
+            (None, None) => match &load.executor {
+                Executor::ConstantVus { duration, .. } => Executor::ConstantVus {
+                    vus,
+                    duration: *duration,
+                },
+                Executor::PerVuIterations {
+                    iterations,
+                    max_duration,
+                    ..
+                } => Executor::PerVuIterations {
+                    vus,
+                    iterations: *iterations,
+                    max_duration: *max_duration,
+                },
+                Executor::SharedIterations {
+                    iterations,
+                    max_duration,
+                    ..
+                } => Executor::SharedIterations {
+                    vus,
+                    iterations: *iterations,
+                    max_duration: *max_duration,
+                },
+                Executor::RampingVus { stages, .. } => Executor::ConstantVus {
+                    vus,
+                    duration: stages.iter().map(|s| s.duration).sum(),
+                },
+            },
+        };
+        out
+    }
+}
+
+/// Splits `total` virtual users over scenarios by weight (each gets ≥ 1).
+pub fn split_vus(total: u64, weights: &[f64]) -> Vec<u64> {
+    let sum: f64 = weights.iter().filter(|w| **w > 0.0).sum();
+    weights
+        .iter()
+        .map(|w| {
+            if sum <= 0.0 {
+                total.max(1)
+            } else {
+                ((total as f64 * w.max(0.0) / sum).round() as u64).max(1)
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn vus_are_split_by_weight() {
+        assert_eq!(split_vus(10, &[1.0, 1.0]), vec![5, 5]);
+        assert_eq!(split_vus(10, &[3.0, 1.0]), vec![8, 3]);
+        assert_eq!(split_vus(1, &[1.0, 1.0]), vec![1, 1]);
+    }
+
+    #[test]
+    fn overrides_pick_the_executor_like_k6() {
+        let load = crate::scenario::load::default_load(Default::default());
+        let o = Overrides {
+            vus: Some(5),
+            duration: Some(Duration::from_secs(3)),
+            ..Default::default()
+        };
+        assert_eq!(
+            o.apply(&load, Some(5)).executor,
+            Executor::ConstantVus {
+                vus: 5,
+                duration: Duration::from_secs(3)
+            }
+        );
+        let o = Overrides {
+            iterations: Some(4),
+            ..Default::default()
+        };
+        assert!(matches!(
+            o.apply(&load, None).executor,
+            Executor::PerVuIterations {
+                vus: 1,
+                iterations: 4,
+                ..
+            }
+        ));
+        let o = Overrides {
+            smoke: true,
+            vus: Some(9),
+            ..Default::default()
+        };
+        assert!(matches!(
+            o.apply(&load, Some(9)).executor,
+            Executor::PerVuIterations {
+                vus: 1,
+                iterations: 1,
+                ..
+            }
+        ));
+    }
+}

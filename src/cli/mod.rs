@@ -1,0 +1,138 @@
+//! The command line: one subcommand per user task, each with its handler in
+//! a file of its own. Handlers return the process exit code.
+
+// mod demo;
+mod load;
+mod run;
+mod validate;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Load testing for HTTP APIs: YAML user journeys, virtual users, HDR
+/// latency, and SLO verdicts for CI.
+#[derive(Debug, Parser)]
+#[command(name = "trek", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run scenario files and judge the results against their SLOs.
+    Run(RunArgs),
+    /// Check scenario files without sending a request.
+    Validate(ValidateArgs),
+    /// Start the embedded demo target and run the bundled journeys against it.
+    Demo(DemoArgs),
+    /// Serve the embedded demo target (WikiPro and Ryze APIs) until stopped.
+    DemoTarget(DemoTargetArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunArgs {
+    /// Scenario files to run, one after the other.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Folder for results.json (default: reports/<file>-<time>/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Seed of all fake and random data (default: random, and reported).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Base URL for relative request URLs (overrides the file's).
+    #[arg(long, env = "TREK_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Virtual users for every scenario (split by `weight` across scenarios).
+    #[arg(long)]
+    pub vus: Option<u64>,
+    /// Run every scenario for this long (e.g. 30s, 2m).
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Iterations per virtual user for every scenario.
+    #[arg(long)]
+    pub iterations: Option<u64>,
+    /// Arrival rate for every scenario (e.g. 50/s).
+    #[arg(long)]
+    pub rate: Option<String>,
+    /// Run each scenario once with one virtual user, printing every request.
+    #[arg(long)]
+    pub smoke: bool,
+    /// Treat a warning as a failure (exit 1).
+    #[arg(long)]
+    pub strict: bool,
+    /// Print nothing while running (the summary is still printed).
+    #[arg(long)]
+    pub quiet: bool,
+    /// Worker threads generating load (default: one per CPU core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Scenario files to check.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Fail (exit 2) on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder for the reports (default: reports/demo-<time>/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Seed of all fake and random data.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print nothing while running.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoTargetArgs {
+    /// Port on 127.0.0.1 (0 picks a free one, printed at start).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Latency added to every response (e.g. 20ms).
+    #[arg(long, default_value = "0ms")]
+    pub latency: String,
+    /// Random extra latency, uniform from zero to this.
+    #[arg(long, default_value = "0ms")]
+    pub jitter: String,
+    /// Share of requests answered with 500 (e.g. 0.5%).
+    #[arg(long, default_value = "0%")]
+    pub error_rate: String,
+    /// Seed of the demo's randomness.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Runs the command and returns the exit code.
+pub fn dispatch(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Validate(args) => validate::validate(&args),
+        Command::Demo(_args) => 3,
+        Command::DemoTarget(_args) => 3,
+    }
+}
+
+/// Exit code of an invalid scenario file or command line.
+pub const EXIT_INVALID: i32 = 2;
+
+/// Whether to colour output on stdout / stderr.
+pub fn color_stdout() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+pub fn color_stderr() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}

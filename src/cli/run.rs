@@ -1,0 +1,151 @@
+//! `trek run`: load, compile, run, judge, report, and the exit code.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::load::{load_plan, print_diagnostics, split_vus, Overrides};
+use super::{RunArgs, EXIT_INVALID};
+use crate::plan;
+use crate::report::{console, json, results::Results};
+use crate::run::{live, RunOptions};
+use crate::scenario::units::parse_duration;
+use crate::slo;
+
+pub fn run(args: &RunArgs) -> i32 {
+    if args.rate.is_some() {
+        eprintln!("trek: --rate needs an arrival-rate executor, which this version of trek does not support yet; use --vus with --duration or --iterations");
+        return EXIT_INVALID;
+    }
+    let duration = match args.duration.as_deref().map(parse_duration).transpose() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("trek: --duration: {e}");
+            return EXIT_INVALID;
+        }
+    };
+    if args.vus == Some(0) {
+        eprintln!("trek: --vus must be at least 1");
+        return EXIT_INVALID;
+    }
+    let overrides = Overrides {
+        vus: args.vus,
+        duration,
+        iterations: args.iterations,
+        smoke: args.smoke,
+    };
+    let seed = args.seed.unwrap_or_else(rand::random);
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
+    let mut codes = Vec::new();
+    for file in &args.files {
+        let out = out_dir(args.out.as_deref(), file, args.files.len() > 1, &stamp);
+        codes.push(run_file(file, args, &overrides, seed, &out));
+    }
+    combine(&codes)
+}
+
+/// The exit code of several runs: aborted, then invalid, then failed.
+pub fn combine(codes: &[i32]) -> i32 {
+    [3, EXIT_INVALID, 1]
+        .into_iter()
+        .find(|c| codes.contains(c))
+        .unwrap_or(0)
+}
+
+fn out_dir(out: Option<&Path>, file: &Path, several: bool, stamp: &str) -> PathBuf {
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
+    match out {
+        Some(dir) if several => dir.join(stem),
+        Some(dir) => dir.to_path_buf(),
+        None => PathBuf::from("reports").join(format!("{stem}-{stamp}")),
+    }
+}
+
+/// Runs one file and writes its results into `out`. Returns the exit code.
+pub fn run_file(file: &Path, args: &RunArgs, overrides: &Overrides, seed: u64, out: &Path) -> i32 {
+    let options = plan::Options {
+        seed,
+        base_url: args.base_url.clone(),
+    };
+    let Some((_test, plan, warnings)) = load_plan(file, &options) else {
+        return EXIT_INVALID;
+    };
+    print_diagnostics(&warnings);
+    execute(plan, file, args, overrides, out)
+}
+
+/// Runs a compiled plan, prints the summary, writes results. Returns the
+/// exit code.
+pub fn execute(
+    mut plan: plan::Plan,
+    file: &Path,
+    args: &RunArgs,
+    overrides: &Overrides,
+    out: &Path,
+) -> i32 {
+    let seed = plan.seed;
+    if !overrides.is_empty() {
+        let weights: Vec<f64> = plan.scenarios.iter().map(|_| 1.0).collect();
+        let shares = overrides.vus.map(|v| split_vus(v, &weights));
+        for (i, s) in plan.scenarios.iter_mut().enumerate() {
+            s.load = overrides.apply(&s.load, shares.as_ref().map(|v| v[i]));
+        }
+    }
+    let plan = Arc::new(plan);
+    let quiet = args.quiet || args.smoke;
+    if !args.quiet {
+        eprintln!(
+            "trek: running {} ({} scenario{}, seed {seed})",
+            file.display(),
+            plan.scenarios.len(),
+            if plan.scenarios.len() == 1 { "" } else { "s" }
+        );
+    }
+    let mode = if quiet {
+        live::Mode::Quiet
+    } else if super::color_stderr() {
+        live::Mode::Tty
+    } else {
+        live::Mode::Plain
+    };
+    let run_options = RunOptions {
+        workers: args
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        trace: args.smoke,
+        live: mode,
+    };
+    let outcome = match crate::run::run(plan.clone(), &run_options) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("trek: cannot start the run: {e}");
+            return 3;
+        }
+    };
+    let slos = slo::evaluate(&plan, &outcome.summary);
+    let verdict = slo::overall(&slos, outcome.aborted.is_some(), args.strict);
+    let results = Results::new(
+        &plan,
+        &outcome.summary,
+        slos,
+        verdict,
+        outcome.aborted,
+        outcome.started_at,
+    );
+    print!(
+        "{}",
+        console::render(
+            &results,
+            &console::Style {
+                color: super::color_stdout()
+            }
+        )
+    );
+    match json::write(out, &results) {
+        Ok(path) => eprintln!("trek: results written to {}", path.display()),
+        Err(e) => eprintln!("trek: cannot write results into {}: {e}", out.display()),
+    }
+    slo::exit_code(verdict)
+}

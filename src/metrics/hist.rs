@@ -1,0 +1,102 @@
+//! HDR histograms of times in microseconds, and their summary statistics in
+//! seconds.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// Largest recordable time: one hour (longer values are clamped).
+const MAX_US: u64 = 3_600_000_000;
+
+/// A latency histogram: 1 µs resolution, 3 significant digits (0.1%).
+pub fn new_hist() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_US, 3).expect("static histogram bounds")
+}
+
+/// A coarser histogram for per-second timelines: 2 significant digits (1%).
+pub fn new_coarse_hist() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_US, 2).expect("static histogram bounds")
+}
+
+pub fn record(h: &mut Histogram<u64>, micros: u64) {
+    h.saturating_record(micros.clamp(1, MAX_US));
+}
+
+/// Adds `other` into `into` (bounds are equal by construction).
+pub fn merge(into: &mut Histogram<u64>, other: &Histogram<u64>) {
+    if let Err(e) = into.add(other) {
+        // Only possible if bounds differed; keep the data we have.
+        eprintln!("trek: internal: histogram merge failed: {e}");
+    }
+}
+
+/// Summary statistics of a histogram, in seconds.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct Stats {
+    pub count: u64,
+    pub min: f64,
+    pub avg: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+    #[serde(rename = "p99.9")]
+    pub p999: f64,
+    pub max: f64,
+}
+
+impl Stats {
+    pub fn of(h: &Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return Self::default();
+        }
+        let s = |us: u64| us as f64 / 1e6;
+        Self {
+            count: h.len(),
+            min: s(h.min()),
+            avg: h.mean() / 1e6,
+            p50: s(h.value_at_quantile(0.50)),
+            p90: s(h.value_at_quantile(0.90)),
+            p95: s(h.value_at_quantile(0.95)),
+            p99: s(h.value_at_quantile(0.99)),
+            p999: s(h.value_at_quantile(0.999)),
+            max: s(h.max()),
+        }
+    }
+
+    pub fn get(&self, stat: crate::scenario::model::Stat) -> f64 {
+        use crate::scenario::model::Stat as S;
+        match stat {
+            S::Min => self.min,
+            S::Avg => self.avg,
+            S::Max => self.max,
+            S::P50 => self.p50,
+            S::P90 => self.p90,
+            S::P95 => self.p95,
+            S::P99 => self.p99,
+            S::P999 => self.p999,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_are_in_seconds_with_microsecond_resolution() {
+        let mut h = new_hist();
+        for us in 1..=1000 {
+            record(&mut h, us * 1000); // 1 ms .. 1 s
+        }
+        let s = Stats::of(&h);
+        assert_eq!(s.count, 1000);
+        assert!((s.min - 0.001).abs() < 1e-6);
+        assert!((s.p50 - 0.5).abs() < 0.001, "{}", s.p50);
+        assert!((s.p99 - 0.99).abs() < 0.001, "{}", s.p99);
+        assert!((s.max - 1.0).abs() < 0.001);
+        let mut other = new_hist();
+        record(&mut other, 5_000_000);
+        merge(&mut h, &other);
+        assert!((Stats::of(&h).max - 5.0).abs() < 0.01);
+    }
+}

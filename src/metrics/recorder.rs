@@ -1,0 +1,271 @@
+//! The per-worker recorder: every request, group and iteration a worker's
+//! virtual users finish is recorded here, without any lock shared between
+//! workers. The collector merges recorders once a second (timeline) and at
+//! the end (totals).
+
+use std::collections::{BTreeMap, HashMap};
+
+use hdrhistogram::Histogram;
+
+use super::hist::{merge, new_coarse_hist, new_hist, record};
+
+/// At most this many distinct failure reasons are kept per step; the rest are
+/// counted under one "other reasons" entry.
+const MAX_REASONS: usize = 50;
+pub const OTHER_REASONS: &str = "(other reasons)";
+
+/// One finished request or group.
+#[derive(Debug)]
+pub struct Sample<'a> {
+    pub step: usize,
+    pub scenario: usize,
+    pub latency_us: u64,
+    pub first_byte_us: Option<u64>,
+    pub sent: u64,
+    pub received: u64,
+    pub failure: Option<&'a str>,
+    pub checks_passed: u64,
+    pub checks_failed: u64,
+    /// Whole seconds since the run started.
+    pub second: u32,
+    pub is_request: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct StepStats {
+    pub count: u64,
+    pub failures: u64,
+    pub latency: Histogram<u64>,
+    pub first_byte: Histogram<u64>,
+    pub sent: u64,
+    pub received: u64,
+    pub checks_passed: u64,
+    pub checks_failed: u64,
+    pub reasons: HashMap<String, u64>,
+}
+
+impl StepStats {
+    pub fn new() -> Self {
+        Self {
+            count: 0,
+            failures: 0,
+            latency: new_hist(),
+            first_byte: new_hist(),
+            sent: 0,
+            received: 0,
+            checks_passed: 0,
+            checks_failed: 0,
+            reasons: HashMap::new(),
+        }
+    }
+
+    pub fn merge(&mut self, o: &StepStats) {
+        self.count += o.count;
+        self.failures += o.failures;
+        merge(&mut self.latency, &o.latency);
+        merge(&mut self.first_byte, &o.first_byte);
+        self.sent += o.sent;
+        self.received += o.received;
+        self.checks_passed += o.checks_passed;
+        self.checks_failed += o.checks_failed;
+        for (reason, n) in &o.reasons {
+            add_reason(&mut self.reasons, reason, *n);
+        }
+    }
+}
+
+impl Default for StepStats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn add_reason(reasons: &mut HashMap<String, u64>, reason: &str, n: u64) {
+    if let Some(c) = reasons.get_mut(reason) {
+        *c += n;
+    } else if reasons.len() < MAX_REASONS {
+        reasons.insert(reason.to_string(), n);
+    } else {
+        *reasons.entry(OTHER_REASONS.to_string()).or_insert(0) += n;
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ScenarioStats {
+    pub started: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub interrupted: u64,
+    /// Durations of completed iterations (failed ones included).
+    pub iteration: Histogram<u64>,
+    /// Steps that could not run (template errors in `set`, `when`…).
+    pub errors: HashMap<String, u64>,
+}
+
+impl ScenarioStats {
+    pub fn new() -> Self {
+        Self {
+            started: 0,
+            completed: 0,
+            failed: 0,
+            interrupted: 0,
+            iteration: new_hist(),
+            errors: HashMap::new(),
+        }
+    }
+
+    pub fn merge(&mut self, o: &ScenarioStats) {
+        self.started += o.started;
+        self.completed += o.completed;
+        self.failed += o.failed;
+        self.interrupted += o.interrupted;
+        merge(&mut self.iteration, &o.iteration);
+        for (reason, n) in &o.errors {
+            add_reason(&mut self.errors, reason, *n);
+        }
+    }
+}
+
+impl Default for ScenarioStats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One second of one scenario.
+#[derive(Debug, Clone)]
+pub struct SecondStats {
+    pub requests: u64,
+    pub failures: u64,
+    pub iterations_started: u64,
+    pub iterations_completed: u64,
+    pub latency: Histogram<u64>,
+}
+
+impl SecondStats {
+    pub fn new() -> Self {
+        Self {
+            requests: 0,
+            failures: 0,
+            iterations_started: 0,
+            iterations_completed: 0,
+            latency: new_coarse_hist(),
+        }
+    }
+
+    pub fn merge(&mut self, o: &SecondStats) {
+        self.requests += o.requests;
+        self.failures += o.failures;
+        self.iterations_started += o.iterations_started;
+        self.iterations_completed += o.iterations_completed;
+        merge(&mut self.latency, &o.latency);
+    }
+}
+
+impl Default for SecondStats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// How an iteration ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IterationEnd {
+    Completed,
+    Failed,
+    Interrupted,
+}
+
+#[derive(Debug)]
+pub struct Recorder {
+    pub steps: Vec<StepStats>,
+    pub scenarios: Vec<ScenarioStats>,
+    /// (second, scenario) → stats; drained by the collector.
+    pub seconds: BTreeMap<(u32, usize), SecondStats>,
+    /// Requests answered by the target (any status), for reachability.
+    pub responses: u64,
+    pub connect_errors: u64,
+}
+
+impl Recorder {
+    pub fn new(steps: usize, scenarios: usize) -> Self {
+        Self {
+            steps: (0..steps).map(|_| StepStats::new()).collect(),
+            scenarios: (0..scenarios).map(|_| ScenarioStats::new()).collect(),
+            seconds: BTreeMap::new(),
+            responses: 0,
+            connect_errors: 0,
+        }
+    }
+
+    pub fn record(&mut self, s: &Sample) {
+        let st = &mut self.steps[s.step];
+        st.count += 1;
+        // A request that got no response has no latency to speak of.
+        let answered = !s.is_request || s.first_byte_us.is_some();
+        if answered {
+            record(&mut st.latency, s.latency_us);
+        }
+        if let Some(fb) = s.first_byte_us {
+            record(&mut st.first_byte, fb);
+        }
+        st.sent += s.sent;
+        st.received += s.received;
+        st.checks_passed += s.checks_passed;
+        st.checks_failed += s.checks_failed;
+        if let Some(reason) = s.failure {
+            st.failures += 1;
+            add_reason(&mut st.reasons, reason, 1);
+        }
+        if s.is_request {
+            let sec = self.seconds.entry((s.second, s.scenario)).or_default();
+            sec.requests += 1;
+            sec.failures += u64::from(s.failure.is_some());
+            if answered {
+                record(&mut sec.latency, s.latency_us);
+            }
+        }
+    }
+
+    pub fn iteration_started(&mut self, scenario: usize, second: u32) {
+        self.scenarios[scenario].started += 1;
+        self.seconds
+            .entry((second, scenario))
+            .or_default()
+            .iterations_started += 1;
+    }
+
+    pub fn iteration_ended(
+        &mut self,
+        scenario: usize,
+        second: u32,
+        micros: u64,
+        end: IterationEnd,
+    ) {
+        let sc = &mut self.scenarios[scenario];
+        match end {
+            IterationEnd::Interrupted => sc.interrupted += 1,
+            IterationEnd::Completed | IterationEnd::Failed => {
+                sc.completed += 1;
+                sc.failed += u64::from(end == IterationEnd::Failed);
+                record(&mut sc.iteration, micros);
+                self.seconds
+                    .entry((second, scenario))
+                    .or_default()
+                    .iterations_completed += 1;
+            }
+        }
+    }
+
+    pub fn scenario_error(&mut self, scenario: usize, reason: &str) {
+        add_reason(&mut self.scenarios[scenario].errors, reason, 1);
+    }
+
+    /// Removes and returns the seconds before `before`.
+    pub fn drain_seconds(&mut self, before: u32) -> Vec<((u32, usize), SecondStats)> {
+        let keep = self.seconds.split_off(&(before, 0));
+        std::mem::replace(&mut self.seconds, keep)
+            .into_iter()
+            .collect()
+    }
+}

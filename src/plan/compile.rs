@@ -1,0 +1,797 @@
+//! Model → plan: renders `vars` once, resolves the base URL, inlines
+//! fragments, gives every measured step its id, compiles every template,
+//! JSONPath and regex, and checks the names templates read and where SLOs
+//! are put. Every problem becomes a diagnostic at its line and column.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use minijinja::value::Value;
+use regex::Regex;
+
+use super::names::{check_names, Known};
+use super::*;
+use crate::diagnostic::{suggest, Diagnostic, Diagnostics, Span};
+use crate::scenario::model::{self as m, SloMetric, Test, Text};
+use crate::scenario::reader::{code, Reader};
+use crate::scenario::yaml::Node as Yaml;
+use crate::template::scope::Scope;
+use crate::template::Compiler;
+
+/// Choices made on the command line that the plan depends on.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub seed: u64,
+    /// `--base-url`, else `TREK_BASE_URL`, else the file's.
+    pub base_url: Option<String>,
+}
+
+/// Compiles a loaded test. Returns the plan with any warnings, or every error.
+pub fn compile(test: &Test, options: &Options) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut diags = Diagnostics::default();
+    let plan = {
+        let mut r = Reader {
+            source: test.source.clone(),
+            diags: &mut diags,
+        };
+        Compile {
+            r: &mut r,
+            tpl: Compiler::new(),
+            test,
+            known: Known::default(),
+            base: None,
+            steps: Vec::new(),
+            scenario: 0,
+            labels: HashMap::new(),
+            use_stack: Vec::new(),
+            read_roots: HashSet::new(),
+        }
+        .run(options)
+    };
+    if diags.has_errors() {
+        Err(diags.items)
+    } else {
+        Ok((plan, diags.items))
+    }
+}
+
+struct Compile<'r, 'a, 't> {
+    r: &'r mut Reader<'a>,
+    tpl: Compiler,
+    test: &'t Test,
+    known: Known,
+    base: Option<Arc<str>>,
+    steps: Vec<StepInfo>,
+    scenario: usize,
+    /// Label → times seen, in the current scenario.
+    labels: HashMap<String, u32>,
+    /// Fragments being inlined, to catch a fragment that uses itself.
+    use_stack: Vec<String>,
+    /// First segments of the names templates of this scenario read.
+    read_roots: HashSet<String>,
+}
+
+impl Compile<'_, '_, '_> {
+    fn run(mut self, options: &Options) -> Plan {
+        let test = self.test;
+        let vars = self.render_vars(options.seed);
+        self.known.vars = test.vars.iter().map(|(k, _)| k.clone()).collect();
+        self.base = self.base_url(options, &vars);
+        let feeders: Vec<FeederPlan> = test
+            .data
+            .iter()
+            .map(|f| FeederPlan {
+                name: Arc::from(f.name.as_str()),
+                rows: f.rows.iter().map(Value::from_serialize).collect(),
+                order: f.order,
+            })
+            .collect();
+        self.known.feeders = test
+            .data
+            .iter()
+            .map(|f| {
+                let mut cols: Vec<String> = Vec::new();
+                for row in &f.rows {
+                    cols.extend(
+                        row.keys()
+                            .filter(|k| !cols.contains(k))
+                            .cloned()
+                            .collect::<Vec<_>>(),
+                    );
+                }
+                (f.name.clone(), cols)
+            })
+            .collect();
+        let vars_value = Value::from_serialize(&vars);
+        let mut scenarios = Vec::new();
+        for (i, s) in test.scenarios.iter().enumerate() {
+            self.scenario = i;
+            self.labels.clear();
+            let mut locals = HashSet::new();
+            self.collect_locals(&s.steps, &mut locals, &mut Vec::new());
+            self.known.locals = locals;
+            let steps = self.steps_of(&s.steps, false);
+            self.check_slos(&s.slo, SloScope::Scenario);
+            let uses: Vec<usize> = feeders
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| self.read_roots.contains(&*f.name))
+                .map(|(i, _)| i)
+                .collect();
+            self.read_roots.clear();
+            scenarios.push(ScenarioPlan {
+                name: s.name.clone(),
+                load: s.load.clone(),
+                steps,
+                slo: s.slo.clone(),
+                feeders: uses,
+            });
+        }
+        self.check_slos(&test.slo, SloScope::Test);
+        Plan {
+            name: test.name.clone(),
+            description: test.description.clone(),
+            file: test.source.path.display().to_string(),
+            seed: options.seed,
+            vars: vars_value,
+            feeders,
+            scenarios,
+            steps: self.steps,
+            slo: test.slo.clone(),
+            follow_redirects: test.defaults.follow_redirects,
+            insecure: test.defaults.insecure,
+        }
+    }
+
+    /// Renders `vars` in order; each may read the ones before it.
+    fn render_vars(&mut self, seed: u64) -> serde_json::Map<String, serde_json::Value> {
+        let mut vars = serde_json::Map::new();
+        for (name, node) in &self.test.vars {
+            let known = Known {
+                vars: vars.keys().cloned().collect(),
+                ..Known::default()
+            };
+            let Some(tpl) = self.json_with(node, &known) else {
+                continue;
+            };
+            let scope = Scope::new(Value::from_serialize(&vars), "", 0, seed);
+            match tpl.render(&Value::from_object(scope)) {
+                Ok(v) => {
+                    vars.insert(name.clone(), v);
+                }
+                Err(e) => self.r.error(
+                    code::TEMPLATE_SYNTAX,
+                    node.span,
+                    format!("variable `{name}` cannot be rendered: {e}"),
+                ),
+            }
+        }
+        vars
+    }
+
+    fn base_url(
+        &mut self,
+        options: &Options,
+        vars: &serde_json::Map<String, serde_json::Value>,
+    ) -> Option<Arc<str>> {
+        let chosen = options.base_url.clone().or_else(|| {
+            let text = self.test.base_url.as_ref()?;
+            let known = Known {
+                vars: vars.keys().cloned().collect(),
+                ..Known::default()
+            };
+            let tpl = self.string_with(text, &known)?;
+            let scope = Scope::new(Value::from_serialize(vars), "", 0, 0);
+            match tpl.render(&Value::from_object(scope)) {
+                Ok(s) => Some(s.into_owned()),
+                Err(e) => {
+                    self.r
+                        .error(code::TEMPLATE_SYNTAX, text.span, format!("`base_url`: {e}"));
+                    None
+                }
+            }
+        })?;
+        let trimmed = chosen.trim_end_matches('/');
+        if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
+            let span = self
+                .test
+                .base_url
+                .as_ref()
+                .map_or(Span::default(), |t| t.span);
+            self.r.error_help(
+                code::BAD_VALUE,
+                span,
+                format!("base URL `{chosen}` must start with http:// or https://"),
+                "write it in full, e.g. `http://127.0.0.1:8080`",
+            );
+        }
+        Some(Arc::from(trimmed))
+    }
+
+    fn string_with(&mut self, text: &Text, known: &Known) -> Option<Tpl> {
+        match self.tpl.string(&text.value) {
+            Ok((t, names)) => {
+                self.note(&names);
+                check_names(self.r, known, &names, text.span, &text.value);
+                Some(t)
+            }
+            Err(e) => {
+                self.template_error(text.span, &text.value, &e);
+                None
+            }
+        }
+    }
+
+    fn json_with(&mut self, node: &Yaml, known: &Known) -> Option<JsonTpl> {
+        match self.tpl.json(&node.to_json()) {
+            Ok((t, names)) => {
+                self.note(&names);
+                check_names(
+                    self.r,
+                    known,
+                    &names,
+                    node.span,
+                    &format!("{}", node.to_json()),
+                );
+                Some(t)
+            }
+            Err(e) => {
+                self.template_error(node.span, &node.to_json().to_string(), &e);
+                None
+            }
+        }
+    }
+
+    fn note(&mut self, names: &[String]) {
+        for n in names {
+            self.read_roots
+                .insert(n.split('.').next().unwrap_or_default().to_string());
+        }
+    }
+
+    fn template_error(&mut self, span: Span, source: &str, e: &str) {
+        self.r.error_help(
+            code::TEMPLATE_SYNTAX,
+            span,
+            format!("in template `{source}`: {e}"),
+            "templates use `{{ expression }}`; check the braces and quotes",
+        );
+    }
+
+    fn string(&mut self, text: &Text) -> Option<Tpl> {
+        let known = std::mem::take(&mut self.known);
+        let t = self.string_with(text, &known);
+        self.known = known;
+        t
+    }
+
+    fn json(&mut self, node: &Yaml) -> Option<JsonTpl> {
+        let known = std::mem::take(&mut self.known);
+        let t = self.json_with(node, &known);
+        self.known = known;
+        t
+    }
+
+    fn expr(&mut self, text: &Text) -> Option<Expr> {
+        match self.tpl.expr(&text.value) {
+            Ok((e, names)) => {
+                self.note(&names);
+                let known = std::mem::take(&mut self.known);
+                check_names(self.r, &known, &names, text.span, &text.value);
+                self.known = known;
+                Some(e)
+            }
+            Err(e) => {
+                self.template_error(text.span, &text.value, &e);
+                None
+            }
+        }
+    }
+
+    fn collect_locals(
+        &self,
+        steps: &[m::Step],
+        out: &mut HashSet<String>,
+        stack: &mut Vec<String>,
+    ) {
+        for s in steps {
+            match &s.kind {
+                m::StepKind::Http(h) => out.extend(h.capture.iter().map(|c| c.name.clone())),
+                m::StepKind::Set(vars) => out.extend(vars.iter().map(|(k, _)| k.clone())),
+                m::StepKind::ForEach { item, steps, .. } => {
+                    out.insert(item.clone());
+                    self.collect_locals(steps, out, stack);
+                }
+                m::StepKind::Group { steps, .. } | m::StepKind::Repeat { steps, .. } => {
+                    self.collect_locals(steps, out, stack)
+                }
+                m::StepKind::Choose(branches) => {
+                    for b in branches {
+                        self.collect_locals(&b.steps, out, stack);
+                    }
+                }
+                m::StepKind::Use { fragment, with } => {
+                    out.extend(with.iter().map(|(k, _)| k.clone()));
+                    if stack.contains(&fragment.value) {
+                        continue;
+                    }
+                    if let Some(f) = self
+                        .test
+                        .fragments
+                        .iter()
+                        .find(|f| f.name == fragment.value)
+                    {
+                        stack.push(f.name.clone());
+                        self.collect_locals(&f.steps, out, stack);
+                        stack.pop();
+                    }
+                }
+                m::StepKind::Think(_) => {}
+            }
+        }
+    }
+
+    fn steps_of(&mut self, steps: &[m::Step], in_fragment: bool) -> Vec<Step> {
+        steps
+            .iter()
+            .filter_map(|s| self.step(s, in_fragment))
+            .collect()
+    }
+
+    fn step(&mut self, s: &m::Step, in_fragment: bool) -> Option<Step> {
+        let when = s.when.as_ref().and_then(|w| self.expr(w));
+        let mut think_after = s.think;
+        let (node, label) = match &s.kind {
+            m::StepKind::Http(h) => {
+                let label = self.label(
+                    s,
+                    format!("{} {}", h.method.as_str(), h.url.value),
+                    in_fragment,
+                );
+                think_after = think_after.or(self.test.defaults.think);
+                (
+                    self.http(h, &label, s.name.as_ref().map_or(s.span, |n| n.span))?,
+                    label,
+                )
+            }
+            m::StepKind::Think(t) => (Node::Think(*t), "think".to_string()),
+            m::StepKind::Group {
+                name,
+                steps,
+                parallel,
+                slo,
+            } => {
+                let label = self.label(s, name.value.clone(), in_fragment);
+                self.check_slos(slo, SloScope::Group);
+                let id = self.steps.len();
+                self.steps.push(StepInfo {
+                    scenario: self.scenario,
+                    name: label.clone(),
+                    kind: StepKindTag::Group,
+                    slo: slo.clone(),
+                });
+                let steps = self.steps_of(steps, in_fragment);
+                (
+                    Node::Group {
+                        id,
+                        steps,
+                        parallel: *parallel,
+                    },
+                    label,
+                )
+            }
+            m::StepKind::Repeat { count, steps } => {
+                let count = match count.value.trim().parse::<u64>() {
+                    Ok(n) => Count::Fixed(n),
+                    Err(_) => Count::Expr(self.expr(count)?),
+                };
+                (
+                    Node::Repeat {
+                        count,
+                        steps: self.steps_of(steps, in_fragment),
+                    },
+                    "repeat".into(),
+                )
+            }
+            m::StepKind::ForEach { list, item, steps } => {
+                let list = self.expr(list)?;
+                let steps = self.steps_of(steps, in_fragment);
+                (
+                    Node::ForEach {
+                        list,
+                        item: item.clone(),
+                        steps,
+                    },
+                    "for_each".into(),
+                )
+            }
+            m::StepKind::Choose(branches) => {
+                let mut total = 0.0;
+                let mut cumulative = Vec::new();
+                let mut compiled = Vec::new();
+                for b in branches {
+                    total += b.weight;
+                    cumulative.push(total);
+                    compiled.push(self.steps_of(&b.steps, in_fragment));
+                }
+                if total <= 0.0 {
+                    self.r.error(
+                        code::BAD_VALUE,
+                        s.span,
+                        "the weights of `choose` add up to zero",
+                    );
+                    return None;
+                }
+                (
+                    Node::Choose {
+                        cumulative,
+                        branches: compiled,
+                    },
+                    "choose".into(),
+                )
+            }
+            m::StepKind::Use { fragment, with } => (
+                self.use_fragment(fragment, with)?,
+                format!("use {}", fragment.value),
+            ),
+            m::StepKind::Set(vars) => {
+                let vars = vars
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), self.json(v)?)))
+                    .collect();
+                (Node::Set(vars), "set".into())
+            }
+        };
+        Some(Step {
+            label: Arc::from(label.as_str()),
+            when,
+            think_after,
+            continue_on_fail: s.continue_on_fail,
+            node,
+        })
+    }
+
+    /// The step's name, or a description; names given twice are an error,
+    /// described ones get `#2`, `#3`.
+    fn label(&mut self, s: &m::Step, fallback: String, in_fragment: bool) -> String {
+        let (label, explicit) = match &s.name {
+            Some(n) => (n.value.clone(), true),
+            None => (fallback, false),
+        };
+        let seen = self.labels.entry(label.clone()).or_insert(0);
+        *seen += 1;
+        if *seen == 1 {
+            return label;
+        }
+        if explicit && !in_fragment {
+            let span = s.name.as_ref().map_or(s.span, |n| n.span);
+            self.r.error_help(
+                code::DUPLICATE_NAME,
+                span,
+                format!("two steps of this scenario are named `{label}`"),
+                "step names are unique within a scenario, so that their metrics stay apart; rename one",
+            );
+        }
+        format!("{label} #{seen}")
+    }
+
+    fn use_fragment(&mut self, fragment: &Text, with: &[(String, Yaml)]) -> Option<Node> {
+        let Some(f) = self
+            .test
+            .fragments
+            .iter()
+            .find(|f| f.name == fragment.value)
+        else {
+            let names: Vec<&str> = self
+                .test
+                .fragments
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect();
+            let help = match suggest(&fragment.value, names.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if names.is_empty() => {
+                    "define it under `fragments:` at the top of the file".into()
+                }
+                None => format!("fragments in this file: {}", names.join(", ")),
+            };
+            self.r.error_help(
+                code::UNKNOWN_FRAGMENT,
+                fragment.span,
+                format!("there is no fragment `{}`", fragment.value),
+                help,
+            );
+            return None;
+        };
+        if self.use_stack.contains(&f.name) {
+            self.r.error(
+                code::UNKNOWN_FRAGMENT,
+                fragment.span,
+                format!(
+                    "fragment `{}` uses itself (through {})",
+                    f.name,
+                    self.use_stack.join(" → ")
+                ),
+            );
+            return None;
+        }
+        let params: Vec<(String, JsonTpl)> = with
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), self.json(v)?)))
+            .collect();
+        self.use_stack.push(f.name.clone());
+        let mut steps = vec![Step {
+            label: Arc::from(format!("with {}", f.name).as_str()),
+            when: None,
+            think_after: None,
+            continue_on_fail: false,
+            node: Node::Set(params),
+        }];
+        steps.extend(self.steps_of(&f.steps, true));
+        self.use_stack.pop();
+        Some(Node::Sequence(steps))
+    }
+
+    fn http(&mut self, h: &m::Http, label: &str, span: Span) -> Option<Node> {
+        self.check_slos(&h.slo, SloScope::Request);
+        let id = self.steps.len();
+        self.steps.push(StepInfo {
+            scenario: self.scenario,
+            name: label.to_string(),
+            kind: StepKindTag::Http,
+            slo: h.slo.clone(),
+        });
+        let _ = span;
+        let url_text = h.url.value.trim();
+        let absolute = url_text.starts_with("http://") || url_text.starts_with("https://");
+        let (url, base) = if absolute || url_text.starts_with("{{") {
+            (self.string(&h.url)?, self.base.clone())
+        } else {
+            let Some(base) = self.base.clone() else {
+                self.r.error_help(
+                    code::MISSING_KEY,
+                    h.url.span,
+                    format!("`{url_text}` is relative, but the test has no base URL"),
+                    "add `base_url: http://host:port` at the top, or pass `--base-url`",
+                );
+                return None;
+            };
+            let slash = if url_text.starts_with('/') { "" } else { "/" };
+            let joined = Text {
+                value: format!("{base}{slash}{url_text}"),
+                span: h.url.span,
+            };
+            (self.string(&joined)?, None)
+        };
+        let mut headers: Vec<(String, Tpl)> = Vec::new();
+        for (k, v) in self.test.defaults.headers.iter().chain(h.headers.iter()) {
+            let Some(t) = self.string(v) else { continue };
+            let name = k.to_ascii_lowercase();
+            if let Err(e) = reqwest_header_ok(&name) {
+                self.r.error(code::BAD_VALUE, v.span, e);
+                continue;
+            }
+            headers.retain(|(n, _)| *n != name);
+            headers.push((name, t));
+        }
+        let query = h
+            .query
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), self.string(v)?)))
+            .collect();
+        let body = match &h.body {
+            m::Body::None => Body::None,
+            m::Body::Json(n) => Body::Json(self.json(n)?),
+            m::Body::Text(t) => Body::Text(self.string(t)?),
+            m::Body::Form(fields) => Body::Form(
+                fields
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), self.string(v)?)))
+                    .collect(),
+            ),
+        };
+        let expect = self.expect(&h.expect);
+        let captures = h.capture.iter().filter_map(|c| self.capture(c)).collect();
+        Some(Node::Http(Box::new(HttpStep {
+            id,
+            method: h.method,
+            url,
+            base,
+            headers,
+            query,
+            body,
+            timeout: h.timeout.unwrap_or(self.test.defaults.timeout),
+            expect,
+            captures,
+        })))
+    }
+
+    fn expect(&mut self, e: &m::Expect) -> Expect {
+        let mut out = Expect {
+            status: e.status.clone(),
+            latency: e.latency,
+            ..Expect::default()
+        };
+        for (path, matcher) in &e.json {
+            let (Some(query), Some(matcher)) = (self.jsonpath(path), self.matcher(matcher)) else {
+                continue;
+            };
+            out.json.push(JsonCheck {
+                path: path.value.clone(),
+                query,
+                matcher,
+            });
+        }
+        for (name, matcher) in &e.headers {
+            if let Some(matcher) = self.matcher(matcher) {
+                out.headers.push((name.clone(), matcher));
+            }
+        }
+        out.body = e.body.iter().filter_map(|m| self.matcher(m)).collect();
+        out
+    }
+
+    fn jsonpath(&mut self, path: &Text) -> Option<jsonpath_rust::parser::model::JpQuery> {
+        match jsonpath_rust::parser::parse_json_path(&path.value) {
+            Ok(q) => Some(q),
+            Err(e) => {
+                self.r.error_help(
+                    code::JSONPATH,
+                    path.span,
+                    format!("invalid JSONPath `{}`: {e}", path.value),
+                    "a JSONPath starts with `$`, e.g. `$.access_token` or `$.items[0].id`",
+                );
+                None
+            }
+        }
+    }
+
+    fn regex(&mut self, text: &Text) -> Option<Regex> {
+        match Regex::new(&text.value) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                let detail = e.to_string();
+                let last = detail.lines().last().unwrap_or_default().trim().to_string();
+                self.r.error(
+                    code::REGEX,
+                    text.span,
+                    format!("invalid regex `{}`: {last}", text.value),
+                );
+                None
+            }
+        }
+    }
+
+    fn matcher(&mut self, mm: &m::Matcher) -> Option<Matcher> {
+        Some(match mm {
+            m::Matcher::Exists(b) => Matcher::Exists(*b),
+            m::Matcher::Eq(n) => Matcher::Eq(self.json(n)?),
+            m::Matcher::Ne(n) => Matcher::Ne(self.json(n)?),
+            m::Matcher::Lt(n) => Matcher::Lt(self.json(n)?),
+            m::Matcher::Le(n) => Matcher::Le(self.json(n)?),
+            m::Matcher::Gt(n) => Matcher::Gt(self.json(n)?),
+            m::Matcher::Ge(n) => Matcher::Ge(self.json(n)?),
+            m::Matcher::Matches(t) => Matcher::Matches(self.regex(t)?),
+            m::Matcher::Contains(n) => Matcher::Contains(self.json(n)?),
+            m::Matcher::Length(n) => {
+                let inner = crate::scenario::steps::read_matcher(self.r, n)?;
+                Matcher::Length(Box::new(self.matcher(&inner)?))
+            }
+            m::Matcher::Type(t) => Matcher::Type(*t),
+            m::Matcher::All(all) => {
+                Matcher::All(all.iter().filter_map(|x| self.matcher(x)).collect())
+            }
+        })
+    }
+
+    fn capture(&mut self, c: &m::Capture) -> Option<Capture> {
+        let from = match &c.source {
+            m::CaptureSource::Json(path) => CaptureFrom::Json {
+                path: path.value.clone(),
+                query: self.jsonpath(path)?,
+            },
+            m::CaptureSource::Header(h) => CaptureFrom::Header(h.clone()),
+            m::CaptureSource::Regex(t) => {
+                let re = self.regex(t)?;
+                if re.captures_len() < 2 {
+                    self.r.error_help(
+                        code::REGEX,
+                        t.span,
+                        format!("capture `{}`: the regex has no group", c.name),
+                        "put what to capture in parentheses: `id=(\\d+)`",
+                    );
+                    return None;
+                }
+                CaptureFrom::Regex(re)
+            }
+            m::CaptureSource::Status => CaptureFrom::Status,
+        };
+        let default = match &c.default {
+            Some(n) => Some(self.json(n)?),
+            None => None,
+        };
+        Some(Capture {
+            name: c.name.clone(),
+            from,
+            default,
+        })
+    }
+
+    fn check_slos(&mut self, slos: &[m::Slo], scope: SloScope) {
+        for slo in slos {
+            let allowed: &[SloMetric] = match scope {
+                SloScope::Request => &[
+                    SloMetric::Latency,
+                    SloMetric::FirstByte,
+                    SloMetric::ErrorRate,
+                    SloMetric::Throughput,
+                    SloMetric::Checks,
+                ],
+                SloScope::Group => &[
+                    SloMetric::Latency,
+                    SloMetric::ErrorRate,
+                    SloMetric::Throughput,
+                ],
+                SloScope::Scenario | SloScope::Test => &[
+                    SloMetric::Latency,
+                    SloMetric::FirstByte,
+                    SloMetric::Iteration,
+                    SloMetric::ErrorRate,
+                    SloMetric::Throughput,
+                    SloMetric::Checks,
+                ],
+            };
+            if slo.metric == SloMetric::Gap {
+                self.r.error_help(
+                    code::SLO_SCOPE,
+                    slo.span,
+                    "`gap` measures the time between streamed events, which only `sse` and `websocket` steps have",
+                    "streaming steps are not supported yet by this version of trek; remove this SLO for now",
+                );
+            } else if !allowed.contains(&slo.metric) {
+                let names: Vec<&str> = allowed.iter().map(|m| m.key()).collect();
+                self.r.error_help(
+                    code::SLO_SCOPE,
+                    slo.span,
+                    format!(
+                        "a {} cannot have a `{}` SLO",
+                        scope.name(),
+                        slo.metric.key()
+                    ),
+                    format!("a {} takes: {}", scope.name(), names.join(", ")),
+                );
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum SloScope {
+    Request,
+    Group,
+    Scenario,
+    Test,
+}
+
+impl SloScope {
+    fn name(self) -> &'static str {
+        match self {
+            SloScope::Request => "request step",
+            SloScope::Group => "group",
+            SloScope::Scenario => "scenario",
+            SloScope::Test => "test",
+        }
+    }
+}
+
+fn reqwest_header_ok(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("`{name}` is not a valid header name"))
+    }
+}

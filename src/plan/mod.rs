@@ -1,0 +1,217 @@
+//! The compiled test: an immutable graph of steps shared by every virtual
+//! user. Steps that produce metrics are addressed by an integer [`StepId`];
+//! templates, JSONPaths and regexes are compiled; nothing here does I/O.
+
+mod compile;
+mod names;
+
+pub use compile::{compile, Options};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonpath_rust::parser::model::JpQuery;
+use minijinja::value::Value;
+use regex::Regex;
+
+use crate::scenario::model::{FeederOrder, JsonType, Load, Method, Slo};
+use crate::scenario::units::Think;
+use crate::template::{Expr, JsonTpl, Tpl};
+
+/// Index of a measured step (request or group) in [`Plan::steps`].
+pub type StepId = usize;
+
+#[derive(Debug)]
+pub struct Plan {
+    pub name: String,
+    pub description: Option<String>,
+    pub file: String,
+    pub seed: u64,
+    /// Test variables, rendered once.
+    pub vars: Value,
+    pub feeders: Vec<FeederPlan>,
+    pub scenarios: Vec<ScenarioPlan>,
+    /// Every measured step of every scenario.
+    pub steps: Vec<StepInfo>,
+    pub slo: Vec<Slo>,
+    pub follow_redirects: bool,
+    pub insecure: bool,
+}
+
+#[derive(Debug)]
+pub struct FeederPlan {
+    pub name: Arc<str>,
+    pub rows: Vec<Value>,
+    pub order: FeederOrder,
+}
+
+#[derive(Debug)]
+pub struct ScenarioPlan {
+    pub name: String,
+    pub load: Load,
+    pub steps: Vec<Step>,
+    pub slo: Vec<Slo>,
+    /// Feeders (indexes into `Plan::feeders`) this scenario reads.
+    pub feeders: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKindTag {
+    Http,
+    Group,
+}
+
+impl StepKindTag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKindTag::Http => "http",
+            StepKindTag::Group => "group",
+        }
+    }
+}
+
+/// What reports need to know about a measured step.
+#[derive(Debug, Clone)]
+pub struct StepInfo {
+    pub scenario: usize,
+    pub name: String,
+    pub kind: StepKindTag,
+    pub slo: Vec<Slo>,
+}
+
+#[derive(Debug)]
+pub struct Step {
+    /// For messages: the step's name or a description of it.
+    pub label: Arc<str>,
+    pub when: Option<Expr>,
+    pub think_after: Option<Think>,
+    pub continue_on_fail: bool,
+    pub node: Node,
+}
+
+#[derive(Debug)]
+pub enum Node {
+    Http(Box<HttpStep>),
+    Think(Think),
+    Group {
+        id: StepId,
+        steps: Vec<Step>,
+        parallel: bool,
+    },
+    /// An inlined fragment.
+    Sequence(Vec<Step>),
+    Repeat {
+        count: Count,
+        steps: Vec<Step>,
+    },
+    ForEach {
+        list: Expr,
+        item: String,
+        steps: Vec<Step>,
+    },
+    Choose {
+        /// Cumulative weights, last = total.
+        cumulative: Vec<f64>,
+        branches: Vec<Vec<Step>>,
+    },
+    Set(Vec<(String, JsonTpl)>),
+}
+
+#[derive(Debug)]
+pub enum Count {
+    Fixed(u64),
+    Expr(Expr),
+}
+
+#[derive(Debug)]
+pub struct HttpStep {
+    pub id: StepId,
+    pub method: Method,
+    /// The URL, already prefixed with the base URL when it was relative and
+    /// literal; `base` is kept for templated relative URLs.
+    pub url: Tpl,
+    pub base: Option<Arc<str>>,
+    pub headers: Vec<(String, Tpl)>,
+    pub query: Vec<(String, Tpl)>,
+    pub body: Body,
+    pub timeout: Duration,
+    pub expect: Expect,
+    pub captures: Vec<Capture>,
+}
+
+#[derive(Debug)]
+pub enum Body {
+    None,
+    Json(JsonTpl),
+    Text(Tpl),
+    Form(Vec<(String, Tpl)>),
+}
+
+#[derive(Debug, Default)]
+pub struct Expect {
+    pub status: Option<Vec<u16>>,
+    pub json: Vec<JsonCheck>,
+    pub headers: Vec<(String, Matcher)>,
+    pub body: Vec<Matcher>,
+    pub latency: Option<Duration>,
+}
+
+impl Expect {
+    /// How many checks this expectation makes on each response.
+    pub fn count(&self) -> u64 {
+        1 + (self.json.len() + self.headers.len() + self.body.len()) as u64
+            + u64::from(self.latency.is_some())
+    }
+
+    pub fn needs_json(&self) -> bool {
+        !self.json.is_empty()
+    }
+}
+
+#[derive(Debug)]
+pub struct JsonCheck {
+    pub path: String,
+    pub query: JpQuery,
+    pub matcher: Matcher,
+}
+
+#[derive(Debug)]
+pub enum Matcher {
+    Exists(bool),
+    Eq(JsonTpl),
+    Ne(JsonTpl),
+    Lt(JsonTpl),
+    Le(JsonTpl),
+    Gt(JsonTpl),
+    Ge(JsonTpl),
+    Matches(Regex),
+    Contains(JsonTpl),
+    Length(Box<Matcher>),
+    Type(JsonType),
+    All(Vec<Matcher>),
+}
+
+#[derive(Debug)]
+pub enum CaptureFrom {
+    Json { path: String, query: JpQuery },
+    Header(String),
+    Regex(Regex),
+    Status,
+}
+
+#[derive(Debug)]
+pub struct Capture {
+    pub name: String,
+    pub from: CaptureFrom,
+    pub default: Option<JsonTpl>,
+}
+
+impl Plan {
+    /// Whether any step of any scenario reads the response body as JSON.
+    pub fn step_names(&self, scenario: usize) -> impl Iterator<Item = (StepId, &StepInfo)> {
+        self.steps
+            .iter()
+            .enumerate()
+            .filter(move |(_, s)| s.scenario == scenario)
+    }
+}

@@ -1,0 +1,140 @@
+//! Load-time checks of the names a template reads: every variable must be
+//! defined somewhere in its scenario (test vars, feeders, captures, `set`,
+//! loop items, fragment parameters), every `fake.*` generator must exist, and
+//! every `env('NAME')` without a default must be set.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::diagnostic::{suggest, Span};
+use crate::scenario::reader::{code, Reader};
+use crate::template::fake::{GENERATORS, PLANNED};
+use crate::template::FUNCTIONS;
+
+/// MiniJinja's own global functions.
+const BUILTINS: [&str; 4] = ["range", "dict", "debug", "namespace"];
+const RUN_NAMES: [&str; 4] = ["vu", "iteration", "scenario", "fake"];
+
+/// What a template in one scenario may read.
+#[derive(Debug, Default, Clone)]
+pub struct Known {
+    pub vars: Vec<String>,
+    /// Feeder name → its columns.
+    pub feeders: Vec<(String, Vec<String>)>,
+    /// Captured, `set`, loop and fragment-parameter names.
+    pub locals: HashSet<String>,
+}
+
+impl Known {
+    fn all_roots(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = vec!["vars"];
+        all.extend(RUN_NAMES);
+        all.extend(FUNCTIONS);
+        all.extend(self.feeders.iter().map(|(n, _)| n.as_str()));
+        all.extend(self.locals.iter().map(String::as_str));
+        all
+    }
+}
+
+/// Reports each name of `names` that `known` does not define, at `span`.
+pub fn check_names(r: &mut Reader, known: &Known, names: &[String], span: Span, source: &str) {
+    for name in names {
+        let mut parts = name.split('.');
+        let root = parts.next().unwrap_or_default();
+        let attr = parts.next();
+        if FUNCTIONS.contains(&root) || BUILTINS.contains(&root) || known.locals.contains(root) {
+            continue;
+        }
+        match (root, attr) {
+            ("vu" | "iteration" | "scenario", _) | ("fake" | "vars", None) => {}
+            ("fake", Some(g)) if GENERATORS.contains(&g) => {}
+            ("fake", Some(g)) if PLANNED.contains(&g) => {
+                r.not_yet(span, &format!("the `fake.{g}()` generator"));
+            }
+            ("fake", Some(g)) => {
+                let help = match suggest(g, GENERATORS) {
+                    Some(s) => format!("did you mean `fake.{s}()`?"),
+                    None => format!("generators: {}", GENERATORS.join(", ")),
+                };
+                r.error_help(
+                    code::UNKNOWN_NAME,
+                    span,
+                    format!("there is no `fake.{g}` generator"),
+                    help,
+                );
+            }
+            ("vars", Some(v)) if known.vars.iter().any(|k| k == v) => {}
+            ("vars", Some(v)) => {
+                let help = match suggest(v, known.vars.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `vars.{s}`?"),
+                    None => "define it under `vars:` at the top of the file".into(),
+                };
+                r.error_help(
+                    code::UNKNOWN_NAME,
+                    span,
+                    format!("`vars.{v}` is not defined"),
+                    help,
+                );
+            }
+            _ => {
+                if let Some((feeder, columns)) = known.feeders.iter().find(|(n, _)| n == root) {
+                    if let Some(col) = attr {
+                        if !columns.is_empty() && !columns.iter().any(|c| c == col) {
+                            let help = match suggest(col, columns.iter().map(String::as_str)) {
+                                Some(s) => format!("did you mean `{feeder}.{s}`?"),
+                                None => format!("its columns are: {}", columns.join(", ")),
+                            };
+                            r.error_help(
+                                code::UNKNOWN_NAME,
+                                span,
+                                format!("feeder `{feeder}` has no column `{col}`"),
+                                help,
+                            );
+                        }
+                    }
+                    continue;
+                }
+                let help = match suggest(root, known.all_roots()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "a name must be a test variable (`vars.x`), a feeder row (`users.email`), or a variable captured or `set` in this scenario".into(),
+                };
+                r.error_help(
+                    code::UNKNOWN_NAME,
+                    span,
+                    format!("`{root}` is not defined in template `{}`", short(source)),
+                    help,
+                );
+            }
+        }
+    }
+    check_env(r, span, source);
+}
+
+/// `env('NAME')` with no default must name a variable that is set.
+fn check_env(r: &mut Reader, span: Span, source: &str) {
+    static ENV: OnceLock<Regex> = OnceLock::new();
+    let re =
+        ENV.get_or_init(|| Regex::new(r#"env\(\s*['"]([^'"]+)['"]\s*\)"#).expect("static regex"));
+    for cap in re.captures_iter(source) {
+        let name = &cap[1];
+        if std::env::var_os(name).is_none() {
+            r.error_help(
+                code::MISSING_ENV,
+                span,
+                format!("environment variable `{name}` is not set"),
+                format!("set it before running, or give a default: `env('{name}', 'value')`"),
+            );
+        }
+    }
+}
+
+fn short(source: &str) -> String {
+    let one_line = source.replace('\n', " ");
+    if one_line.chars().count() > 60 {
+        format!("{}…", one_line.chars().take(60).collect::<String>())
+    } else {
+        one_line
+    }
+}

@@ -1,0 +1,211 @@
+//! The end-of-run summary on the terminal: a table of steps per scenario,
+//! failure reasons, the SLO table and the verdict, coloured on a terminal.
+
+use std::fmt::Write as _;
+
+use super::results::Results;
+use crate::scenario::units::format_secs;
+use crate::slo::{SloResult, Verdict};
+
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn verdict(&self, v: Verdict) -> String {
+        let code = match v {
+            Verdict::Pass => "32",
+            Verdict::Warn => "33",
+            Verdict::Fail | Verdict::Aborted => "31",
+        };
+        self.paint(code, v.as_str())
+    }
+
+    fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+}
+
+/// Renders the whole summary.
+pub fn render(r: &Results, style: &Style) -> String {
+    let mut out = String::new();
+    let t = &r.totals;
+    let _ = writeln!(
+        out,
+        "\n{}  ·  {}  ·  {} requests  ·  {:.1} req/s  ·  {} errors  ·  checks {}",
+        style.bold(&r.name),
+        format_secs(r.duration_s),
+        t.requests,
+        t.throughput,
+        percent(t.error_rate),
+        percent(t.checks_rate),
+    );
+    for s in &r.scenarios {
+        let _ = writeln!(
+            out,
+            "\n{} {}  {}  {} iterations ({} failed, {} interrupted)  iteration p95 {}",
+            style.bold("scenario"),
+            style.bold(&s.name),
+            style.dim(s.executor),
+            s.iterations,
+            s.failed_iterations,
+            s.interrupted,
+            format_secs(s.iteration.p95),
+        );
+        let steps: Vec<_> = r.steps.iter().filter(|st| st.scenario == s.name).collect();
+        let width = steps
+            .iter()
+            .map(|st| st.name.chars().count())
+            .max()
+            .unwrap_or(4)
+            .clamp(4, 48);
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.dim(&format!(
+                "{:<width$}  {:>7}  {:>6}  {:>9}  {:>9}  {:>9}  {:>9}",
+                "step", "count", "fail", "p50", "p95", "p99", "max"
+            ))
+        );
+        for st in steps {
+            let name = if st.kind == "group" {
+                format!("[{}]", st.name)
+            } else {
+                st.name.clone()
+            };
+            let fails = if st.failures > 0 {
+                style.paint("31", &format!("{:>6}", st.failures))
+            } else {
+                format!("{:>6}", 0)
+            };
+            let _ = writeln!(
+                out,
+                "  {:<width$}  {:>7}  {fails}  {:>9}  {:>9}  {:>9}  {:>9}",
+                truncate(&name, width),
+                st.count,
+                format_secs(st.latency.p50),
+                format_secs(st.latency.p95),
+                format_secs(st.latency.p99),
+                format_secs(st.latency.max),
+            );
+            let mut reasons: Vec<_> = st.failure_reasons.iter().collect();
+            reasons.sort_by(|a, b| b.1.cmp(a.1));
+            for (reason, n) in reasons.into_iter().take(5) {
+                let _ = writeln!(
+                    out,
+                    "      {} {reason} {}",
+                    style.paint("31", "✗"),
+                    style.dim(&format!("× {n}"))
+                );
+            }
+        }
+        for (reason, n) in &s.errors {
+            let _ = writeln!(
+                out,
+                "  {} {reason} {}",
+                style.paint("31", "✗"),
+                style.dim(&format!("× {n}"))
+            );
+        }
+    }
+    if !r.slos.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("SLOs"));
+        let scope_w = r
+            .slos
+            .iter()
+            .map(|s| s.scope.chars().count())
+            .max()
+            .unwrap_or(5)
+            .clamp(5, 56);
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.dim(&format!(
+                "{:<scope_w$}  {:<17}  {:<22}  {:>10}  verdict",
+                "scope", "metric", "bound", "measured"
+            ))
+        );
+        for s in &r.slos {
+            let metric = match s.stat {
+                Some(stat) => format!("{} {stat}", s.metric),
+                None => s.metric.to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "  {:<scope_w$}  {:<17}  {:<22}  {:>10}  {}",
+                truncate(&s.scope, scope_w),
+                metric,
+                bound(s),
+                s.value.map_or("-".into(), |v| value(s.metric, v)),
+                style.verdict(s.verdict),
+            );
+        }
+    }
+    let _ = writeln!(out);
+    let _ = write!(
+        out,
+        "{} {}",
+        style.bold("verdict:"),
+        style.verdict(r.verdict)
+    );
+    if let Some(reason) = &r.aborted_reason {
+        let _ = write!(out, "  ({reason})");
+    }
+    let _ = writeln!(out);
+    out
+}
+
+fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(width - 1).collect::<String>())
+    }
+}
+
+fn percent(share: f64) -> String {
+    let p = share * 100.0;
+    let text = if p >= 10.0 {
+        format!("{p:.1}")
+    } else {
+        format!("{p:.2}")
+    };
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}%")
+}
+
+/// A measured or bound value in the metric's unit.
+pub fn value(metric: &str, v: f64) -> String {
+    match metric {
+        "error_rate" | "checks" => percent(v),
+        "throughput" => format!("{v:.1}/s"),
+        _ => format_secs(v),
+    }
+}
+
+/// `≤150ms warn, ≤200ms fail` style description of the bounds.
+pub fn bound(s: &SloResult) -> String {
+    let op = if matches!(s.metric, "throughput" | "checks") {
+        "≥"
+    } else {
+        "≤"
+    };
+    match (s.target, s.critical) {
+        (Some(t), Some(c)) => format!("{op}{} / {op}{}", value(s.metric, t), value(s.metric, c)),
+        (Some(t), None) => format!("{op}{} (target)", value(s.metric, t)),
+        (None, Some(c)) => format!("{op}{}", value(s.metric, c)),
+        (None, None) => "-".into(),
+    }
+}

@@ -1,0 +1,146 @@
+//! The results of a run as one serialisable value: what `results.json`
+//! holds and what every other report is rendered from.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::metrics::summary::{checks_rate, error_rate, TimelinePoint};
+use crate::metrics::{Stats, Summary};
+use crate::plan::Plan;
+use crate::slo::{SloResult, Verdict};
+
+#[derive(Debug, Serialize)]
+pub struct Results {
+    pub verdict: Verdict,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aborted_reason: Option<String>,
+    pub seed: u64,
+    pub started_at: String,
+    pub duration_s: f64,
+    pub name: String,
+    pub file: String,
+    pub trek_version: &'static str,
+    pub totals: Totals,
+    pub scenarios: Vec<ScenarioResult>,
+    pub steps: Vec<StepResult>,
+    pub slos: Vec<SloResult>,
+    pub timeline: Vec<TimelinePoint>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Totals {
+    pub requests: u64,
+    pub failures: u64,
+    pub error_rate: f64,
+    pub throughput: f64,
+    pub checks_passed: u64,
+    pub checks_failed: u64,
+    pub checks_rate: f64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub latency: Stats,
+    pub first_byte: Stats,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScenarioResult {
+    pub name: String,
+    pub executor: &'static str,
+    pub iterations: u64,
+    pub failed_iterations: u64,
+    pub interrupted: u64,
+    pub dropped: u64,
+    pub iteration: Stats,
+    /// Steps that could not run at all (template errors and the like).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StepResult {
+    pub scenario: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub count: u64,
+    pub failures: u64,
+    pub failure_reasons: BTreeMap<String, u64>,
+    pub checks_passed: u64,
+    pub checks_failed: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub latency: Stats,
+    pub first_byte: Stats,
+}
+
+impl Results {
+    pub fn new(
+        plan: &Plan,
+        summary: &Summary,
+        slos: Vec<SloResult>,
+        verdict: Verdict,
+        aborted_reason: Option<String>,
+        started_at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        let t = &summary.total;
+        Self {
+            verdict,
+            aborted_reason,
+            seed: plan.seed,
+            started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            duration_s: summary.duration,
+            name: plan.name.clone(),
+            file: plan.file.clone(),
+            trek_version: env!("CARGO_PKG_VERSION"),
+            totals: Totals {
+                requests: t.count,
+                failures: t.failures,
+                error_rate: error_rate(t),
+                throughput: summary.throughput(t.count),
+                checks_passed: t.checks_passed,
+                checks_failed: t.checks_failed,
+                checks_rate: checks_rate(t),
+                bytes_sent: t.sent,
+                bytes_received: t.received,
+                latency: Stats::of(&t.latency),
+                first_byte: Stats::of(&t.first_byte),
+            },
+            scenarios: plan
+                .scenarios
+                .iter()
+                .zip(&summary.scenarios)
+                .map(|(p, s)| ScenarioResult {
+                    name: p.name.clone(),
+                    executor: p.load.executor.name(),
+                    iterations: s.completed,
+                    failed_iterations: s.failed,
+                    interrupted: s.interrupted,
+                    dropped: 0,
+                    iteration: Stats::of(&s.iteration),
+                    errors: s.errors.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                })
+                .collect(),
+            steps: plan
+                .steps
+                .iter()
+                .zip(&summary.steps)
+                .map(|(p, s)| StepResult {
+                    scenario: plan.scenarios[p.scenario].name.clone(),
+                    name: p.name.clone(),
+                    kind: p.kind.as_str(),
+                    count: s.count,
+                    failures: s.failures,
+                    failure_reasons: s.reasons.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                    checks_passed: s.checks_passed,
+                    checks_failed: s.checks_failed,
+                    bytes_sent: s.sent,
+                    bytes_received: s.received,
+                    latency: Stats::of(&s.latency),
+                    first_byte: Stats::of(&s.first_byte),
+                })
+                .collect(),
+            slos,
+            timeline: summary.timeline.clone(),
+        }
+    }
+}

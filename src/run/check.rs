@@ -1,0 +1,327 @@
+//! Evaluates a step's `expect:` checks and `capture:` sources on a response.
+//!
+//! The body is parsed as JSON at most once, and only when a check or a
+//! capture needs it. Every failure is a short reason meant for people:
+//! `status 500, expected 200`, `$.token: expected to exist`.
+
+use std::cell::OnceCell;
+
+use minijinja::value::Value;
+use serde_json::Value as J;
+
+use crate::plan::{Capture, CaptureFrom, Expect, Matcher};
+use crate::run::protocol::http::Response;
+use crate::scenario::model::JsonType;
+use crate::scenario::units::format_secs;
+
+/// The response with its body parsed lazily.
+pub struct Seen<'a> {
+    pub resp: &'a Response,
+    json: OnceCell<Option<J>>,
+}
+
+impl<'a> Seen<'a> {
+    pub fn new(resp: &'a Response) -> Self {
+        Self {
+            resp,
+            json: OnceCell::new(),
+        }
+    }
+
+    fn json(&self) -> Option<&J> {
+        self.json
+            .get_or_init(|| serde_json::from_slice(&self.resp.body).ok())
+            .as_ref()
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.resp.body).into_owned()
+    }
+}
+
+/// Result of the checks: how many passed, and the failures' reasons.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub passed: u64,
+    pub failed: Vec<String>,
+}
+
+/// Runs every check of `expect` on the response.
+pub fn check(expect: &Expect, seen: &Seen, scope: &Value) -> Outcome {
+    let mut out = Outcome::default();
+    let mut verdict = |r: Result<(), String>| match r {
+        Ok(()) => out.passed += 1,
+        Err(e) => out.failed.push(e),
+    };
+    let status = seen.resp.status;
+    verdict(match &expect.status {
+        Some(list) if list.contains(&status) => Ok(()),
+        Some(list) => Err(format!("status {status}, expected {}", show_statuses(list))),
+        None if (200..400).contains(&status) => Ok(()),
+        None => Err(format!("status {status}, expected 2xx or 3xx")),
+    });
+    for c in &expect.json {
+        let result = match seen.json() {
+            None => Err(format!("{}: the body is not JSON", c.path)),
+            Some(body) => {
+                let found = jsonpath_rust::query::js_path_process(&c.query, body)
+                    .ok()
+                    .and_then(|v| v.into_iter().next().map(|r| r.val.clone()));
+                matches(&c.matcher, found.as_ref(), scope).map_err(|e| format!("{}: {e}", c.path))
+            }
+        };
+        verdict(result);
+    }
+    for (name, m) in &expect.headers {
+        let value = seen
+            .resp
+            .headers
+            .get(name.as_str())
+            .map(|v| J::String(String::from_utf8_lossy(v.as_bytes()).into_owned()));
+        verdict(matches(m, value.as_ref(), scope).map_err(|e| format!("header {name}: {e}")));
+    }
+    for m in &expect.body {
+        let text = J::String(seen.text());
+        verdict(matches(m, Some(&text), scope).map_err(|e| format!("body: {e}")));
+    }
+    if let Some(limit) = expect.latency {
+        let took = seen.resp.latency;
+        verdict(if took < limit {
+            Ok(())
+        } else {
+            Err(format!(
+                "latency {} is not below {}",
+                format_secs(took.as_secs_f64()),
+                format_secs(limit.as_secs_f64())
+            ))
+        });
+    }
+    out
+}
+
+fn show_statuses(list: &[u16]) -> String {
+    match list {
+        [one] => one.to_string(),
+        _ => {
+            let v: Vec<String> = list.iter().map(u16::to_string).collect();
+            format!("one of {}", v.join(", "))
+        }
+    }
+}
+
+/// Checks one matcher against a found value (`None`: nothing found).
+pub fn matches(m: &Matcher, found: Option<&J>, scope: &Value) -> Result<(), String> {
+    let render = |t: &crate::template::JsonTpl| t.render(scope);
+    let need = || found.ok_or_else(|| "nothing found".to_string());
+    match m {
+        Matcher::Exists(want) => match (found.is_some(), want) {
+            (true, true) | (false, false) => Ok(()),
+            (false, true) => Err("expected to exist".into()),
+            (true, false) => Err(format!("expected not to exist, found {}", show(found))),
+        },
+        Matcher::Eq(t) => {
+            let expected = render(t)?;
+            let v = need()?;
+            if equal(v, &expected) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} is not {}",
+                    show(Some(v)),
+                    show(Some(&expected))
+                ))
+            }
+        }
+        Matcher::Ne(t) => {
+            let expected = render(t)?;
+            match found {
+                Some(v) if equal(v, &expected) => {
+                    Err(format!("expected anything but {}", show(Some(v))))
+                }
+                _ => Ok(()),
+            }
+        }
+        Matcher::Lt(t) => compare(need()?, &render(t)?, "<", |o| o.is_lt()),
+        Matcher::Le(t) => compare(need()?, &render(t)?, "<=", |o| o.is_le()),
+        Matcher::Gt(t) => compare(need()?, &render(t)?, ">", |o| o.is_gt()),
+        Matcher::Ge(t) => compare(need()?, &render(t)?, ">=", |o| o.is_ge()),
+        Matcher::Matches(re) => {
+            let v = need()?;
+            let text = as_text(v);
+            if re.is_match(&text) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} does not match /{}/",
+                    show(Some(v)),
+                    re.as_str()
+                ))
+            }
+        }
+        Matcher::Contains(t) => {
+            let expected = render(t)?;
+            let v = need()?;
+            let ok = match (v, &expected) {
+                (J::String(s), e) => s.contains(as_text(e).as_str()),
+                (J::Array(items), e) => items.iter().any(|i| equal(i, e)),
+                (J::Object(map), J::String(k)) => map.contains_key(k),
+                _ => false,
+            };
+            if ok {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} does not contain {}",
+                    show(Some(v)),
+                    show(Some(&expected))
+                ))
+            }
+        }
+        Matcher::Length(inner) => {
+            let v = need()?;
+            let len = match v {
+                J::String(s) => s.chars().count(),
+                J::Array(a) => a.len(),
+                J::Object(o) => o.len(),
+                _ => return Err(format!("{} has no length", show(Some(v)))),
+            };
+            matches(inner, Some(&J::from(len)), scope).map_err(|e| format!("length {e}"))
+        }
+        Matcher::Type(t) => {
+            let v = need()?;
+            let actual = match v {
+                J::String(_) => JsonType::String,
+                J::Number(_) => JsonType::Number,
+                J::Bool(_) => JsonType::Bool,
+                J::Object(_) => JsonType::Object,
+                J::Array(_) => JsonType::Array,
+                J::Null => JsonType::Null,
+            };
+            if actual == *t {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} is a {}, expected a {}",
+                    show(Some(v)),
+                    actual.name(),
+                    t.name()
+                ))
+            }
+        }
+        Matcher::All(all) => all.iter().try_for_each(|m| matches(m, found, scope)),
+    }
+}
+
+/// Equality that treats `1` and `1.0` alike, and a number like its text when
+/// the other side is a string (headers are always strings).
+fn equal(a: &J, b: &J) -> bool {
+    match (a, b) {
+        (J::Number(x), J::Number(y)) => x.as_f64() == y.as_f64(),
+        (J::String(s), J::Number(n)) | (J::Number(n), J::String(s)) => {
+            s.trim().parse::<f64>().ok() == n.as_f64()
+        }
+        (J::String(s), J::Bool(b)) | (J::Bool(b), J::String(s)) => s == &b.to_string(),
+        _ => a == b,
+    }
+}
+
+fn number(v: &J) -> Option<f64> {
+    match v {
+        J::Number(n) => n.as_f64(),
+        J::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn compare(v: &J, bound: &J, op: &str, ok: fn(std::cmp::Ordering) -> bool) -> Result<(), String> {
+    let (Some(a), Some(b)) = (number(v), number(bound)) else {
+        return Err(format!(
+            "{} {op} {}: both sides must be numbers",
+            show(Some(v)),
+            show(Some(bound))
+        ));
+    };
+    match a.partial_cmp(&b) {
+        Some(o) if ok(o) => Ok(()),
+        _ => Err(format!(
+            "{} is not {op} {}",
+            show(Some(v)),
+            show(Some(bound))
+        )),
+    }
+}
+
+fn as_text(v: &J) -> String {
+    match v {
+        J::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A value for a failure message, shortened.
+fn show(v: Option<&J>) -> String {
+    let Some(v) = v else { return "nothing".into() };
+    let s = v.to_string();
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(80).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// Reads each capture; returns the values, or the reason of the first that
+/// found nothing and had no default.
+pub fn capture(
+    captures: &[Capture],
+    seen: &Seen,
+    scope: &Value,
+) -> Result<Vec<(String, Value)>, String> {
+    let mut out = Vec::with_capacity(captures.len());
+    for c in captures {
+        let found: Option<Value> = match &c.from {
+            CaptureFrom::Json { query, .. } => seen.json().and_then(|body| {
+                jsonpath_rust::query::js_path_process(query, body)
+                    .ok()
+                    .and_then(|v| v.into_iter().next().map(|r| json_to_value(r.val)))
+            }),
+            CaptureFrom::Header(name) => seen
+                .resp
+                .headers
+                .get(name.as_str())
+                .map(|v| Value::from(String::from_utf8_lossy(v.as_bytes()).into_owned())),
+            CaptureFrom::Regex(re) => {
+                let text = seen.text();
+                re.captures(&text)
+                    .and_then(|c| c.get(1))
+                    .map(|m| Value::from(m.as_str().to_string()))
+            }
+            CaptureFrom::Status => Some(Value::from(seen.resp.status)),
+        };
+        let value = match (found, &c.default) {
+            (Some(v), _) => v,
+            (None, Some(d)) => Value::from_serialize(d.render(scope)?),
+            (None, None) => {
+                let from = match &c.from {
+                    CaptureFrom::Json { path, .. } if seen.json().is_none() => {
+                        format!("`{path}` (the body is not JSON)")
+                    }
+                    CaptureFrom::Json { path, .. } => format!("`{path}`"),
+                    CaptureFrom::Header(h) => format!("header `{h}`"),
+                    CaptureFrom::Regex(re) => format!("regex /{}/", re.as_str()),
+                    CaptureFrom::Status => "status".into(),
+                };
+                return Err(format!("capture `{}`: {from} found nothing", c.name));
+            }
+        };
+        out.push((c.name.clone(), value));
+    }
+    Ok(out)
+}
+
+/// JSON → template value (strings stay strings, numbers numbers…).
+pub fn json_to_value(v: &J) -> Value {
+    match v {
+        J::String(s) => Value::from(s.as_str()),
+        other => Value::from_serialize(other),
+    }
+}

@@ -1,0 +1,314 @@
+//! Executors of the closed model (k6's names): how many virtual users run,
+//! for how long or how many iterations, and how they stop.
+//!
+//! Each scenario has a controller task that spawns its virtual users on the
+//! worker runtimes, then stops them in two phases: `Graceful` (no new
+//! iteration starts; running ones get `graceful_stop` to finish) and `Hard`
+//! (running iterations are cut and counted as interrupted, never as errors).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use reqwest::cookie::Jar;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::{sleep, sleep_until, Instant};
+
+use super::vu::{new_cursor, run_steps, Env, Flow};
+use super::{RunCtx, WorkerCtx};
+use crate::metrics::IterationEnd;
+use crate::scenario::model::{Executor, Stage};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Run,
+    Graceful,
+    Hard,
+}
+
+/// How many iterations a virtual user may start.
+#[derive(Clone)]
+enum Budget {
+    Unbounded,
+    PerVu(u64),
+    /// A counter shared by the scenario's users, and the total.
+    Shared(Arc<AtomicU64>, u64),
+}
+
+/// What a virtual user watches to know when to stop.
+#[derive(Clone)]
+pub struct Control {
+    pub phase: watch::Receiver<Phase>,
+    /// Live virtual users of the scenario (for the timeline).
+    pub active: Arc<AtomicU64>,
+    /// `ramping-vus`: users numbered at or above this stop.
+    pub target: Option<Arc<AtomicU64>>,
+    /// Set when a `unique` feeder runs out of rows.
+    pub exhausted: Arc<AtomicBool>,
+}
+
+/// Runs one scenario to its end. `first_vu` numbers its virtual users.
+pub async fn run_scenario(
+    run: Arc<RunCtx>,
+    workers: Arc<Vec<Arc<WorkerCtx>>>,
+    scenario: usize,
+    first_vu: u64,
+    active: Arc<AtomicU64>,
+    mut global: watch::Receiver<Phase>,
+) {
+    let load = run.plan.scenarios[scenario].load.clone();
+    let (tx, rx) = watch::channel(Phase::Run);
+    let control = Control {
+        phase: rx,
+        active,
+        target: None,
+        exhausted: Arc::new(AtomicBool::new(false)),
+    };
+    let spawn = |index: u64, budget: Budget, control: Control| -> JoinHandle<()> {
+        let worker = workers[(first_vu + index) as usize % workers.len()].clone();
+        let handle = worker.handle.clone();
+        handle.spawn(vu_main(
+            run.clone(),
+            worker,
+            scenario,
+            first_vu + index + 1,
+            index,
+            budget,
+            control,
+        ))
+    };
+    let start = Instant::now();
+    let (handles, deadline) = match &load.executor {
+        Executor::ConstantVus { vus, duration } => (
+            (0..*vus)
+                .map(|i| spawn(i, Budget::Unbounded, control.clone()))
+                .collect(),
+            start + *duration,
+        ),
+        Executor::PerVuIterations {
+            vus,
+            iterations,
+            max_duration,
+        } => (
+            (0..*vus)
+                .map(|i| spawn(i, Budget::PerVu(*iterations), control.clone()))
+                .collect(),
+            start + *max_duration,
+        ),
+        Executor::SharedIterations {
+            vus,
+            iterations,
+            max_duration,
+        } => {
+            let counter = Arc::new(AtomicU64::new(0));
+            (
+                (0..*vus)
+                    .map(|i| {
+                        spawn(
+                            i,
+                            Budget::Shared(counter.clone(), *iterations),
+                            control.clone(),
+                        )
+                    })
+                    .collect(),
+                start + *max_duration,
+            )
+        }
+        Executor::RampingVus { start_vus, stages } => {
+            let target = Arc::new(AtomicU64::new(*start_vus));
+            let control = Control {
+                target: Some(target.clone()),
+                ..control.clone()
+            };
+            let handles = ramp(*start_vus, stages, &target, &mut global, |i| {
+                spawn(i, Budget::Unbounded, control.clone())
+            })
+            .await;
+            (handles, Instant::now())
+        }
+    };
+    let all = join_all(handles);
+    tokio::pin!(all);
+    // Phase 1: run until done, the deadline, or a global stop.
+    tokio::select! {
+        _ = &mut all => return,
+        _ = sleep_until(deadline) => {}
+        _ = global.wait_for(|p| *p != Phase::Run) => {}
+    }
+    // Phase 2: no new iterations; running ones get `graceful_stop`.
+    let _ = tx.send(Phase::Graceful);
+    let hard_now = *global.borrow() == Phase::Hard;
+    if !hard_now {
+        tokio::select! {
+            _ = &mut all => return,
+            _ = sleep(load.graceful_stop) => {}
+            _ = global.wait_for(|p| *p == Phase::Hard) => {}
+        }
+    }
+    // Phase 3: cut what still runs.
+    let _ = tx.send(Phase::Hard);
+    let _ = tokio::time::timeout(Duration::from_secs(10), &mut all).await;
+}
+
+/// Follows the stages of `ramping-vus`, starting users up to the target;
+/// users above the target stop after their current iteration.
+async fn ramp(
+    start_vus: u64,
+    stages: &[Stage],
+    target: &AtomicU64,
+    global: &mut watch::Receiver<Phase>,
+    mut spawn: impl FnMut(u64) -> JoinHandle<()>,
+) -> Vec<JoinHandle<()>> {
+    let mut slots: Vec<Option<JoinHandle<()>>> = Vec::new();
+    let mut finished: Vec<JoinHandle<()>> = Vec::new();
+    let start = Instant::now();
+    let total: Duration = stages.iter().map(|s| s.duration).sum();
+    loop {
+        let elapsed = start.elapsed();
+        let now_target = ramp_target(start_vus, stages, elapsed.min(total));
+        target.store(now_target, Ordering::Relaxed);
+        for i in 0..now_target as usize {
+            if slots.len() <= i {
+                slots.resize_with(i + 1, || None);
+            }
+            let idle = slots[i].as_ref().is_none_or(|h| h.is_finished());
+            if idle {
+                if let Some(old) = slots[i].replace(spawn(i as u64)) {
+                    finished.push(old);
+                }
+            }
+        }
+        if elapsed >= total || *global.borrow() != Phase::Run {
+            break;
+        }
+        tokio::select! {
+            _ = sleep(Duration::from_millis(20)) => {}
+            _ = global.changed() => {}
+        }
+    }
+    finished.extend(slots.into_iter().flatten());
+    finished
+}
+
+/// The target number of users `elapsed` into the stages (linear ramps).
+pub fn ramp_target(start_vus: u64, stages: &[Stage], elapsed: Duration) -> u64 {
+    let mut from = start_vus as f64;
+    let mut at = Duration::ZERO;
+    for s in stages {
+        if elapsed < at + s.duration {
+            let frac = (elapsed - at).as_secs_f64() / s.duration.as_secs_f64().max(1e-9);
+            return (from + (s.target as f64 - from) * frac).round() as u64;
+        }
+        at += s.duration;
+        from = s.target as f64;
+    }
+    from as u64
+}
+
+async fn vu_main(
+    run: Arc<RunCtx>,
+    worker: Arc<WorkerCtx>,
+    scenario: usize,
+    vu: u64,
+    index: u64,
+    budget: Budget,
+    control: Control,
+) {
+    control.active.fetch_add(1, Ordering::Relaxed);
+    let plan = run.plan.clone();
+    let steps = &plan.scenarios[scenario].steps;
+    let feeders = &plan.scenarios[scenario].feeders;
+    let mut iteration = 0u64;
+    'iterations: loop {
+        if *control.phase.borrow() != Phase::Run || control.exhausted.load(Ordering::Relaxed) {
+            break;
+        }
+        if let Some(t) = &control.target {
+            if index >= t.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+        match &budget {
+            Budget::Unbounded => {}
+            Budget::PerVu(n) if iteration >= *n => break,
+            Budget::PerVu(_) => {}
+            Budget::Shared(counter, n) => {
+                if counter.fetch_add(1, Ordering::Relaxed) >= *n {
+                    break;
+                }
+            }
+        }
+        let mut cur = new_cursor(&run, scenario, vu, iteration);
+        for &f in feeders {
+            match run.feeders[f].pick(&plan.feeders[f], &mut cur.rng) {
+                Some(row) => {
+                    std::sync::Arc::make_mut(&mut cur.scope).set_row(&plan.feeders[f].name, row)
+                }
+                None => {
+                    control.exhausted.store(true, Ordering::Relaxed);
+                    break 'iterations;
+                }
+            }
+        }
+        let env = Env {
+            run: run.clone(),
+            worker: worker.clone(),
+            scenario,
+            vu,
+            jar: Arc::new(Jar::default()),
+        };
+        worker.iteration_started(scenario, run.second());
+        let began = std::time::Instant::now();
+        let mut phase = control.phase.clone();
+        let flow = tokio::select! {
+            flow = run_steps(&env, &mut cur, steps) => Some(flow),
+            _ = phase.wait_for(|p| *p == Phase::Hard) => None,
+        };
+        let micros = began.elapsed().as_micros() as u64;
+        let end = match flow {
+            None => IterationEnd::Interrupted,
+            Some(Flow::Stop) => IterationEnd::Failed,
+            Some(Flow::Next) if cur.failed => IterationEnd::Failed,
+            Some(Flow::Next) => IterationEnd::Completed,
+        };
+        worker.iteration_ended(scenario, run.second(), micros, end);
+        if end == IterationEnd::Interrupted {
+            break;
+        }
+        iteration += 1;
+    }
+    control.active.fetch_sub(1, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ramp_target_interpolates_linearly() {
+        let stages = [
+            Stage {
+                duration: Duration::from_secs(10),
+                target: 10,
+            },
+            Stage {
+                duration: Duration::from_secs(10),
+                target: 10,
+            },
+            Stage {
+                duration: Duration::from_secs(5),
+                target: 0,
+            },
+        ];
+        let at = |s: f64| ramp_target(0, &stages, Duration::from_secs_f64(s));
+        assert_eq!(at(0.0), 0);
+        assert_eq!(at(5.0), 5);
+        assert_eq!(at(10.0), 10);
+        assert_eq!(at(15.0), 10);
+        assert_eq!(at(22.5), 5);
+        assert_eq!(at(30.0), 0);
+        assert_eq!(ramp_target(4, &stages[..1], Duration::ZERO), 4);
+    }
+}

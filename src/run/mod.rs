@@ -1,0 +1,379 @@
+//! Running a plan: worker threads (one single-threaded runtime, one HTTP
+//! client and one recorder each), the scenario controllers, Ctrl-C handling,
+//! and the once-a-second collection of the timeline.
+//!
+//! Virtual users are spread over the workers; each records into its own
+//! worker's recorder, so no lock is shared between workers on the request
+//! path. The controller thread only reads recorders once a second.
+
+pub mod check;
+pub mod executor;
+pub mod feeder;
+pub mod live;
+pub mod protocol;
+pub mod vu;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use tokio::sync::{oneshot, watch};
+
+use crate::metrics::{Collector, IterationEnd, Recorder, Sample, Summary};
+use crate::plan::{Plan, StepKindTag};
+use executor::Phase;
+use feeder::FeederCursor;
+
+/// Shared by every virtual user of a run.
+pub struct RunCtx {
+    pub plan: Arc<Plan>,
+    pub start: Instant,
+    /// `--smoke`: print every request.
+    pub trace: bool,
+    pub feeders: Vec<FeederCursor>,
+}
+
+impl RunCtx {
+    /// Whole seconds since the run started.
+    pub fn second(&self) -> u32 {
+        self.start.elapsed().as_secs() as u32
+    }
+}
+
+/// One worker thread's share of the run.
+pub struct WorkerCtx {
+    client: reqwest::Client,
+    recorder: Mutex<Recorder>,
+    pub handle: tokio::runtime::Handle,
+    responses: AtomicU64,
+    connect_errors: AtomicU64,
+    last_connect_error: Mutex<Option<String>>,
+}
+
+impl WorkerCtx {
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    fn recorder(&self) -> MutexGuard<'_, Recorder> {
+        self.recorder.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn record(&self, s: &Sample) {
+        self.recorder().record(s);
+    }
+
+    pub fn iteration_started(&self, scenario: usize, second: u32) {
+        self.recorder().iteration_started(scenario, second);
+    }
+
+    pub fn iteration_ended(&self, scenario: usize, second: u32, micros: u64, end: IterationEnd) {
+        self.recorder()
+            .iteration_ended(scenario, second, micros, end);
+    }
+
+    pub fn scenario_error(&self, scenario: usize, reason: &str) {
+        self.recorder().scenario_error(scenario, reason);
+    }
+
+    pub fn response(&self) {
+        self.responses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A connection failure; the first reason is kept for the abort message.
+    pub fn connect_error(&self, reason: &str) {
+        if self.connect_errors.fetch_add(1, Ordering::Relaxed) == 0 {
+            self.note_connect_error(reason);
+        }
+    }
+
+    fn note_connect_error(&self, reason: &str) {
+        let mut slot = self
+            .last_connect_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(reason.to_string());
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub workers: usize,
+    pub trace: bool,
+    pub live: live::Mode,
+}
+
+pub struct RunOutcome {
+    pub summary: Summary,
+    /// Why the run was aborted, if it was.
+    pub aborted: Option<String>,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// After this many connection failures with no response at all, the target
+/// is taken as unreachable and the run is stopped.
+const UNREACHABLE_AFTER: u64 = 3;
+
+/// Runs the plan to its end (or until interrupted) and returns what was
+/// measured. Never panics on a failing target; results are always returned.
+pub fn run(plan: Arc<Plan>, options: &RunOptions) -> std::io::Result<RunOutcome> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let started_at = chrono::Utc::now();
+    let (workers, threads) = spawn_workers(&plan, options.workers.max(1))?;
+    let run = Arc::new(RunCtx {
+        plan: plan.clone(),
+        start: Instant::now(),
+        trace: options.trace,
+        feeders: plan
+            .feeders
+            .iter()
+            .map(|_| FeederCursor::default())
+            .collect(),
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let workers = Arc::new(workers);
+    let (aborted, collector) = rt.block_on(control(run.clone(), workers.clone(), options.live));
+    let duration = run.start.elapsed().as_secs_f64();
+    let mut recorders: Vec<Recorder> = Vec::new();
+    for w in workers.iter() {
+        let r = std::mem::replace(&mut *w.recorder(), Recorder::new(0, 0));
+        recorders.push(r);
+    }
+    let mut aborted = aborted;
+    let responses: u64 = workers
+        .iter()
+        .map(|w| w.responses.load(Ordering::Relaxed))
+        .sum();
+    let connect: u64 = workers
+        .iter()
+        .map(|w| w.connect_errors.load(Ordering::Relaxed))
+        .sum();
+    if aborted.is_none() && responses == 0 && connect > 0 {
+        aborted = Some(unreachable_reason(&workers));
+    }
+    drop(rt);
+    for (tx, t) in threads {
+        let _ = tx.send(());
+        let _ = t.join();
+    }
+    let names: Vec<String> = plan.scenarios.iter().map(|s| s.name.clone()).collect();
+    let steps: Vec<(usize, bool)> = plan
+        .steps
+        .iter()
+        .map(|s| (s.scenario, s.kind == StepKindTag::Http))
+        .collect();
+    let summary = collector.finish(&mut recorders, &names, &steps, duration);
+    Ok(RunOutcome {
+        summary,
+        aborted,
+        started_at,
+    })
+}
+
+fn unreachable_reason(workers: &[Arc<WorkerCtx>]) -> String {
+    let detail = workers
+        .iter()
+        .find_map(|w| w.last_connect_error.lock().ok().and_then(|s| s.clone()))
+        .unwrap_or_else(|| "connection failed".into());
+    format!("the target could not be reached ({detail}); is it running, and is the base URL right?")
+}
+
+type WorkerThread = (oneshot::Sender<()>, std::thread::JoinHandle<()>);
+
+fn spawn_workers(
+    plan: &Plan,
+    n: usize,
+) -> std::io::Result<(Vec<Arc<WorkerCtx>>, Vec<WorkerThread>)> {
+    let mut workers = Vec::with_capacity(n);
+    let mut threads = Vec::with_capacity(n);
+    for i in 0..n {
+        let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name(format!("trek-worker-{i}"))
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = handle_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = handle_tx.send(Ok(rt.handle().clone()));
+                rt.block_on(async {
+                    let _ = stop_rx.await;
+                });
+            })?;
+        let handle = handle_rx
+            .recv()
+            .map_err(|_| std::io::Error::other("worker thread died"))??;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .danger_accept_invalid_certs(plan.insecure)
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .user_agent(concat!("trek/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(std::io::Error::other)?;
+        workers.push(Arc::new(WorkerCtx {
+            client,
+            recorder: Mutex::new(Recorder::new(plan.steps.len(), plan.scenarios.len())),
+            handle,
+            responses: AtomicU64::new(0),
+            connect_errors: AtomicU64::new(0),
+            last_connect_error: Mutex::new(None),
+        }));
+        threads.push((stop_tx, thread));
+    }
+    Ok((workers, threads))
+}
+
+/// The controller: starts every scenario, watches Ctrl-C and reachability,
+/// collects the timeline each second. Returns the abort reason, if any.
+async fn control(
+    run: Arc<RunCtx>,
+    workers: Arc<Vec<Arc<WorkerCtx>>>,
+    live: live::Mode,
+) -> (Option<String>, Collector) {
+    let (global_tx, global_rx) = watch::channel(Phase::Run);
+    let abort: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    let plan = run.plan.clone();
+    let actives: Vec<Arc<AtomicU64>> = plan
+        .scenarios
+        .iter()
+        .map(|_| Arc::new(AtomicU64::new(0)))
+        .collect();
+
+    let mut first_vu = 0u64;
+    let mut scenario_runs = Vec::new();
+    for (i, s) in plan.scenarios.iter().enumerate() {
+        scenario_runs.push(executor::run_scenario(
+            run.clone(),
+            workers.clone(),
+            i,
+            first_vu,
+            actives[i].clone(),
+            global_rx.clone(),
+        ));
+        first_vu += max_vus(&s.load.executor);
+    }
+    let scenarios = join_all(scenario_runs);
+    tokio::pin!(scenarios);
+
+    let mut collector = Collector::default();
+    let mut status = live::Status::new(live, plan.scenarios.len());
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let mut ticks = 0u64;
+    let mut interrupts = 0;
+    let mut signals = Signals::new();
+    loop {
+        tokio::select! {
+            _ = &mut scenarios => break,
+            _ = signals.next() => {
+                interrupts += 1;
+                let mut a = abort.lock().unwrap_or_else(|e| e.into_inner());
+                if interrupts == 1 {
+                    a.get_or_insert_with(|| "interrupted".into());
+                    let _ = global_tx.send(Phase::Graceful);
+                    status.note("interrupted: letting running iterations finish (Ctrl-C again to stop now)");
+                } else {
+                    let _ = global_tx.send(Phase::Hard);
+                    status.note("stopping now");
+                }
+            }
+            _ = tick.tick() => {
+                ticks += 1;
+                let responses: u64 = workers.iter().map(|w| w.responses.load(Ordering::Relaxed)).sum();
+                let connect: u64 = workers.iter().map(|w| w.connect_errors.load(Ordering::Relaxed)).sum();
+                if responses == 0 && connect >= UNREACHABLE_AFTER && *global_tx.borrow() != Phase::Hard {
+                    abort.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(|| unreachable_reason(&workers));
+                    let _ = global_tx.send(Phase::Hard);
+                }
+                let second = run.second();
+                for (i, a) in actives.iter().enumerate() {
+                    collector.active_vus(second, i, a.load(Ordering::Relaxed));
+                }
+                if ticks % 10 == 0 {
+                    for w in workers.iter() {
+                        collector.add_seconds(w.recorder().drain_seconds(second));
+                    }
+                    let vus: u64 = actives.iter().map(|a| a.load(Ordering::Relaxed)).sum();
+                    let (reqs, fails) = collector.requests_in(second.saturating_sub(1));
+                    status.update(run.start.elapsed(), vus, reqs, fails);
+                }
+            }
+        }
+    }
+    status.finish();
+    let reason = abort.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    (reason, collector)
+}
+
+/// SIGINT (Ctrl-C) and SIGTERM, registered once for the whole run.
+struct Signals {
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Self {
+                int: signal(SignalKind::interrupt()).ok(),
+                term: signal(SignalKind::terminate()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                _ = recv(&mut self.int) => {}
+                _ = recv(&mut self.term) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// The most virtual users an executor can have at once.
+pub fn max_vus(e: &crate::scenario::model::Executor) -> u64 {
+    use crate::scenario::model::Executor as E;
+    match e {
+        E::ConstantVus { vus, .. }
+        | E::PerVuIterations { vus, .. }
+        | E::SharedIterations { vus, .. } => *vus,
+        E::RampingVus { start_vus, stages } => stages
+            .iter()
+            .map(|s| s.target)
+            .max()
+            .unwrap_or(0)
+            .max(*start_vus),
+    }
+}

@@ -1,0 +1,4 @@
+//! The protocols a step speaks. Each sends, times, and hands back the
+//! response; none evaluates checks or SLOs.
+
+pub mod http;

@@ -1,0 +1,453 @@
+//! The virtual user: walks a scenario's step graph once per iteration,
+//! renders each request from its own variables, sends it, checks and captures
+//! the response, and records what happened in its worker's recorder.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use minijinja::value::Value;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use reqwest::cookie::Jar;
+use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use reqwest::Url;
+
+use super::check::{self, Seen};
+use super::protocol::http::{self, Failure, Request};
+use super::{RunCtx, WorkerCtx};
+use crate::metrics::Sample;
+use crate::plan::{Body, Count, HttpStep, Node, Step};
+use crate::scenario::units::Think;
+use crate::template::fake::mix;
+use crate::template::scope::Scope;
+
+/// What the rest of the iteration should do after a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Next,
+    /// A failed check (without `on_fail: continue`): end this iteration.
+    Stop,
+}
+
+/// Everything a virtual user shares between its parallel branches.
+pub struct Env {
+    pub run: Arc<RunCtx>,
+    pub worker: Arc<WorkerCtx>,
+    pub scenario: usize,
+    pub vu: u64,
+    pub jar: Arc<Jar>,
+}
+
+/// The state a branch of a virtual user carries: variables and randomness.
+pub struct Cursor {
+    pub scope: Arc<Scope>,
+    pub rng: SmallRng,
+    pub failed: bool,
+}
+
+impl Cursor {
+    fn value(&self) -> Value {
+        Value::from_dyn_object(self.scope.clone())
+    }
+
+    fn set(&mut self, name: String, value: Value) {
+        Arc::make_mut(&mut self.scope).locals.insert(name, value);
+    }
+
+    fn branch(&mut self) -> Cursor {
+        Cursor {
+            scope: self.scope.clone(),
+            rng: SmallRng::seed_from_u64(self.rng.random()),
+            failed: false,
+        }
+    }
+}
+
+/// A fresh cursor for one iteration of virtual user `vu`.
+pub fn new_cursor(run: &RunCtx, scenario: usize, vu: u64, iteration: u64) -> Cursor {
+    let seed = mix(mix(mix(run.plan.seed ^ scenario as u64) ^ vu) ^ iteration);
+    let name = &run.plan.scenarios[scenario].name;
+    let mut scope = Scope::new(run.plan.vars.clone(), name, vu, seed);
+    scope.iteration = iteration;
+    Cursor {
+        scope: Arc::new(scope),
+        rng: SmallRng::seed_from_u64(mix(seed)),
+        failed: false,
+    }
+}
+
+type StepsFuture<'a> = Pin<Box<dyn Future<Output = Flow> + Send + 'a>>;
+
+/// Runs `steps` in order.
+pub fn run_steps<'a>(env: &'a Env, cur: &'a mut Cursor, steps: &'a [Step]) -> StepsFuture<'a> {
+    Box::pin(async move {
+        for step in steps {
+            if run_step(env, cur, step).await == Flow::Stop {
+                return Flow::Stop;
+            }
+        }
+        Flow::Next
+    })
+}
+
+async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
+    if let Some(when) = &step.when {
+        match when.eval(&cur.value()) {
+            Ok(v) if v.is_true() => {}
+            Ok(_) => return Flow::Next,
+            Err(e) => return env.step_error(cur, step, &format!("`when`: {e}")),
+        }
+    }
+    let flow = match &step.node {
+        Node::Http(h) => http_step(env, cur, step, h).await,
+        Node::Think(t) => {
+            think(cur, t).await;
+            Flow::Next
+        }
+        Node::Sequence(steps) => run_steps(env, cur, steps).await,
+        Node::Group {
+            id,
+            steps,
+            parallel,
+        } => {
+            let start = Instant::now();
+            let failed_before = cur.failed;
+            cur.failed = false;
+            let flow = if *parallel {
+                parallel_steps(env, cur, steps).await
+            } else {
+                run_steps(env, cur, steps).await
+            };
+            let failed = cur.failed;
+            cur.failed |= failed_before;
+            env.record(&Sample {
+                step: *id,
+                scenario: env.scenario,
+                latency_us: start.elapsed().as_micros() as u64,
+                first_byte_us: None,
+                sent: 0,
+                received: 0,
+                failure: failed.then_some("a step of the group failed"),
+                checks_passed: 0,
+                checks_failed: 0,
+                second: env.run.second(),
+                is_request: false,
+            });
+            flow
+        }
+        Node::Repeat { count, steps } => {
+            let n = match count {
+                Count::Fixed(n) => *n,
+                Count::Expr(e) => match e.eval(&cur.value()).map(|v| u64::try_from(v)) {
+                    Ok(Ok(n)) => n,
+                    Ok(Err(_)) => {
+                        return env.step_error(cur, step, "`repeat` is not a whole number")
+                    }
+                    Err(e) => return env.step_error(cur, step, &format!("`repeat`: {e}")),
+                },
+            };
+            for _ in 0..n {
+                if run_steps(env, cur, steps).await == Flow::Stop {
+                    return Flow::Stop;
+                }
+            }
+            Flow::Next
+        }
+        Node::ForEach { list, item, steps } => {
+            let items = match list.eval(&cur.value()) {
+                Ok(v) => match v.try_iter() {
+                    Ok(iter) => iter.collect::<Vec<_>>(),
+                    Err(_) => return env.step_error(cur, step, "`for_each` did not give a list"),
+                },
+                Err(e) => return env.step_error(cur, step, &format!("`for_each`: {e}")),
+            };
+            for value in items {
+                cur.set(item.clone(), value);
+                if run_steps(env, cur, steps).await == Flow::Stop {
+                    return Flow::Stop;
+                }
+            }
+            Flow::Next
+        }
+        Node::Choose {
+            cumulative,
+            branches,
+        } => {
+            let total = cumulative.last().copied().unwrap_or(0.0);
+            let x = cur.rng.random::<f64>() * total;
+            let pick = cumulative
+                .iter()
+                .position(|c| x < *c)
+                .unwrap_or(branches.len() - 1);
+            run_steps(env, cur, &branches[pick]).await
+        }
+        Node::Set(vars) => {
+            for (name, tpl) in vars {
+                match tpl.render(&cur.value()) {
+                    Ok(v) => cur.set(name.clone(), check::json_to_value(&v)),
+                    Err(e) => return env.step_error(cur, step, &format!("`set` {name}: {e}")),
+                }
+            }
+            Flow::Next
+        }
+    };
+    if let Some(t) = &step.think_after {
+        think(cur, t).await;
+    }
+    if flow == Flow::Stop && step.continue_on_fail {
+        Flow::Next
+    } else {
+        flow
+    }
+}
+
+/// Runs each step at the same time, each on its own copy of the variables;
+/// what they capture is merged back in step order once all have finished.
+async fn parallel_steps(env: &Env, cur: &mut Cursor, steps: &[Step]) -> Flow {
+    let mut branches: Vec<Cursor> = steps.iter().map(|_| cur.branch()).collect();
+    let flows = futures_util::future::join_all(
+        branches
+            .iter_mut()
+            .zip(steps)
+            .map(|(b, s)| async move { run_step(env, b, s).await }),
+    )
+    .await;
+    for b in branches {
+        cur.failed |= b.failed;
+        if !Arc::ptr_eq(&b.scope, &cur.scope) {
+            for (k, v) in &b.scope.locals {
+                if cur.scope.locals.get(k) != Some(v) {
+                    cur.set(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+    if flows.contains(&Flow::Stop) {
+        Flow::Stop
+    } else {
+        Flow::Next
+    }
+}
+
+async fn think(cur: &mut Cursor, t: &Think) {
+    let d = if t.max > t.min {
+        let span = (t.max - t.min).as_secs_f64();
+        t.min + Duration::from_secs_f64(cur.rng.random::<f64>() * span)
+    } else {
+        t.min
+    };
+    tokio::time::sleep(d).await;
+}
+
+impl Env {
+    fn record(&self, s: &Sample) {
+        self.worker.record(s);
+    }
+
+    /// A step that could not run (template or expression error).
+    fn step_error(&self, cur: &mut Cursor, step: &Step, reason: &str) -> Flow {
+        cur.failed = true;
+        let reason = format!("step `{}`: {reason}", step.label);
+        self.worker.scenario_error(self.scenario, &reason);
+        if self.run.trace {
+            eprintln!("  ✗ {reason}");
+        }
+        if step.continue_on_fail {
+            Flow::Next
+        } else {
+            Flow::Stop
+        }
+    }
+}
+
+async fn http_step(env: &Env, cur: &mut Cursor, step: &Step, h: &HttpStep) -> Flow {
+    let scope = cur.value();
+    let req = match build_request(env, h, &scope) {
+        Ok(r) => r,
+        Err(e) => {
+            let reason = format!("cannot build the request: {e}");
+            return no_response(env, cur, step, h, reason);
+        }
+    };
+    let result = http::send(env.worker.client(), &env.jar, req).await;
+    let resp = match result {
+        Ok(r) => r,
+        Err(f) => {
+            if matches!(f, Failure::Connect(_)) {
+                env.worker.connect_error(&f.reason());
+            }
+            return no_response(env, cur, step, h, f.reason());
+        }
+    };
+    env.worker.response();
+    let seen = Seen::new(&resp);
+    let outcome = check::check(&h.expect, &seen, &scope);
+    let mut failure = outcome.failed.first().cloned();
+    let checks_failed = outcome.failed.len() as u64;
+    let checks_passed = outcome.passed;
+    if !h.captures.is_empty() {
+        match check::capture(&h.captures, &seen, &scope) {
+            Ok(values) => {
+                drop(scope);
+                for (k, v) in values {
+                    cur.set(k, v);
+                }
+            }
+            Err(e) => {
+                failure.get_or_insert(e);
+            }
+        }
+    }
+    if env.run.trace {
+        let mark = if failure.is_some() { "✗" } else { "✓" };
+        eprintln!(
+            "  {mark} {:<32} {} {:>9}{}",
+            step.label,
+            resp.status,
+            crate::scenario::units::format_secs(resp.latency.as_secs_f64()),
+            failure
+                .as_deref()
+                .map(|f| format!("  {f}"))
+                .unwrap_or_default()
+        );
+    }
+    finish_with(
+        env,
+        cur,
+        step,
+        h,
+        Some((&resp, checks_passed, checks_failed)),
+        failure,
+    )
+}
+
+/// Records a request that got no response (it could not be built or sent).
+fn no_response(env: &Env, cur: &mut Cursor, step: &Step, h: &HttpStep, reason: String) -> Flow {
+    if env.run.trace {
+        eprintln!("  ✗ {:<32} {reason}", step.label);
+    }
+    finish_with(env, cur, step, h, None, Some(reason))
+}
+
+fn finish_with(
+    env: &Env,
+    cur: &mut Cursor,
+    step: &Step,
+    h: &HttpStep,
+    resp: Option<(&http::Response, u64, u64)>,
+    failure: Option<String>,
+) -> Flow {
+    let (latency_us, first_byte_us, sent, received, passed, failed) = match resp {
+        Some((r, p, f)) => (
+            r.latency.as_micros() as u64,
+            Some(r.first_byte.as_micros() as u64),
+            r.sent,
+            r.received,
+            p,
+            f,
+        ),
+        // No response: the request's checks count as failed.
+        None => (0, None, 0, 0, 0, h.expect.count()),
+    };
+    env.worker.record(&Sample {
+        step: h.id,
+        scenario: env.scenario,
+        latency_us,
+        first_byte_us,
+        sent,
+        received,
+        failure: failure.as_deref(),
+        checks_passed: passed,
+        checks_failed: failed,
+        second: env.run.second(),
+        is_request: true,
+    });
+    if failure.is_some() {
+        cur.failed = true;
+        if !step.continue_on_fail {
+            return Flow::Stop;
+        }
+    }
+    Flow::Next
+}
+
+fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Request, String> {
+    let rendered = h.url.render(scope).map_err(|e| format!("URL: {e}"))?;
+    let full = match &h.base {
+        Some(base) if !(rendered.starts_with("http://") || rendered.starts_with("https://")) => {
+            let slash = if rendered.starts_with('/') { "" } else { "/" };
+            format!("{base}{slash}{rendered}")
+        }
+        _ => rendered.into_owned(),
+    };
+    let mut url = Url::parse(&full).map_err(|e| format!("invalid URL `{full}`: {e}"))?;
+    if !h.query.is_empty() {
+        let mut pairs = url.query_pairs_mut();
+        for (k, v) in &h.query {
+            pairs.append_pair(
+                k,
+                &v.render(scope).map_err(|e| format!("query `{k}`: {e}"))?,
+            );
+        }
+    }
+    let mut headers = HeaderMap::with_capacity(h.headers.len() + 1);
+    for (name, tpl) in &h.headers {
+        let value = tpl
+            .render(scope)
+            .map_err(|e| format!("header `{name}`: {e}"))?;
+        let (n, v) = http::header(name, &value)?;
+        headers.insert(n, v);
+    }
+    let (body, content_type) = match &h.body {
+        Body::None => (None, None),
+        Body::Json(t) => {
+            let v = t.render(scope).map_err(|e| format!("json body: {e}"))?;
+            (
+                Some(serde_json::to_vec(&v).map_err(|e| e.to_string())?),
+                Some("application/json"),
+            )
+        }
+        Body::Text(t) => (
+            Some(
+                t.render(scope)
+                    .map_err(|e| format!("body: {e}"))?
+                    .into_owned()
+                    .into_bytes(),
+            ),
+            Some("text/plain; charset=utf-8"),
+        ),
+        Body::Form(fields) => {
+            let mut s = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in fields {
+                s.append_pair(k, &v.render(scope).map_err(|e| format!("form `{k}`: {e}"))?);
+            }
+            (
+                Some(s.finish().into_bytes()),
+                Some("application/x-www-form-urlencoded"),
+            )
+        }
+    };
+    if let Some(ct) = content_type {
+        if !headers.contains_key(CONTENT_TYPE) {
+            headers.insert(CONTENT_TYPE, reqwest::header::HeaderValue::from_static(ct));
+        }
+    }
+    Ok(Request {
+        method: match h.method {
+            crate::scenario::model::Method::Get => reqwest::Method::GET,
+            crate::scenario::model::Method::Post => reqwest::Method::POST,
+            crate::scenario::model::Method::Put => reqwest::Method::PUT,
+            crate::scenario::model::Method::Patch => reqwest::Method::PATCH,
+            crate::scenario::model::Method::Delete => reqwest::Method::DELETE,
+            crate::scenario::model::Method::Head => reqwest::Method::HEAD,
+            crate::scenario::model::Method::Options => reqwest::Method::OPTIONS,
+        },
+        url,
+        headers,
+        body,
+        timeout: h.timeout,
+        follow_redirects: env.run.plan.follow_redirects,
+    })
+}
