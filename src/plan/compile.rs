@@ -544,24 +544,24 @@ impl Compile<'_, '_, '_> {
         let _ = span;
         let url_text = h.url.value.trim();
         let absolute = url_text.starts_with("http://") || url_text.starts_with("https://");
-        let (url, base) = if absolute || url_text.starts_with("{{") {
-            (self.string(&h.url)?, self.base.clone())
-        } else {
-            let Some(base) = self.base.clone() else {
-                self.r.error_help(
-                    code::MISSING_KEY,
-                    h.url.span,
-                    format!("`{url_text}` is relative, but the test has no base URL"),
-                    "add `base_url: http://host:port` at the top, or pass `--base-url`",
-                );
-                return None;
-            };
-            let slash = if url_text.starts_with('/') { "" } else { "/" };
-            let joined = Text {
-                value: format!("{base}{slash}{url_text}"),
-                span: h.url.span,
-            };
-            (self.string(&joined)?, None)
+        let url = self.string(&h.url)?;
+        if !absolute && !url_text.starts_with("{{") && self.base.is_none() {
+            self.r.error_help(
+                code::MISSING_KEY,
+                h.url.span,
+                format!("`{url_text}` is relative, but the test has no base URL"),
+                "add `base_url: http://host:port` at the top, or pass `--base-url`",
+            );
+            return None;
+        }
+        // A literal relative URL is joined once, here; a templated one is
+        // joined after rendering.
+        let (url, base) = match (&url, &self.base) {
+            (Tpl::Lit(path), Some(base)) if !absolute => {
+                let slash = if path.starts_with('/') { "" } else { "/" };
+                (Tpl::Lit(format!("{base}{slash}{path}").into()), None)
+            }
+            _ => (url, self.base.clone()),
         };
         let mut headers: Vec<(String, Tpl)> = Vec::new();
         for (k, v) in self.test.defaults.headers.iter().chain(h.headers.iter()) {
@@ -635,11 +635,28 @@ impl Compile<'_, '_, '_> {
         match jsonpath_rust::parser::parse_json_path(&path.value) {
             Ok(q) => Some(q),
             Err(e) => {
+                let help = match path.value.split('.').skip(1).find(|seg| seg.contains('-')) {
+                    Some(seg) => {
+                        let name = seg.split('[').next().unwrap_or(seg);
+                        format!(
+                            "a name with `-` goes in brackets: `['{name}']` instead of `.{name}`"
+                        )
+                    }
+                    None => "a JSONPath starts with `$`, e.g. `$.access_token` or `$.items[0].id`"
+                        .into(),
+                };
                 self.r.error_help(
                     code::JSONPATH,
                     path.span,
-                    format!("invalid JSONPath `{}`: {e}", path.value),
-                    "a JSONPath starts with `$`, e.g. `$.access_token` or `$.items[0].id`",
+                    format!(
+                        "invalid JSONPath `{}`: {}",
+                        path.value,
+                        e.to_string()
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                    help,
                 );
                 None
             }
