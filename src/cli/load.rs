@@ -135,7 +135,7 @@ mod tests {
 
     #[test]
     fn overrides_pick_the_executor_like_k6() {
-        let load = crate::scenario::load::default_load(Default::default());
+        let load = crate::scenario::load::default_load();
         let o = Overrides {
             vus: Some(5),
             duration: Some(Duration::from_secs(3)),

@@ -87,7 +87,7 @@ pub fn execute(
 ) -> i32 {
     let seed = plan.seed;
     if !overrides.is_empty() {
-        let weights: Vec<f64> = plan.scenarios.iter().map(|_| 1.0).collect();
+        let weights: Vec<f64> = plan.scenarios.iter().map(|s| s.weight).collect();
         let shares = overrides.vus.map(|v| split_vus(v, &weights));
         for (i, s) in plan.scenarios.iter_mut().enumerate() {
             s.load = overrides.apply(&s.load, shares.as_ref().map(|v| v[i]));

@@ -182,9 +182,6 @@ pub struct Recorder {
     pub scenarios: Vec<ScenarioStats>,
     /// (second, scenario) → stats; drained by the collector.
     pub seconds: BTreeMap<(u32, usize), SecondStats>,
-    /// Requests answered by the target (any status), for reachability.
-    pub responses: u64,
-    pub connect_errors: u64,
 }
 
 impl Recorder {
@@ -193,8 +190,6 @@ impl Recorder {
             steps: (0..steps).map(|_| StepStats::new()).collect(),
             scenarios: (0..scenarios).map(|_| ScenarioStats::new()).collect(),
             seconds: BTreeMap::new(),
-            responses: 0,
-            connect_errors: 0,
         }
     }
 

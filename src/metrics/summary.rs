@@ -64,8 +64,6 @@ impl Collector {
             for (into, from) in merged.scenarios.iter_mut().zip(&r.scenarios) {
                 into.merge(from);
             }
-            merged.responses += r.responses;
-            merged.connect_errors += r.connect_errors;
         }
         let mut per_scenario: Vec<StepStats> = (0..scenario_names.len())
             .map(|_| StepStats::new())
@@ -115,8 +113,6 @@ impl Collector {
             all_iterations,
             timeline,
             duration,
-            responses: merged.responses,
-            connect_errors: merged.connect_errors,
         }
     }
 }
@@ -135,8 +131,6 @@ pub struct Summary {
     pub timeline: Vec<TimelinePoint>,
     /// Seconds from the first iteration to the end.
     pub duration: f64,
-    pub responses: u64,
-    pub connect_errors: u64,
 }
 
 impl Summary {

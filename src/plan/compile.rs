@@ -124,6 +124,7 @@ impl Compile<'_, '_, '_> {
                 load: s.load.clone(),
                 steps,
                 slo: s.slo.clone(),
+                weight: s.weight,
                 feeders: uses,
             });
         }
@@ -339,6 +340,22 @@ impl Compile<'_, '_, '_> {
     }
 
     fn step(&mut self, s: &m::Step, in_fragment: bool) -> Option<Step> {
+        if let Some(w) = &s.when {
+            let bare = w
+                .value
+                .trim()
+                .trim_start_matches("{{")
+                .trim_end_matches("}}")
+                .trim();
+            if matches!(bare, "false" | "False" | "0" | "none" | "None") {
+                let d =
+                    Diagnostic::error("W0001", "this step never runs: its `when` is always false")
+                        .at(&self.r.source, w.span)
+                        .help("remove the step, or give `when` a condition")
+                        .warning();
+                self.r.diags.push(d);
+            }
+        }
         let when = s.when.as_ref().and_then(|w| self.expr(w));
         let mut think_after = s.think;
         let (node, label) = match &s.kind {

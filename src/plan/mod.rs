@@ -51,6 +51,8 @@ pub struct ScenarioPlan {
     pub load: Load,
     pub steps: Vec<Step>,
     pub slo: Vec<Slo>,
+    /// Share of `--vus` this scenario gets, relative to the others.
+    pub weight: f64,
     /// Feeders (indexes into `Plan::feeders`) this scenario reads.
     pub feeders: Vec<usize>,
 }
@@ -162,10 +164,6 @@ impl Expect {
         1 + (self.json.len() + self.headers.len() + self.body.len()) as u64
             + u64::from(self.latency.is_some())
     }
-
-    pub fn needs_json(&self) -> bool {
-        !self.json.is_empty()
-    }
 }
 
 #[derive(Debug)]
@@ -204,14 +202,4 @@ pub struct Capture {
     pub name: String,
     pub from: CaptureFrom,
     pub default: Option<JsonTpl>,
-}
-
-impl Plan {
-    /// Whether any step of any scenario reads the response body as JSON.
-    pub fn step_names(&self, scenario: usize) -> impl Iterator<Item = (StepId, &StepInfo)> {
-        self.steps
-            .iter()
-            .enumerate()
-            .filter(move |(_, s)| s.scenario == scenario)
-    }
 }

@@ -19,6 +19,8 @@ pub struct Results {
     pub started_at: String,
     pub duration_s: f64,
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     pub file: String,
     pub trek_version: &'static str,
     pub totals: Totals,
@@ -90,6 +92,7 @@ impl Results {
             started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             duration_s: summary.duration,
             name: plan.name.clone(),
+            description: plan.description.clone(),
             file: plan.file.clone(),
             trek_version: env!("CARGO_PKG_VERSION"),
             totals: Totals {

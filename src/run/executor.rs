@@ -256,7 +256,6 @@ async fn vu_main(
             run: run.clone(),
             worker: worker.clone(),
             scenario,
-            vu,
             jar: Arc::new(Jar::default()),
         };
         worker.iteration_started(scenario, run.second());

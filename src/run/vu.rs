@@ -36,7 +36,6 @@ pub struct Env {
     pub run: Arc<RunCtx>,
     pub worker: Arc<WorkerCtx>,
     pub scenario: usize,
-    pub vu: u64,
     pub jar: Arc<Jar>,
 }
 
@@ -140,7 +139,7 @@ async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
         Node::Repeat { count, steps } => {
             let n = match count {
                 Count::Fixed(n) => *n,
-                Count::Expr(e) => match e.eval(&cur.value()).map(|v| u64::try_from(v)) {
+                Count::Expr(e) => match e.eval(&cur.value()).map(u64::try_from) {
                     Ok(Ok(n)) => n,
                     Ok(Err(_)) => {
                         return env.step_error(cur, step, "`repeat` is not a whole number")

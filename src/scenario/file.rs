@@ -91,10 +91,9 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
         .map(|n| {
             r.free_map(n, "`fragments`")
                 .into_iter()
-                .map(|(name, v, span)| Fragment {
+                .map(|(name, v, _)| Fragment {
                     steps: read_steps(r, v, &format!("fragment `{name}`")),
                     name,
-                    span,
                 })
                 .collect()
         })
@@ -119,12 +118,11 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
             // Single-journey form: the top-level `slo` belongs to the scenario.
             let load = match m.get("load") {
                 Some(l) => read_load(r, l),
-                None => Some(default_load(root.span)),
+                None => Some(default_load()),
             };
             let steps = read_steps(r, steps, "`steps`");
             vec![Scenario {
                 name: stem,
-                span: root.span,
                 load: load?,
                 steps,
                 slo: std::mem::take(&mut slo),
@@ -193,7 +191,7 @@ fn read_defaults(r: &mut Reader, node: &Node) -> Defaults {
 
 fn read_data(r: &mut Reader, node: &Node, folder: &Path) -> Vec<Feeder> {
     let mut out = Vec::new();
-    for (name, v, span) in r.free_map(node, "`data`") {
+    for (name, v, _) in r.free_map(node, "`data`") {
         let Some(m) = r.map(v, &format!("feeder `{name}`"), &FEEDER_KEYS) else {
             continue;
         };
@@ -214,14 +212,14 @@ fn read_data(r: &mut Reader, node: &Node, folder: &Path) -> Vec<Feeder> {
                 }
             },
         };
-        let (file, rows) = match (m.get("file"), m.get("rows")) {
+        let rows = match (m.get("file"), m.get("rows")) {
             (Some(f), None) => {
                 let Some(rel) = r.string(f, "`file`") else {
                     continue;
                 };
                 let path = folder.join(&rel);
                 match read_rows(&path) {
-                    Ok(rows) => (Some(path), rows),
+                    Ok(rows) => rows,
                     Err(e) => {
                         r.error_help(
                             code::DATA_FILE,
@@ -244,7 +242,7 @@ fn read_data(r: &mut Reader, node: &Node, folder: &Path) -> Vec<Feeder> {
                         _ => r.wrong_type(row, "a row", "a map of column to value"),
                     }
                 }
-                (None, list)
+                list
             }
             _ => {
                 r.error(
@@ -263,13 +261,7 @@ fn read_data(r: &mut Reader, node: &Node, folder: &Path) -> Vec<Feeder> {
             );
             continue;
         }
-        out.push(Feeder {
-            name,
-            span,
-            file,
-            rows,
-            order,
-        });
+        out.push(Feeder { name, rows, order });
     }
     out
 }
@@ -282,7 +274,7 @@ fn read_scenarios(r: &mut Reader, node: &Node) -> Vec<Scenario> {
         };
         let load = match m.get("load") {
             Some(l) => read_load(r, l),
-            None => Some(default_load(span)),
+            None => Some(default_load()),
         };
         let steps = match m.get("steps") {
             Some(s) => read_steps(r, s, "`steps`"),
@@ -303,7 +295,6 @@ fn read_scenarios(r: &mut Reader, node: &Node) -> Vec<Scenario> {
         if let Some(load) = load {
             out.push(Scenario {
                 name,
-                span,
                 load,
                 steps,
                 slo,

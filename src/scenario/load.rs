@@ -34,7 +34,7 @@ pub const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(600);
 pub const DEFAULT_GRACEFUL_STOP: Duration = Duration::from_secs(30);
 
 /// The load when a scenario gives none: one virtual user, one iteration.
-pub fn default_load(span: crate::diagnostic::Span) -> Load {
+pub fn default_load() -> Load {
     Load {
         executor: Executor::PerVuIterations {
             vus: 1,
@@ -42,7 +42,6 @@ pub fn default_load(span: crate::diagnostic::Span) -> Load {
             max_duration: DEFAULT_MAX_DURATION,
         },
         graceful_stop: DEFAULT_GRACEFUL_STOP,
-        span,
     }
 }
 
@@ -186,6 +185,5 @@ pub fn read_load(r: &mut Reader, node: &Node) -> Option<Load> {
     Some(Load {
         executor,
         graceful_stop,
-        span: m.span(),
     })
 }

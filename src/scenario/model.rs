@@ -4,7 +4,6 @@
 //! every string that may hold a template is kept as [`Text`] with its
 //! position, so later stages (compiling, scope checks) can still point at it.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,9 +67,6 @@ pub type Row = serde_json::Map<String, serde_json::Value>;
 #[derive(Debug, Clone)]
 pub struct Feeder {
     pub name: String,
-    pub span: Span,
-    /// The file the rows came from, if any (for messages).
-    pub file: Option<PathBuf>,
     pub rows: Vec<Row>,
     pub order: FeederOrder,
 }
@@ -78,14 +74,12 @@ pub struct Feeder {
 #[derive(Debug, Clone)]
 pub struct Fragment {
     pub name: String,
-    pub span: Span,
     pub steps: Vec<Step>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Scenario {
     pub name: String,
-    pub span: Span,
     pub load: Load,
     pub steps: Vec<Step>,
     pub slo: Vec<Slo>,
@@ -96,7 +90,6 @@ pub struct Scenario {
 pub struct Load {
     pub executor: Executor,
     pub graceful_stop: Duration,
-    pub span: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -308,7 +301,6 @@ pub enum CaptureSource {
 #[derive(Debug, Clone)]
 pub struct Capture {
     pub name: String,
-    pub span: Span,
     pub source: CaptureSource,
     pub default: Option<Node>,
 }

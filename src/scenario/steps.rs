@@ -475,11 +475,10 @@ pub fn read_matcher(r: &mut Reader, node: &Node) -> Option<Matcher> {
 
 fn read_captures(r: &mut Reader, node: &Node) -> Vec<Capture> {
     let mut out = Vec::new();
-    for (name, v, span) in r.free_map(node, "`capture`") {
+    for (name, v, _) in r.free_map(node, "`capture`") {
         let capture = if let Some(path) = v.as_str().filter(|s| s.starts_with('$')) {
             Some(Capture {
                 name: name.clone(),
-                span,
                 source: CaptureSource::Json(Text {
                     value: path.to_string(),
                     span: v.span,
@@ -495,14 +494,14 @@ fn read_captures(r: &mut Reader, node: &Node) -> Vec<Capture> {
             );
             None
         } else {
-            read_capture_map(r, &name, span, v)
+            read_capture_map(r, &name, v)
         };
         out.extend(capture);
     }
     out
 }
 
-fn read_capture_map(r: &mut Reader, name: &str, span: Span, v: &Node) -> Option<Capture> {
+fn read_capture_map(r: &mut Reader, name: &str, v: &Node) -> Option<Capture> {
     let m = r.map(v, &format!("capture `{name}`"), &CAPTURE_KEYS)?;
     let sources: Vec<&str> = ["json", "header", "regex", "status"]
         .into_iter()
@@ -541,7 +540,6 @@ fn read_capture_map(r: &mut Reader, name: &str, span: Span, v: &Node) -> Option<
     };
     Some(Capture {
         name: name.to_string(),
-        span,
         source,
         default: m.get("default").cloned(),
     })

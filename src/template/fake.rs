@@ -65,12 +65,6 @@ impl Fake {
         }
     }
 
-    /// Starts a new deterministic sequence (at each iteration).
-    pub fn reseed(&self, seed: u64) {
-        self.seed.store(seed, Ordering::Relaxed);
-        self.calls.store(0, Ordering::Relaxed);
-    }
-
     pub fn rng(&self) -> SmallRng {
         let n = self.calls.fetch_add(1, Ordering::Relaxed);
         SmallRng::seed_from_u64(mix(self.seed.load(Ordering::Relaxed) ^ mix(n)))
@@ -115,7 +109,7 @@ impl Fake {
             "float" => {
                 let (a, b): (Option<f64>, Option<f64>) = from_args(args)?;
                 let (a, b) = (a.unwrap_or(0.0), b.unwrap_or(1.0));
-                if !(b >= a) {
+                if b < a || a.is_nan() || b.is_nan() {
                     return Err(bad("fake.float(a, b): b is below a"));
                 }
                 let x = a + (b - a) * r.random::<f64>();

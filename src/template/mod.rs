@@ -179,17 +179,6 @@ impl Tpl {
             Tpl::Dyn(t) => t.render(scope).map(Cow::Owned).map_err(describe),
         }
     }
-
-    pub fn source(&self) -> &str {
-        match self {
-            Tpl::Lit(s) => s,
-            Tpl::Dyn(t) => t.source(),
-        }
-    }
-
-    pub fn is_literal(&self) -> bool {
-        matches!(self, Tpl::Lit(_))
-    }
 }
 
 /// A compiled expression.
@@ -288,7 +277,7 @@ mod tests {
     fn literals_skip_the_engine_and_templates_report_names() {
         let c = Compiler::new();
         let (t, names) = c.string("/api/health").unwrap();
-        assert!(t.is_literal() && names.is_empty());
+        assert!(matches!(t, Tpl::Lit(_)) && names.is_empty());
         let (t, names) = c
             .string("Bearer {{ token }} for {{ users.email }}")
             .unwrap();

@@ -97,7 +97,8 @@ impl Drop for Server {
 /// httpbin served by gunicorn on a free loopback port. `scripts/test`
 /// installs both; a missing install fails the test with that hint.
 pub fn httpbin() -> Server {
-    let mut child = Command::new("python3")
+    let python = std::env::var("TREK_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut child = Command::new(python)
         .args([
             "-m",
             "gunicorn",
