@@ -6,7 +6,7 @@
 //! `cli` holds the commands; `demo` is the embedded demo target.
 
 mod cli;
-// mod demo;
+mod demo;
 mod diagnostic;
 mod metrics;
 mod plan;

@@ -13,9 +13,18 @@ use crate::scenario::units::{parse_duration, parse_share};
 
 /// The bundled journeys, embedded so `trek demo` works from any folder.
 const BUNDLED: [(&str, &str); 3] = [
-    ("smoke_endpoints.yaml", include_str!("../../scenarios/smoke_endpoints.yaml")),
-    ("wikipro_journey.yaml", include_str!("../../scenarios/wikipro_journey.yaml")),
-    ("ryze_modules.yaml", include_str!("../../scenarios/ryze_modules.yaml")),
+    (
+        "smoke_endpoints.yaml",
+        include_str!("../../scenarios/smoke_endpoints.yaml"),
+    ),
+    (
+        "wikipro_journey.yaml",
+        include_str!("../../scenarios/wikipro_journey.yaml"),
+    ),
+    (
+        "ryze_modules.yaml",
+        include_str!("../../scenarios/ryze_modules.yaml"),
+    ),
 ];
 
 fn config(args: &DemoTargetArgs) -> Result<demo::Config, String> {
@@ -23,7 +32,6 @@ fn config(args: &DemoTargetArgs) -> Result<demo::Config, String> {
         latency: parse_duration(&args.latency).map_err(|e| format!("--latency: {e}"))?,
         jitter: parse_duration(&args.jitter).map_err(|e| format!("--jitter: {e}"))?,
         error_rate: parse_share(&args.error_rate).map_err(|e| format!("--error-rate: {e}"))?,
-        seed: args.seed,
     })
 }
 
@@ -35,7 +43,10 @@ pub fn demo_target(args: &DemoTargetArgs) -> i32 {
             return EXIT_INVALID;
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("trek: cannot start: {e}");
@@ -50,7 +61,10 @@ pub fn demo_target(args: &DemoTargetArgs) -> i32 {
                 return 3;
             }
         };
-        let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let addr = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         println!("trek demo target listening on http://{addr}");
         use std::io::Write;
         let _ = std::io::stdout().flush();
@@ -78,29 +92,35 @@ impl Background {
     pub fn start(config: demo::Config) -> std::io::Result<Self> {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new().name("trek-demo-target".into()).spawn(move || {
-            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    let _ = addr_tx.send(Err(e));
-                    return;
-                }
-            };
-            rt.block_on(async move {
-                let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
-                    Ok(l) => l,
+        let thread = std::thread::Builder::new()
+            .name("trek-demo-target".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
                     Err(e) => {
                         let _ = addr_tx.send(Err(e));
                         return;
                     }
                 };
-                let _ = addr_tx.send(listener.local_addr());
-                let _ = demo::serve(listener, config, async {
-                    let _ = stop_rx.await;
-                })
-                .await;
-            });
-        })?;
+                rt.block_on(async move {
+                    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = addr_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let _ = addr_tx.send(listener.local_addr());
+                    let _ = demo::serve(listener, config, async {
+                        let _ = stop_rx.await;
+                    })
+                    .await;
+                });
+            })?;
         let addr = addr_rx
             .recv()
             .map_err(|_| std::io::Error::other("demo target thread died"))??;
@@ -151,8 +171,8 @@ pub fn demo(args: &DemoArgs) -> i32 {
             seed,
             base_url: Some(base.clone()),
         };
-        let loaded = crate::scenario::load_str(&path, text.to_string())
-            .and_then(|(test, mut warnings)| {
+        let loaded =
+            crate::scenario::load_str(&path, text.to_string()).and_then(|(test, mut warnings)| {
                 plan::compile(&test, &options).map(|(plan, more)| {
                     warnings.extend(more);
                     (plan, warnings)
@@ -168,7 +188,13 @@ pub fn demo(args: &DemoArgs) -> i32 {
         };
         print_diagnostics(&warnings);
         let stem = name.trim_end_matches(".yaml");
-        codes.push(execute(plan, &path, &run_args, &Overrides::default(), &out.join(stem)));
+        codes.push(execute(
+            plan,
+            &path,
+            &run_args,
+            &Overrides::default(),
+            &out.join(stem),
+        ));
     }
     drop(target);
     let code = combine(&codes);

@@ -1,7 +1,7 @@
 //! The command line: one subcommand per user task, each with its handler in
 //! a file of its own. Handlers return the process exit code.
 
-// mod demo;
+mod demo;
 mod load;
 mod run;
 mod validate;
@@ -108,9 +108,6 @@ pub struct DemoTargetArgs {
     /// Share of requests answered with 500 (e.g. 0.5%).
     #[arg(long, default_value = "0%")]
     pub error_rate: String,
-    /// Seed of the demo's randomness.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
 }
 
 /// Runs the command and returns the exit code.
@@ -118,8 +115,8 @@ pub fn dispatch(cli: Cli) -> i32 {
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Validate(args) => validate::validate(&args),
-        Command::Demo(_args) => 3,
-        Command::DemoTarget(_args) => 3,
+        Command::Demo(args) => demo::demo(&args),
+        Command::DemoTarget(args) => demo::demo_target(&args),
     }
 }
 

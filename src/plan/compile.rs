@@ -45,6 +45,7 @@ pub fn compile(test: &Test, options: &Options) -> Result<(Plan, Vec<Diagnostic>)
             labels: HashMap::new(),
             use_stack: Vec::new(),
             read_roots: HashSet::new(),
+            in_parallel: false,
         }
         .run(options)
     };
@@ -69,6 +70,8 @@ struct Compile<'r, 'a, 't> {
     use_stack: Vec<String>,
     /// First segments of the names templates of this scenario read.
     read_roots: HashSet<String>,
+    /// Inside `parallel:`, where the default think time does not apply.
+    in_parallel: bool,
 }
 
 impl Compile<'_, '_, '_> {

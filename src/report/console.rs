@@ -90,15 +90,22 @@ pub fn render(r: &Results, style: &Style) -> String {
             } else {
                 format!("{:>6}", 0)
             };
+            let time = |v: f64| {
+                if st.latency.count == 0 {
+                    "-".to_string()
+                } else {
+                    format_secs(v)
+                }
+            };
             let _ = writeln!(
                 out,
                 "  {:<width$}  {:>7}  {fails}  {:>9}  {:>9}  {:>9}  {:>9}",
                 truncate(&name, width),
                 st.count,
-                format_secs(st.latency.p50),
-                format_secs(st.latency.p95),
-                format_secs(st.latency.p99),
-                format_secs(st.latency.max),
+                time(st.latency.p50),
+                time(st.latency.p95),
+                time(st.latency.p99),
+                time(st.latency.max),
             );
             let mut reasons: Vec<_> = st.failure_reasons.iter().collect();
             reasons.sort_by(|a, b| b.1.cmp(a.1));

@@ -117,8 +117,16 @@ pub fn parse_think(text: &str) -> Result<Think, String> {
     }
 }
 
-/// Formats seconds for people: `850µs`, `12.3ms`, `1.25s`.
+/// Formats seconds for people: `850µs`, `12.3ms`, `1.25s`, `2s`.
 pub fn format_secs(secs: f64) -> String {
+    fn trim(text: String, unit: &str) -> String {
+        let t = if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            &text
+        };
+        format!("{t}{unit}")
+    }
     if !secs.is_finite() {
         return "-".into();
     }
@@ -127,12 +135,12 @@ pub fn format_secs(secs: f64) -> String {
     } else if secs < 1.0 {
         let ms = secs * 1e3;
         if ms < 10.0 {
-            format!("{ms:.2}ms")
+            trim(format!("{ms:.2}"), "ms")
         } else {
-            format!("{ms:.1}ms")
+            trim(format!("{ms:.1}"), "ms")
         }
     } else if secs < 120.0 {
-        format!("{secs:.2}s")
+        trim(format!("{secs:.2}"), "s")
     } else {
         format!("{:.0}m{:02.0}s", (secs / 60.0).floor(), secs % 60.0)
     }
@@ -174,6 +182,16 @@ mod tests {
         let err = parse_share("5").unwrap_err();
         assert!(err.contains("5%"), "{err}");
         assert!(parse_share("150%").is_err());
+    }
+
+    #[test]
+    fn seconds_are_formatted_without_noise() {
+        assert_eq!(format_secs(0.000_850), "850µs");
+        assert_eq!(format_secs(0.00146), "1.46ms");
+        assert_eq!(format_secs(0.150), "150ms");
+        assert_eq!(format_secs(2.0), "2s");
+        assert_eq!(format_secs(2.55), "2.55s");
+        assert_eq!(format_secs(f64::NAN), "-");
     }
 
     #[test]

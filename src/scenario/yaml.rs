@@ -108,14 +108,25 @@ pub fn parse(source: &Arc<Source>) -> Result<Node, Vec<Diagnostic>> {
     };
     let mut parser = Parser::new_from_str(&source.text);
     if let Err(e) = parser.load(&mut builder, true) {
-        let m = e.marker();
-        let span = span_of(m);
-        builder.errors.push(
-            Diagnostic::error("E0001", format!("invalid YAML: {}", e.info()))
-                .at(source, span)
-                .help("check the indentation and quoting around this position"),
-        );
-        return Err(builder.errors);
+        // What was built before the syntax error is unreliable: report the
+        // syntax error alone.
+        let span = span_of(e.marker());
+        let line = source
+            .text
+            .lines()
+            .nth(span.line.saturating_sub(1) as usize)
+            .unwrap_or_default();
+        let help = if line.contains('{') && line.contains('[') {
+            "inside `{ }`, put keys and values that contain `[`, `]` or `,` in quotes, e.g. `\"$.items[0].id\": 1`"
+        } else {
+            "check the indentation and quoting around this position"
+        };
+        return Err(vec![Diagnostic::error(
+            "E0001",
+            format!("invalid YAML: {}", e.info()),
+        )
+        .at(source, span)
+        .help(help)]);
     }
     if builder.documents.len() > 1 {
         let span = builder.documents[1].span;
