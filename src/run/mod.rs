@@ -306,8 +306,10 @@ async fn control(
                         collector.add_seconds(w.recorder().drain_seconds(second));
                     }
                     let vus: u64 = actives.iter().map(|a| a.load(Ordering::Relaxed)).sum();
-                    let (reqs, fails) = collector.requests_in(second.saturating_sub(1));
-                    status.update(run.start.elapsed(), vus, reqs, fails);
+                    if second >= 1 {
+                        let (reqs, fails) = collector.requests_in(second - 1);
+                        status.update(run.start.elapsed(), vus, reqs, fails);
+                    }
                 }
             }
         }
