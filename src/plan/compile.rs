@@ -155,9 +155,13 @@ impl Compile<'_, '_, '_> {
                 vars: vars.keys().cloned().collect(),
                 ..Known::default()
             };
+            let before = self.r.diags.items.len();
             let Some(tpl) = self.json_with(node, &known) else {
                 continue;
             };
+            if self.r.diags.items.len() > before {
+                continue;
+            }
             let scope = Scope::new(Value::from_serialize(&vars), "", 0, seed);
             match tpl.render(&Value::from_object(scope)) {
                 Ok(v) => {
@@ -671,10 +675,7 @@ impl Compile<'_, '_, '_> {
                     format!(
                         "invalid JSONPath `{}`: {}",
                         path.value,
-                        e.to_string()
-                            .split_whitespace()
-                            .collect::<Vec<_>>()
-                            .join(" ")
+                        jsonpath_problem(&e.to_string())
                     ),
                     help,
                 );
@@ -791,7 +792,7 @@ impl Compile<'_, '_, '_> {
                     code::SLO_SCOPE,
                     slo.span,
                     format!(
-                        "a {} cannot have a `{}` SLO",
+                        "a {} cannot have an SLO on `{}`",
                         scope.name(),
                         slo.metric.key()
                     ),
@@ -818,6 +819,21 @@ impl SloScope {
             SloScope::Scenario => "scenario",
             SloScope::Test => "test",
         }
+    }
+}
+
+/// The useful part of the JSONPath parser's message: what it expected, and
+/// at which character.
+fn jsonpath_problem(raw: &str) -> String {
+    let flat = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let at = flat
+        .split("--> 1:")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .map(|c| format!(" at character {c}"));
+    match flat.split("= ").nth(1) {
+        Some(expected) => format!("{expected}{}", at.unwrap_or_default()),
+        None => flat,
     }
 }
 

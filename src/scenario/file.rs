@@ -225,10 +225,7 @@ fn read_data(r: &mut Reader, node: &Node, folder: &Path) -> Vec<Feeder> {
                             code::DATA_FILE,
                             f.span,
                             e,
-                            format!(
-                                "the path is relative to the scenario file's folder (`{}`)",
-                                folder.display()
-                            ),
+                            "the path is relative to the folder of the scenario file",
                         );
                         continue;
                     }

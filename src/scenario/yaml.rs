@@ -270,6 +270,8 @@ impl MarkedEventReceiver for Builder {
             }
             Event::MappingEnd => {
                 if let Some(Frame::Map(entries, _, span, anchor, _)) = self.stack.pop() {
+                    // A block map starts where its first key does.
+                    let span = entries.first().map_or(span, |(k, _)| k.span.min(span));
                     self.finish(
                         Node {
                             value: Value::Map(entries),

@@ -1,0 +1,83 @@
+//! Snapshot tests of diagnostics: each file in `tests/fixtures/invalid/` is
+//! named after the code it must produce, and `NAME.expected` holds what
+//! `trek validate NAME.yaml` prints. Adding a case is adding two files; run
+//! with `TREK_BLESS=1` to write the expected output of new cases.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+#[test]
+fn every_fixture_gives_its_code_at_its_place() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid");
+    let bless = std::env::var_os("TREK_BLESS").is_some();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 20, "fixtures missing");
+    let mut mismatches = Vec::new();
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let code_id = name.split('-').next().unwrap();
+        let out = trek()
+            .env("TREK_FIXTURE_SURELY_UNSET", "")
+            .env_remove("TREK_FIXTURE_SURELY_UNSET")
+            .arg("validate")
+            .arg(&name)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let rendered = String::from_utf8_lossy(&out.stderr).into_owned();
+        let warning = code_id.starts_with('W');
+        assert_eq!(
+            code(&out),
+            if warning { 0 } else { 2 },
+            "{name}: {}",
+            text(&out)
+        );
+        let label = if warning { "warning" } else { "error" };
+        assert!(
+            rendered.contains(&format!("{label}[{code_id}]")),
+            "{name} must report {code_id}:\n{rendered}"
+        );
+        assert!(
+            rendered.contains(&format!("--> {name}:")),
+            "{name}: no file:line:col\n{rendered}"
+        );
+        let expected_path = dir.join(name.replace(".yaml", ".expected"));
+        if bless {
+            std::fs::write(&expected_path, &rendered).unwrap();
+        } else {
+            let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+            if expected != rendered {
+                mismatches.push(format!(
+                    "{name}\n--- expected\n{expected}\n--- got\n{rendered}"
+                ));
+            }
+        }
+        if warning {
+            let strict = trek()
+                .args(["validate", "--deny-warnings", &name])
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            assert_eq!(code(&strict), 2, "{name} with --deny-warnings");
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n\n"));
+}
+
+#[test]
+fn a_file_that_cannot_be_read_is_an_error_too() {
+    let out = trek()
+        .args(["validate", "no/such/file.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read `no/such/file.yaml`"));
+}
