@@ -287,3 +287,39 @@ steps:
     // Binomial(2000, 0.7): sd ≈ 20.5; five sd either side.
     assert!((heavy - 1400.0).abs() < 103.0, "heavy {heavy}");
 }
+
+#[test]
+fn default_think_applies_after_a_parallel_group_not_inside_it() {
+    let server = recorder();
+    let s = Scratch::new();
+    let file = s.file(
+        "t.yaml",
+        &format!(
+            r#"
+version: 1
+base_url: {}
+defaults: {{ think: 400ms }}
+load: {{ vus: 1, iterations: 2 }}
+steps:
+  - group: page
+    parallel:
+      - {{ name: a, get: /a }}
+      - {{ name: b, get: /b }}
+  - name: after
+    get: /c
+"#,
+            server.base
+        ),
+    );
+    let out = run(&s, &file, &[]);
+    let r = s.results(&out);
+    // Members of the group do not pause, so the group takes milliseconds;
+    // the pause comes after it (and after `after`): two per iteration.
+    let page = step(&r, "page")["latency"]["max"].as_f64().unwrap();
+    assert!(page < 0.350, "group took {page}s: {}", text(&out));
+    let iteration = r["scenarios"][0]["iteration"]["min"].as_f64().unwrap();
+    assert!(
+        iteration >= 0.8,
+        "two 400 ms pauses per iteration: {iteration}"
+    );
+}

@@ -372,7 +372,9 @@ impl Compile<'_, '_, '_> {
                     format!("{} {}", h.method.as_str(), h.url.value),
                     in_fragment,
                 );
-                think_after = think_after.or(self.test.defaults.think);
+                if !self.in_parallel {
+                    think_after = think_after.or(self.test.defaults.think);
+                }
                 (
                     self.http(h, &label, s.name.as_ref().map_or(s.span, |n| n.span))?,
                     label,
@@ -394,7 +396,14 @@ impl Compile<'_, '_, '_> {
                     kind: StepKindTag::Group,
                     slo: slo.clone(),
                 });
+                let outer = self.in_parallel;
+                self.in_parallel = *parallel;
                 let steps = self.steps_of(steps, in_fragment);
+                self.in_parallel = outer;
+                if *parallel && !outer {
+                    // A page of parallel calls is one request to a user.
+                    think_after = think_after.or(self.test.defaults.think);
+                }
                 (
                     Node::Group {
                         id,
