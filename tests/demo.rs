@@ -111,3 +111,38 @@ fn trek_demo_runs_every_bundled_journey_and_writes_reports() {
         3
     );
 }
+
+#[test]
+fn smoke_runs_each_step_once_and_prints_every_request() {
+    let demo = demo_target(&[]);
+    let s = Scratch::new();
+    let out = trek()
+        .arg("run")
+        .arg(path("scenarios/wikipro_journey.yaml"))
+        .args(["--smoke", "--base-url", &demo.base, "--out"])
+        .arg(s.out())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for name in [
+        "login",
+        "verify",
+        "ai_chat",
+        "cross_tenant_is_blocked",
+        "logout",
+    ] {
+        let line = err
+            .lines()
+            .find(|l| l.contains(&format!("✓ {name} ")))
+            .unwrap_or_else(|| panic!("no line for {name}: {err}"));
+        assert!(
+            line.contains(" 200 ") || line.contains(" 201 ") || line.contains(" 403 "),
+            "{line}"
+        );
+        assert!(line.contains("ms") || line.contains("µs"), "{line}");
+    }
+    let r = s.results(&out);
+    assert_eq!(r["scenarios"][0]["iterations"], 1);
+    assert_eq!(step(&r, "login")["count"], 1);
+}

@@ -4,6 +4,8 @@
 
 mod compile;
 mod names;
+#[cfg(test)]
+mod robustness_tests;
 
 pub use compile::{compile, Options};
 

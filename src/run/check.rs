@@ -67,7 +67,8 @@ pub fn check(expect: &Expect, seen: &Seen, scope: &Value) -> Outcome {
                 let found = jsonpath_rust::query::js_path_process(&c.query, body)
                     .ok()
                     .and_then(|v| v.into_iter().next().map(|r| r.val.clone()));
-                matches(&c.matcher, found.as_ref(), scope).map_err(|e| format!("{}: {e}", c.path))
+                matches(&c.matcher, found.as_ref(), scope)
+                    .map_err(|e| format!("{}: {}", c.path, redact_if_secret(&c.path, e)))
             }
         };
         verdict(result);
@@ -78,7 +79,10 @@ pub fn check(expect: &Expect, seen: &Seen, scope: &Value) -> Outcome {
             .headers
             .get(name.as_str())
             .map(|v| J::String(String::from_utf8_lossy(v.as_bytes()).into_owned()));
-        verdict(matches(m, value.as_ref(), scope).map_err(|e| format!("header {name}: {e}")));
+        verdict(
+            matches(m, value.as_ref(), scope)
+                .map_err(|e| format!("header {name}: {}", redact_if_secret(name, e))),
+        );
     }
     for m in &expect.body {
         let text = J::String(seen.text());
@@ -212,6 +216,38 @@ pub fn matches(m: &Matcher, found: Option<&J>, scope: &Value) -> Result<(), Stri
     }
 }
 
+/// Words that mark a field or header as secret: its values never appear in
+/// failure reasons (which end up in reports and logs).
+const SECRET_WORDS: [&str; 8] = [
+    "token",
+    "password",
+    "secret",
+    "authorization",
+    "cookie",
+    "api_key",
+    "apikey",
+    "session",
+];
+
+pub fn is_secret(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|w| lower.contains(w))
+}
+
+/// Replaces the values quoted in a failure reason about a secret field.
+fn redact_if_secret(name: &str, reason: String) -> String {
+    if !is_secret(name) {
+        return reason;
+    }
+    match reason.as_str() {
+        "expected to exist" | "nothing found" => reason,
+        r if r.starts_with("expected not to exist") => {
+            "expected not to exist (value hidden: secret)".into()
+        }
+        _ => "does not match (value hidden: secret)".into(),
+    }
+}
+
 /// Equality that treats `1` and `1.0` alike, and a number like its text when
 /// the other side is a string (headers are always strings).
 fn equal(a: &J, b: &J) -> bool {
@@ -323,5 +359,23 @@ pub fn json_to_value(v: &J) -> Value {
     match v {
         J::String(s) => Value::from(s.as_str()),
         other => Value::from_serialize(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_reasons_about_secret_fields_hide_the_values() {
+        let r = redact_if_secret("$.access_token", "\"eyJhbGciOi\" is not \"x\"".into());
+        assert!(!r.contains("eyJ"), "{r}");
+        assert_eq!(
+            redact_if_secret("$.access_token", "expected to exist".into()),
+            "expected to exist"
+        );
+        let r = redact_if_secret("$.user.name", "\"Ann\" is not \"Bob\"".into());
+        assert!(r.contains("Ann"));
+        assert!(is_secret("Set-Cookie") && is_secret("x-api_key") && !is_secret("$.title"));
     }
 }

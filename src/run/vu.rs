@@ -381,7 +381,11 @@ fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Request, Stri
         }
         _ => rendered.into_owned(),
     };
-    let mut url = Url::parse(&full).map_err(|e| format!("invalid URL `{full}`: {e}"))?;
+    let mut url = Url::parse(&full).map_err(|e| {
+        // The query may carry a token: leave it out of the message.
+        let shown = full.split('?').next().unwrap_or_default();
+        format!("invalid URL `{shown}`: {e}")
+    })?;
     if !h.query.is_empty() {
         let mut pairs = url.query_pairs_mut();
         for (k, v) in &h.query {

@@ -176,7 +176,10 @@ impl Tpl {
     pub fn render(&self, scope: &Value) -> Result<Cow<'_, str>, String> {
         match self {
             Tpl::Lit(s) => Ok(Cow::Borrowed(s)),
-            Tpl::Dyn(t) => t.render(scope).map(Cow::Owned).map_err(describe),
+            Tpl::Dyn(t) => t
+                .render(scope)
+                .map(Cow::Owned)
+                .map_err(|e| format!("{} in `{}`", describe(e), t.source())),
         }
     }
 }
