@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 
-use crate::metrics::recorder::StepStats;
+use crate::metrics::recorder::{ScenarioStats, StepStats};
 use crate::metrics::summary::{checks_rate, error_rate};
 use crate::metrics::{Stats, Summary};
 use crate::plan::{Plan, StepKindTag};
-use crate::scenario::model::{Slo, SloMetric, Threshold};
+use crate::scenario::model::{DropUnit, Slo, SloMetric, Threshold};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -79,22 +79,15 @@ pub fn evaluate(plan: &Plan, summary: &Summary) -> Vec<SloResult> {
     }
     for (i, s) in plan.scenarios.iter().enumerate() {
         let scope = format!("scenario {}", s.name);
-        let iteration = Stats::of(&summary.scenarios[i].iteration);
+        let iterations = &summary.scenarios[i];
         for slo in &s.slo {
-            out.push(result(
-                &scope,
-                slo,
-                measure(slo, &summary.per_scenario[i], Some(&iteration), summary),
-            ));
+            let value = measure(slo, &summary.per_scenario[i], Some(iterations), summary);
+            out.push(result(&scope, slo, value));
         }
     }
-    let iteration = Stats::of(&summary.all_iterations.iteration);
     for slo in &plan.slo {
-        out.push(result(
-            "test",
-            slo,
-            measure(slo, &summary.total, Some(&iteration), summary),
-        ));
+        let value = measure(slo, &summary.total, Some(&summary.all_iterations), summary);
+        out.push(result("test", slo, value));
     }
     out
 }
@@ -103,7 +96,7 @@ pub fn evaluate(plan: &Plan, summary: &Summary) -> Vec<SloResult> {
 fn measure(
     slo: &Slo,
     stats: &StepStats,
-    iteration: Option<&Stats>,
+    iterations: Option<&ScenarioStats>,
     summary: &Summary,
 ) -> Option<f64> {
     let stat = |s: Stats| match slo.stat {
@@ -113,7 +106,17 @@ fn measure(
     match slo.metric {
         SloMetric::Latency => stat(Stats::of(&stats.latency)),
         SloMetric::FirstByte => stat(Stats::of(&stats.first_byte)),
-        SloMetric::Iteration => iteration.and_then(|s| stat(*s)),
+        SloMetric::Iteration => iterations.and_then(|s| stat(Stats::of(&s.iteration))),
+        SloMetric::Dropped(unit) => iterations.map(|s| {
+            let dropped = s.dropped as f64;
+            let scheduled = s.started + s.dropped;
+            match unit {
+                DropUnit::Count => dropped,
+                DropUnit::Share if scheduled == 0 => 0.0,
+                DropUnit::Share => dropped / scheduled as f64,
+                DropUnit::PerSecond => summary.throughput(s.dropped),
+            }
+        }),
         SloMetric::Gap => None,
         SloMetric::ErrorRate => Some(error_rate(stats)),
         SloMetric::Throughput => Some(summary.throughput(stats.count)),
@@ -132,7 +135,10 @@ fn result(scope: &str, slo: &Slo, value: Option<f64>) -> SloResult {
     SloResult {
         scope: scope.to_string(),
         metric: slo.metric.key(),
-        stat: slo.stat.map(|s| s.key()),
+        stat: match slo.metric {
+            SloMetric::Dropped(unit) => Some(unit.key()),
+            _ => slo.stat.map(|s| s.key()),
+        },
         target: slo.threshold.target,
         critical: slo.threshold.critical,
         value,

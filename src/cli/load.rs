@@ -44,12 +44,18 @@ pub struct Overrides {
     pub vus: Option<u64>,
     pub duration: Option<std::time::Duration>,
     pub iterations: Option<u64>,
+    /// `--rate`: every scenario becomes `constant-arrival-rate`.
+    pub rate: Option<f64>,
     pub smoke: bool,
 }
 
 impl Overrides {
     pub fn is_empty(&self) -> bool {
-        self.vus.is_none() && self.duration.is_none() && self.iterations.is_none() && !self.smoke
+        self.vus.is_none()
+            && self.duration.is_none()
+            && self.iterations.is_none()
+            && self.rate.is_none()
+            && !self.smoke
     }
 
     /// The load of a scenario once the overrides apply. `vus` is this
@@ -65,6 +71,48 @@ impl Overrides {
             return out;
         }
         let current_vus = crate::run::max_vus(&load.executor).max(1);
+        let open = matches!(
+            load.executor,
+            Executor::ConstantArrivalRate { .. } | Executor::RampingArrivalRate { .. }
+        );
+        let (schedule, _) = crate::run::open::open_plan(&load.executor);
+        if self.rate.is_some() || open {
+            // Open model: `--vus` is the user limit, `--duration` the length.
+            let rate = self.rate.unwrap_or_else(|| schedule.peak());
+            let duration = self.duration.unwrap_or_else(|| match &load.executor {
+                Executor::ConstantVus { duration, .. } => *duration,
+                _ if open => schedule.total(),
+                _ => DEFAULT_RATE_DURATION,
+            });
+            let max_vus = vus.or(open.then_some(current_vus));
+            if self.rate.is_none() && self.duration.is_none() {
+                // Only `--vus`: keep the schedule, change the limit.
+                out.executor = match &load.executor {
+                    Executor::ConstantArrivalRate { rate, duration, .. } => {
+                        Executor::ConstantArrivalRate {
+                            rate: *rate,
+                            duration: *duration,
+                            max_vus,
+                        }
+                    }
+                    Executor::RampingArrivalRate {
+                        start_rate, stages, ..
+                    } => Executor::RampingArrivalRate {
+                        start_rate: *start_rate,
+                        stages: stages.clone(),
+                        max_vus,
+                    },
+                    other => other.clone(),
+                };
+            } else {
+                out.executor = Executor::ConstantArrivalRate {
+                    rate,
+                    duration,
+                    max_vus,
+                };
+            }
+            return out;
+        }
         let vus = vus.unwrap_or(current_vus);
         out.executor = match (self.duration, self.iterations) {
             (Some(duration), _) => Executor::ConstantVus { vus, duration },
@@ -100,11 +148,15 @@ impl Overrides {
                     vus,
                     duration: stages.iter().map(|s| s.duration).sum(),
                 },
+                open => open.clone(),
             },
         };
         out
     }
 }
+
+/// The length of a `--rate` run when neither the file nor `--duration` says.
+const DEFAULT_RATE_DURATION: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Splits `total` virtual users over scenarios by weight (each gets ≥ 1).
 pub fn split_vus(total: u64, weights: &[f64]) -> Vec<u64> {

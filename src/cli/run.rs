@@ -8,12 +8,25 @@ use super::{RunArgs, EXIT_INVALID};
 use crate::plan;
 use crate::report::{console, json, results::Results};
 use crate::run::{live, RunOptions};
+use crate::scenario::model::Executor;
 use crate::scenario::units::parse_duration;
 use crate::slo;
 
 pub fn run(args: &RunArgs) -> i32 {
-    if args.rate.is_some() {
-        eprintln!("trek: --rate needs an arrival-rate executor, which this version of trek does not support yet; use --vus with --duration or --iterations");
+    let rate = match args
+        .rate
+        .as_deref()
+        .map(crate::scenario::units::parse_rate)
+        .transpose()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("trek: --rate: {e}");
+            return EXIT_INVALID;
+        }
+    };
+    if rate == Some(0.0) {
+        eprintln!("trek: --rate must be above zero");
         return EXIT_INVALID;
     }
     let duration = match args.duration.as_deref().map(parse_duration).transpose() {
@@ -31,6 +44,7 @@ pub fn run(args: &RunArgs) -> i32 {
         vus: args.vus,
         duration,
         iterations: args.iterations,
+        rate,
         smoke: args.smoke,
     };
     let seed = args.seed.unwrap_or_else(rand::random);
@@ -95,6 +109,19 @@ pub fn execute(
     }
     let plan = Arc::new(plan);
     let quiet = args.quiet || args.smoke;
+    if !args.quiet {
+        for s in &plan.scenarios {
+            if let Executor::ConstantArrivalRate { max_vus: None, .. }
+            | Executor::RampingArrivalRate { max_vus: None, .. } = s.load.executor
+            {
+                let (_, max_vus) = crate::run::open::open_plan(&s.load.executor);
+                eprintln!(
+                    "trek: scenario {}: no max_vus given, using {max_vus} (the peak rate times one second, between 10 and 1000)",
+                    s.name
+                );
+            }
+        }
+    }
     if !args.quiet {
         eprintln!(
             "trek: running {} ({} scenario{}, seed {seed})",

@@ -19,7 +19,10 @@ pub const OTHER_REASONS: &str = "(other reasons)";
 pub struct Sample<'a> {
     pub step: usize,
     pub scenario: usize,
+    /// From the scheduled start in the open model (else as `service_us`).
     pub latency_us: u64,
+    /// From the actual send.
+    pub service_us: u64,
     pub first_byte_us: Option<u64>,
     pub sent: u64,
     pub received: u64,
@@ -36,6 +39,7 @@ pub struct StepStats {
     pub count: u64,
     pub failures: u64,
     pub latency: Histogram<u64>,
+    pub service: Histogram<u64>,
     pub first_byte: Histogram<u64>,
     pub sent: u64,
     pub received: u64,
@@ -50,6 +54,7 @@ impl StepStats {
             count: 0,
             failures: 0,
             latency: new_hist(),
+            service: new_hist(),
             first_byte: new_hist(),
             sent: 0,
             received: 0,
@@ -63,6 +68,7 @@ impl StepStats {
         self.count += o.count;
         self.failures += o.failures;
         merge(&mut self.latency, &o.latency);
+        merge(&mut self.service, &o.service);
         merge(&mut self.first_byte, &o.first_byte);
         self.sent += o.sent;
         self.received += o.received;
@@ -96,6 +102,8 @@ pub struct ScenarioStats {
     pub completed: u64,
     pub failed: u64,
     pub interrupted: u64,
+    /// Open model: due iterations no virtual user could take.
+    pub dropped: u64,
     /// Durations of completed iterations (failed ones included).
     pub iteration: Histogram<u64>,
     /// Steps that could not run (template errors in `set`, `when`…).
@@ -109,6 +117,7 @@ impl ScenarioStats {
             completed: 0,
             failed: 0,
             interrupted: 0,
+            dropped: 0,
             iteration: new_hist(),
             errors: HashMap::new(),
         }
@@ -119,6 +128,7 @@ impl ScenarioStats {
         self.completed += o.completed;
         self.failed += o.failed;
         self.interrupted += o.interrupted;
+        self.dropped += o.dropped;
         merge(&mut self.iteration, &o.iteration);
         for (reason, n) in &o.errors {
             add_reason(&mut self.errors, reason, *n);
@@ -139,6 +149,7 @@ pub struct SecondStats {
     pub failures: u64,
     pub iterations_started: u64,
     pub iterations_completed: u64,
+    pub dropped: u64,
     pub latency: Histogram<u64>,
 }
 
@@ -149,6 +160,7 @@ impl SecondStats {
             failures: 0,
             iterations_started: 0,
             iterations_completed: 0,
+            dropped: 0,
             latency: new_coarse_hist(),
         }
     }
@@ -158,6 +170,7 @@ impl SecondStats {
         self.failures += o.failures;
         self.iterations_started += o.iterations_started;
         self.iterations_completed += o.iterations_completed;
+        self.dropped += o.dropped;
         merge(&mut self.latency, &o.latency);
     }
 }
@@ -200,6 +213,7 @@ impl Recorder {
         let answered = !s.is_request || s.first_byte_us.is_some();
         if answered {
             record(&mut st.latency, s.latency_us);
+            record(&mut st.service, s.service_us);
         }
         if let Some(fb) = s.first_byte_us {
             record(&mut st.first_byte, fb);
@@ -250,6 +264,11 @@ impl Recorder {
                     .iterations_completed += 1;
             }
         }
+    }
+
+    pub fn dropped(&mut self, scenario: usize, second: u32, n: u64) {
+        self.scenarios[scenario].dropped += n;
+        self.seconds.entry((second, scenario)).or_default().dropped += n;
     }
 
     pub fn scenario_error(&mut self, scenario: usize, reason: &str) {

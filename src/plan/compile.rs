@@ -12,7 +12,7 @@ use regex::Regex;
 use super::names::{check_names, Known};
 use super::*;
 use crate::diagnostic::{suggest, Diagnostic, Diagnostics, Span};
-use crate::scenario::model::{self as m, SloMetric, Test, Text};
+use crate::scenario::model::{self as m, DropUnit, SloMetric, Test, Text};
 use crate::scenario::reader::{code, Reader};
 use crate::scenario::yaml::Node as Yaml;
 use crate::template::scope::Scope;
@@ -786,6 +786,9 @@ impl Compile<'_, '_, '_> {
                     SloMetric::ErrorRate,
                     SloMetric::Throughput,
                     SloMetric::Checks,
+                    SloMetric::Dropped(DropUnit::Count),
+                    SloMetric::Dropped(DropUnit::Share),
+                    SloMetric::Dropped(DropUnit::PerSecond),
                 ],
             };
             if slo.metric == SloMetric::Gap {
@@ -796,7 +799,8 @@ impl Compile<'_, '_, '_> {
                     "streaming steps are not supported yet by this version of trek; remove this SLO for now",
                 );
             } else if !allowed.contains(&slo.metric) {
-                let names: Vec<&str> = allowed.iter().map(|m| m.key()).collect();
+                let mut names: Vec<&str> = allowed.iter().map(|m| m.key()).collect();
+                names.dedup();
                 self.r.error_help(
                     code::SLO_SCOPE,
                     slo.span,

@@ -55,13 +55,18 @@ pub fn render(r: &Results, style: &Style) -> String {
     for s in &r.scenarios {
         let _ = writeln!(
             out,
-            "\n{} {}  {}  {} iterations ({} failed, {} interrupted)  iteration p95 {}",
+            "\n{} {}  {}  {} iterations ({} failed, {} interrupted{})  iteration p95 {}",
             style.bold("scenario"),
             style.bold(&s.name),
             style.dim(s.executor),
             s.iterations,
             s.failed_iterations,
             s.interrupted,
+            if s.executor.ends_with("arrival-rate") {
+                format!(", {} dropped", s.dropped)
+            } else {
+                String::new()
+            },
             format_secs(s.iteration.p95),
         );
         let steps: Vec<_> = r.steps.iter().filter(|st| st.scenario == s.name).collect();
@@ -155,7 +160,7 @@ pub fn render(r: &Results, style: &Style) -> String {
                 truncate(&s.scope, scope_w),
                 metric,
                 bound(s),
-                s.value.map_or("-".into(), |v| value(s.metric, v)),
+                s.value.map_or("-".into(), |v| value(s.metric, s.stat, v)),
                 style.verdict(s.verdict),
             );
         }
@@ -193,26 +198,28 @@ fn percent(share: f64) -> String {
     format!("{text}%")
 }
 
-/// A measured or bound value in the metric's unit.
-pub fn value(metric: &str, v: f64) -> String {
-    match metric {
-        "error_rate" | "checks" => percent(v),
-        "throughput" => format!("{v:.1}/s"),
+/// A measured or bound value in the unit of the metric (and its `stat`).
+pub fn value(metric: &str, stat: Option<&str>, v: f64) -> String {
+    match (metric, stat) {
+        ("error_rate" | "checks", _) | ("dropped", Some("share")) => percent(v),
+        ("throughput", _) | ("dropped", Some("per_second")) => format!("{v:.1}/s"),
+        ("dropped", _) => format!("{v:.0}"),
         _ => format_secs(v),
     }
 }
 
 /// `≤150ms warn, ≤200ms fail` style description of the bounds.
 pub fn bound(s: &SloResult) -> String {
+    let v = |x| value(s.metric, s.stat, x);
     let op = if matches!(s.metric, "throughput" | "checks") {
         "≥"
     } else {
         "≤"
     };
     match (s.target, s.critical) {
-        (Some(t), Some(c)) => format!("{op}{} / {op}{}", value(s.metric, t), value(s.metric, c)),
-        (Some(t), None) => format!("{op}{} (target)", value(s.metric, t)),
-        (None, Some(c)) => format!("{op}{}", value(s.metric, c)),
+        (Some(t), Some(c)) => format!("{op}{} / {op}{}", v(t), v(c)),
+        (Some(t), None) => format!("{op}{} (target)", v(t)),
+        (None, Some(c)) => format!("{op}{}", v(c)),
         (None, None) => "-".into(),
     }
 }

@@ -72,6 +72,8 @@ pub struct StepResult {
     pub bytes_sent: u64,
     pub bytes_received: u64,
     pub latency: Stats,
+    /// From the actual send (equals `latency` in the closed model).
+    pub service_time: Stats,
     pub first_byte: Stats,
 }
 
@@ -118,7 +120,7 @@ impl Results {
                     iterations: s.completed,
                     failed_iterations: s.failed,
                     interrupted: s.interrupted,
-                    dropped: 0,
+                    dropped: s.dropped,
                     iteration: Stats::of(&s.iteration),
                     errors: s.errors.iter().map(|(k, v)| (k.clone(), *v)).collect(),
                 })
@@ -139,6 +141,7 @@ impl Results {
                     bytes_sent: s.sent,
                     bytes_received: s.received,
                     latency: Stats::of(&s.latency),
+                    service_time: Stats::of(&s.service),
                     first_byte: Stats::of(&s.first_byte),
                 })
                 .collect(),

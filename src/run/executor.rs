@@ -128,6 +128,18 @@ pub async fn run_scenario(
             .await;
             (handles, Instant::now())
         }
+        Executor::ConstantArrivalRate { .. } | Executor::RampingArrivalRate { .. } => {
+            let (schedule, max_vus) = super::open::open_plan(&load.executor);
+            let open = super::open::Open {
+                run: run.clone(),
+                workers: workers.clone(),
+                scenario,
+                first_vu,
+                active: control.active.clone(),
+                graceful_stop: load.graceful_stop,
+            };
+            return super::open::run_open(open, schedule, max_vus, global).await;
+        }
     };
     let all = join_all(handles);
     tokio::pin!(all);
@@ -217,11 +229,8 @@ async fn vu_main(
     control: Control,
 ) {
     control.active.fetch_add(1, Ordering::Relaxed);
-    let plan = run.plan.clone();
-    let steps = &plan.scenarios[scenario].steps;
-    let feeders = &plan.scenarios[scenario].feeders;
     let mut iteration = 0u64;
-    'iterations: loop {
+    loop {
         if *control.phase.borrow() != Phase::Run || control.exhausted.load(Ordering::Relaxed) {
             break;
         }
@@ -240,15 +249,49 @@ async fn vu_main(
                 }
             }
         }
-        let mut cur = new_cursor(&run, scenario, vu, iteration);
-        for &f in feeders {
+        let one = Iteration {
+            run: &run,
+            worker: &worker,
+            scenario,
+            vu,
+            iteration,
+        };
+        match one.run(&control, None).await {
+            None | Some(IterationEnd::Interrupted) => break,
+            Some(_) => iteration += 1,
+        }
+    }
+    control.active.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// One iteration of one virtual user.
+pub struct Iteration<'a> {
+    pub run: &'a Arc<RunCtx>,
+    pub worker: &'a Arc<WorkerCtx>,
+    pub scenario: usize,
+    pub vu: u64,
+    pub iteration: u64,
+}
+
+impl Iteration<'_> {
+    /// Runs the scenario's steps once and records how it ended. `scheduled`
+    /// is the open model's due time: the iteration's duration, and its
+    /// first request's latency, count from it. `None` when a `unique`
+    /// feeder has run out (nothing ran).
+    pub async fn run(
+        self,
+        control: &Control,
+        scheduled: Option<std::time::Instant>,
+    ) -> Option<IterationEnd> {
+        let (run, worker, scenario) = (self.run, self.worker, self.scenario);
+        let plan = &run.plan;
+        let mut cur = new_cursor(run, scenario, self.vu, self.iteration);
+        for &f in &plan.scenarios[scenario].feeders {
             match run.feeders[f].pick(&plan.feeders[f], &mut cur.rng) {
-                Some(row) => {
-                    std::sync::Arc::make_mut(&mut cur.scope).set_row(&plan.feeders[f].name, row)
-                }
+                Some(row) => Arc::make_mut(&mut cur.scope).set_row(&plan.feeders[f].name, row),
                 None => {
                     control.exhausted.store(true, Ordering::Relaxed);
-                    break 'iterations;
+                    return None;
                 }
             }
         }
@@ -259,10 +302,11 @@ async fn vu_main(
             jar: Arc::new(Jar::default()),
         };
         worker.iteration_started(scenario, run.second());
-        let began = std::time::Instant::now();
+        let began = scheduled.unwrap_or_else(std::time::Instant::now);
+        cur.lag = began.elapsed();
         let mut phase = control.phase.clone();
         let flow = tokio::select! {
-            flow = run_steps(&env, &mut cur, steps) => Some(flow),
+            flow = run_steps(&env, &mut cur, &plan.scenarios[scenario].steps) => Some(flow),
             _ = phase.wait_for(|p| *p == Phase::Hard) => None,
         };
         let micros = began.elapsed().as_micros() as u64;
@@ -273,12 +317,8 @@ async fn vu_main(
             Some(Flow::Next) => IterationEnd::Completed,
         };
         worker.iteration_ended(scenario, run.second(), micros, end);
-        if end == IterationEnd::Interrupted {
-            break;
-        }
-        iteration += 1;
+        Some(end)
     }
-    control.active.fetch_sub(1, Ordering::Relaxed);
 }
 
 #[cfg(test)]

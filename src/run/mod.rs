@@ -10,7 +10,9 @@ pub mod check;
 pub mod executor;
 pub mod feeder;
 pub mod live;
+pub mod open;
 pub mod protocol;
+pub mod schedule;
 pub mod vu;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -71,6 +73,10 @@ impl WorkerCtx {
     pub fn iteration_ended(&self, scenario: usize, second: u32, micros: u64, end: IterationEnd) {
         self.recorder()
             .iteration_ended(scenario, second, micros, end);
+    }
+
+    pub fn dropped(&self, scenario: usize, second: u32, n: u64) {
+        self.recorder().dropped(scenario, second, n);
     }
 
     pub fn scenario_error(&self, scenario: usize, reason: &str) {
@@ -371,6 +377,7 @@ pub fn max_vus(e: &crate::scenario::model::Executor) -> u64 {
         E::ConstantVus { vus, .. }
         | E::PerVuIterations { vus, .. }
         | E::SharedIterations { vus, .. } => *vus,
+        E::ConstantArrivalRate { .. } | E::RampingArrivalRate { .. } => open::open_plan(e).1,
         E::RampingVus { start_vus, stages } => stages
             .iter()
             .map(|s| s.target)

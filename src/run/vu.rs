@@ -44,6 +44,9 @@ pub struct Cursor {
     pub scope: Arc<Scope>,
     pub rng: SmallRng,
     pub failed: bool,
+    /// Open model: how late the iteration started. Added to the latency of
+    /// its first request (then zero), so a busy generator cannot hide it.
+    pub lag: Duration,
 }
 
 impl Cursor {
@@ -60,6 +63,7 @@ impl Cursor {
             scope: self.scope.clone(),
             rng: SmallRng::seed_from_u64(self.rng.random()),
             failed: false,
+            lag: self.lag,
         }
     }
 }
@@ -74,6 +78,7 @@ pub fn new_cursor(run: &RunCtx, scenario: usize, vu: u64, iteration: u64) -> Cur
         scope: Arc::new(scope),
         rng: SmallRng::seed_from_u64(mix(seed)),
         failed: false,
+        lag: Duration::ZERO,
     }
 }
 
@@ -125,6 +130,7 @@ async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
                 step: *id,
                 scenario: env.scenario,
                 latency_us: start.elapsed().as_micros() as u64,
+                service_us: start.elapsed().as_micros() as u64,
                 first_byte_us: None,
                 sent: 0,
                 received: 0,
@@ -213,6 +219,7 @@ async fn parallel_steps(env: &Env, cur: &mut Cursor, steps: &[Step]) -> Flow {
             .map(|(b, s)| async move { run_step(env, b, s).await }),
     )
     .await;
+    cur.lag = Duration::ZERO;
     for b in branches {
         cur.failed |= b.failed;
         if !Arc::ptr_eq(&b.scope, &cur.scope) {
@@ -270,6 +277,7 @@ async fn http_step(env: &Env, cur: &mut Cursor, step: &Step, h: &HttpStep) -> Fl
             return no_response(env, cur, step, h, reason);
         }
     };
+    let lag = std::mem::take(&mut cur.lag);
     let result = http::send(env.worker.client(), &env.jar, req).await;
     let resp = match result {
         Ok(r) => r,
@@ -317,7 +325,7 @@ async fn http_step(env: &Env, cur: &mut Cursor, step: &Step, h: &HttpStep) -> Fl
         cur,
         step,
         h,
-        Some((&resp, checks_passed, checks_failed)),
+        Some((&resp, lag, checks_passed, checks_failed)),
         failure,
     )
 }
@@ -335,25 +343,27 @@ fn finish_with(
     cur: &mut Cursor,
     step: &Step,
     h: &HttpStep,
-    resp: Option<(&http::Response, u64, u64)>,
+    resp: Option<(&http::Response, Duration, u64, u64)>,
     failure: Option<String>,
 ) -> Flow {
-    let (latency_us, first_byte_us, sent, received, passed, failed) = match resp {
-        Some((r, p, f)) => (
+    let (service_us, latency_us, first_byte_us, sent, received, passed, failed) = match resp {
+        Some((r, lag, p, f)) => (
             r.latency.as_micros() as u64,
-            Some(r.first_byte.as_micros() as u64),
+            (r.latency + lag).as_micros() as u64,
+            Some((r.first_byte + lag).as_micros() as u64),
             r.sent,
             r.received,
             p,
             f,
         ),
         // No response: the request's checks count as failed.
-        None => (0, None, 0, 0, 0, h.expect.count()),
+        None => (0, 0, None, 0, 0, 0, h.expect.count()),
     };
     env.worker.record(&Sample {
         step: h.id,
         scenario: env.scenario,
         latency_us,
+        service_us,
         first_byte_us,
         sent,
         received,

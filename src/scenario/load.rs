@@ -3,11 +3,12 @@
 
 use std::time::Duration;
 
-use crate::scenario::model::{Executor, Load, Stage};
+use crate::scenario::model::{Executor, Load, RateStage, Stage};
 use crate::scenario::reader::{code, list, Reader};
+use crate::scenario::units;
 use crate::scenario::yaml::Node;
 
-const LOAD_KEYS: [&str; 12] = [
+const LOAD_KEYS: [&str; 11] = [
     "executor",
     "vus",
     "duration",
@@ -19,7 +20,6 @@ const LOAD_KEYS: [&str; 12] = [
     "rate",
     "start_rate",
     "max_vus",
-    "time_unit",
 ];
 const EXECUTORS: [&str; 6] = [
     "constant-vus",
@@ -71,18 +71,11 @@ pub fn read_load(r: &mut Reader, node: &Node) -> Option<Load> {
         None if m.has("duration") => "constant-vus".into(),
         None => "per-vu-iterations".into(),
     };
-    if name.ends_with("arrival-rate") {
-        let span = m
-            .key("executor")
-            .or(m.key("rate"))
-            .or(m.key("start_rate"))
-            .map_or(m.span(), |k| k.span);
-        r.not_yet(span, &format!("the `{name}` executor (open model)"));
-        return None;
-    }
     let fits: &[&str] = match name.as_str() {
         "constant-vus" => &["vus", "duration"],
         "per-vu-iterations" | "shared-iterations" => &["vus", "iterations", "max_duration"],
+        "constant-arrival-rate" => &["rate", "duration", "max_vus"],
+        "ramping-arrival-rate" => &["start_rate", "stages", "max_vus"],
         _ => &["start_vus", "stages"],
     };
     for (key, k, _) in m.entries() {
@@ -95,87 +88,99 @@ pub fn read_load(r: &mut Reader, node: &Node) -> Option<Load> {
             );
         }
     }
-    let vus = match m.get("vus") {
-        Some(n) => r.count(n, "`vus`")?,
-        None => 1,
-    };
-    let required_duration = |r: &mut Reader, key: &str| -> Option<Duration> {
+    let count = |r: &mut Reader, key: &str, default: u64| -> Option<u64> {
         match m.get(key) {
-            Some(n) => r.duration(n, &format!("`{key}`")),
-            None => {
-                r.error_help(
-                    code::MISSING_KEY,
-                    m.span(),
-                    format!("the `{name}` executor needs `{key}`"),
-                    format!("add `{key}: 30s`, for example"),
-                );
-                None
-            }
+            Some(n) => r.count(n, &format!("`{key}`")),
+            None => Some(default),
         }
+    };
+    let required = |r: &mut Reader, key: &str, example: &str| -> Option<&Node> {
+        let node = m.get(key);
+        if node.is_none() {
+            r.error_help(
+                code::MISSING_KEY,
+                m.span(),
+                format!("the `{name}` executor needs `{key}`"),
+                format!("add `{key}: {example}`, for example"),
+            );
+        }
+        node
     };
     let max_duration = match m.get("max_duration") {
         Some(n) => r.duration(n, "`max_duration`")?,
         None => DEFAULT_MAX_DURATION,
     };
-    let iterations = match m.get("iterations") {
-        Some(n) => r.count(n, "`iterations`")?,
-        None => 1,
+    let max_vus = match m.get("max_vus") {
+        Some(n) => match r.count(n, "`max_vus`")? {
+            0 => {
+                r.error(code::BAD_VALUE, n.span, "`max_vus` must be at least 1");
+                return None;
+            }
+            v => Some(v),
+        },
+        None => None,
     };
     let executor = match name.as_str() {
-        "constant-vus" => Executor::ConstantVus {
-            vus,
-            duration: required_duration(r, "duration")?,
-        },
+        "constant-vus" => {
+            let vus = count(r, "vus", 1)?;
+            let d = required(r, "duration", "30s")?;
+            Executor::ConstantVus {
+                vus,
+                duration: r.duration(d, "`duration`")?,
+            }
+        }
         "per-vu-iterations" => Executor::PerVuIterations {
-            vus,
-            iterations,
+            vus: count(r, "vus", 1)?,
+            iterations: count(r, "iterations", 1)?,
             max_duration,
         },
         "shared-iterations" => Executor::SharedIterations {
-            vus,
-            iterations,
+            vus: count(r, "vus", 1)?,
+            iterations: count(r, "iterations", 1)?,
             max_duration,
         },
+        "constant-arrival-rate" => {
+            let rate = required(r, "rate", "50/s");
+            let duration = required(r, "duration", "30s");
+            let (rate, duration) = (rate?, duration?);
+            Executor::ConstantArrivalRate {
+                rate: r.unit(rate, "`rate`", units::parse_rate)?,
+                duration: r.duration(duration, "`duration`")?,
+                max_vus,
+            }
+        }
+        "ramping-arrival-rate" => {
+            let start_rate = match m.get("start_rate") {
+                Some(n) => r.unit(n, "`start_rate`", units::parse_rate)?,
+                None => 0.0,
+            };
+            let list = required(r, "stages", "[{ duration: 30s, target: 50/s }]")?;
+            let stages = read_stages(r, list, units::parse_rate)?;
+            Executor::RampingArrivalRate {
+                start_rate,
+                stages,
+                max_vus,
+            }
+        }
         _ => {
-            let start_vus = match m.get("start_vus") {
-                Some(n) => r.count(n, "`start_vus`")?,
-                None => 0,
-            };
-            let Some(list_node) = m.get("stages") else {
-                r.error_help(
-                    code::MISSING_KEY,
-                    m.span(),
-                    "the `ramping-vus` executor needs `stages`",
-                    "add `stages: [{ duration: 30s, target: 10 }]`",
-                );
-                return None;
-            };
-            let mut stages = Vec::new();
-            for s in r.seq(list_node, "`stages`") {
-                let Some(sm) = r.map(s, "a stage", &["duration", "target"]) else {
-                    continue;
-                };
-                let duration = sm.get("duration").and_then(|n| r.duration(n, "`duration`"));
-                let target = sm.get("target").and_then(|n| r.count(n, "`target`"));
-                match (duration, target) {
-                    (Some(duration), Some(target)) => stages.push(Stage { duration, target }),
-                    _ if !sm.has("duration") || !sm.has("target") => r.error(
-                        code::MISSING_KEY,
-                        s.span,
-                        "a stage needs `duration` and `target`",
-                    ),
-                    _ => {}
-                }
+            let start_vus = count(r, "start_vus", 0)?;
+            let list = required(r, "stages", "[{ duration: 30s, target: 10 }]")?;
+            let stages = read_stages(r, list, |t| {
+                t.trim()
+                    .parse::<u64>()
+                    .map(|v| v as f64)
+                    .map_err(|_| format!("`{t}` is not a number of virtual users"))
+            })?;
+            Executor::RampingVus {
+                start_vus,
+                stages: stages
+                    .into_iter()
+                    .map(|s| Stage {
+                        duration: s.duration,
+                        target: s.target as u64,
+                    })
+                    .collect(),
             }
-            if stages.is_empty() {
-                r.error(
-                    code::BAD_VALUE,
-                    list_node.span,
-                    "`stages` needs at least one stage",
-                );
-                return None;
-            }
-            Executor::RampingVus { start_vus, stages }
         }
     };
     let graceful_stop = match m.get("graceful_stop") {
@@ -186,4 +191,39 @@ pub fn read_load(r: &mut Reader, node: &Node) -> Option<Load> {
         executor,
         graceful_stop,
     })
+}
+
+/// Reads `stages:`, each `{ duration, target }` with `target` parsed by
+/// `target` (a number of users, or a rate).
+fn read_stages(
+    r: &mut Reader,
+    list_node: &Node,
+    target: fn(&str) -> Result<f64, String>,
+) -> Option<Vec<RateStage>> {
+    let mut stages = Vec::new();
+    for s in r.seq(list_node, "`stages`") {
+        let Some(sm) = r.map(s, "a stage", &["duration", "target"]) else {
+            continue;
+        };
+        let duration = sm.get("duration").and_then(|n| r.duration(n, "`duration`"));
+        let value = sm.get("target").and_then(|n| r.unit(n, "`target`", target));
+        match (duration, value) {
+            (Some(duration), Some(target)) => stages.push(RateStage { duration, target }),
+            _ if !sm.has("duration") || !sm.has("target") => r.error(
+                code::MISSING_KEY,
+                s.span,
+                "a stage needs `duration` and `target`",
+            ),
+            _ => {}
+        }
+    }
+    if stages.is_empty() {
+        r.error(
+            code::BAD_VALUE,
+            list_node.span,
+            "`stages` needs at least one stage",
+        );
+        return None;
+    }
+    Some(stages)
 }

@@ -98,6 +98,13 @@ pub struct Stage {
     pub target: u64,
 }
 
+/// A stage of an arrival-rate ramp: `target` iterations per second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateStage {
+    pub duration: Duration,
+    pub target: f64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Executor {
     ConstantVus {
@@ -118,6 +125,25 @@ pub enum Executor {
         start_vus: u64,
         stages: Vec<Stage>,
     },
+    /// Open model: `rate` iterations per second for `duration`.
+    ConstantArrivalRate {
+        rate: f64,
+        duration: Duration,
+        /// `None`: see [`default_max_vus`].
+        max_vus: Option<u64>,
+    },
+    /// Open model: the rate moves linearly from stage to stage.
+    RampingArrivalRate {
+        start_rate: f64,
+        stages: Vec<RateStage>,
+        max_vus: Option<u64>,
+    },
+}
+
+/// The `max_vus` of an open-model executor that gives none: enough users for
+/// one second of the peak rate, between 10 and 1,000.
+pub fn default_max_vus(peak_rate: f64) -> u64 {
+    (peak_rate.ceil() as u64).clamp(10, 1000)
 }
 
 impl Executor {
@@ -127,6 +153,8 @@ impl Executor {
             Executor::PerVuIterations { .. } => "per-vu-iterations",
             Executor::SharedIterations { .. } => "shared-iterations",
             Executor::RampingVus { .. } => "ramping-vus",
+            Executor::ConstantArrivalRate { .. } => "constant-arrival-rate",
+            Executor::RampingArrivalRate { .. } => "ramping-arrival-rate",
         }
     }
 }
@@ -314,6 +342,26 @@ pub enum SloMetric {
     ErrorRate,
     Throughput,
     Checks,
+    /// Open model: iterations dropped, as a count, a share of the scheduled
+    /// iterations, or per second.
+    Dropped(DropUnit),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropUnit {
+    Count,
+    Share,
+    PerSecond,
+}
+
+impl DropUnit {
+    pub fn key(self) -> &'static str {
+        match self {
+            DropUnit::Count => "count",
+            DropUnit::Share => "share",
+            DropUnit::PerSecond => "per_second",
+        }
+    }
 }
 
 impl SloMetric {
@@ -326,6 +374,7 @@ impl SloMetric {
             SloMetric::ErrorRate => "error_rate",
             SloMetric::Throughput => "throughput",
             SloMetric::Checks => "checks",
+            SloMetric::Dropped(_) => "dropped",
         }
     }
 

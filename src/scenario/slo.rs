@@ -1,12 +1,12 @@
 //! Reads `slo:` blocks: which metric, which statistic, and the target and
 //! critical bounds, converted to seconds, fractions or per-second rates.
 
-use crate::scenario::model::{Slo, SloMetric, Stat, Threshold};
+use crate::scenario::model::{DropUnit, Slo, SloMetric, Stat, Threshold};
 use crate::scenario::reader::{code, Reader};
 use crate::scenario::units;
 use crate::scenario::yaml::{Node, Value};
 
-pub const SLO_KEYS: [&str; 7] = [
+pub const SLO_KEYS: [&str; 8] = [
     "latency",
     "first_byte",
     "gap",
@@ -14,6 +14,7 @@ pub const SLO_KEYS: [&str; 7] = [
     "error_rate",
     "throughput",
     "checks",
+    "dropped",
 ];
 
 pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
@@ -30,11 +31,27 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
             "error_rate" => SloMetric::ErrorRate,
             "throughput" => SloMetric::Throughput,
             "checks" => SloMetric::Checks,
+            "dropped" => SloMetric::Dropped(drop_unit(v)),
             _ => continue,
         };
         match metric {
             SloMetric::ErrorRate | SloMetric::Checks => {
                 if let Some(threshold) = read_threshold(r, v, key, units::parse_share) {
+                    out.push(Slo {
+                        metric,
+                        stat: None,
+                        threshold,
+                        span: k.span,
+                    });
+                }
+            }
+            SloMetric::Dropped(unit) => {
+                let parse = match unit {
+                    DropUnit::Count => count,
+                    DropUnit::Share => units::parse_share,
+                    DropUnit::PerSecond => units::parse_rate,
+                };
+                if let Some(threshold) = read_threshold(r, v, key, parse) {
                     out.push(Slo {
                         metric,
                         stat: None,
@@ -74,6 +91,32 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
         }
     }
     out
+}
+
+/// How a `dropped` bound is written: `5` (count), `1%` (share), `2/s`.
+fn drop_unit(v: &Node) -> DropUnit {
+    let text = match &v.value {
+        Value::Map(_) => v
+            .get("critical")
+            .or_else(|| v.get("target"))
+            .and_then(Node::scalar_text)
+            .unwrap_or_default(),
+        _ => v.scalar_text().unwrap_or_default(),
+    };
+    if text.trim().ends_with('%') {
+        DropUnit::Share
+    } else if text.contains('/') {
+        DropUnit::PerSecond
+    } else {
+        DropUnit::Count
+    }
+}
+
+fn count(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<u64>()
+        .map(|n| n as f64)
+        .map_err(|_| format!("`{text}` is not a number of iterations; write `0`, `10`, a share (`1%`) or a rate (`2/s`)"))
 }
 
 fn secs(text: &str) -> Result<f64, String> {

@@ -1,0 +1,277 @@
+//! The open model (`constant-arrival-rate`, `ramping-arrival-rate`):
+//! iterations start on a schedule, whether or not earlier ones have finished.
+//!
+//! The dispatcher walks the schedule on the controller thread and hands each
+//! due iteration to an idle virtual user, starting new users up to
+//! `max_vus`. When every user is busy, the iteration waits in a backlog of at
+//! most `max_vus` iterations for the next user to come free; when the
+//! backlog is full too, it is *dropped* and counted. An iteration that waited
+//! carries its scheduled time, and its latency counts from there: a slow
+//! target cannot hide behind a busy generator (coordinated omission).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::executor::{Control, Iteration, Phase};
+use super::schedule::{Schedule, Segment};
+use super::{RunCtx, WorkerCtx};
+use crate::metrics::IterationEnd;
+use crate::scenario::model::{default_max_vus, Executor};
+
+/// The schedule and the user limit of an executor; a closed-model executor
+/// gives an empty schedule.
+pub fn open_plan(e: &Executor) -> (Schedule, u64) {
+    let (schedule, max_vus) = match e {
+        Executor::ConstantArrivalRate {
+            rate,
+            duration,
+            max_vus,
+        } => (Schedule::constant(*rate, *duration), *max_vus),
+        Executor::RampingArrivalRate {
+            start_rate,
+            stages,
+            max_vus,
+        } => {
+            let mut from = *start_rate;
+            let segments = stages
+                .iter()
+                .map(|s| {
+                    let seg = Segment {
+                        duration: s.duration,
+                        from,
+                        to: s.target,
+                    };
+                    from = s.target;
+                    seg
+                })
+                .collect();
+            (Schedule::new(segments), *max_vus)
+        }
+        _ => (Schedule::new(Vec::new()), Some(0)),
+    };
+    let max_vus = max_vus.unwrap_or_else(|| default_max_vus(schedule.peak()));
+    (schedule, max_vus)
+}
+
+/// Everything the dispatcher needs about its scenario.
+pub struct Open {
+    pub run: Arc<RunCtx>,
+    pub workers: Arc<Vec<Arc<WorkerCtx>>>,
+    pub scenario: usize,
+    pub first_vu: u64,
+    pub active: Arc<AtomicU64>,
+    pub graceful_stop: Duration,
+}
+
+struct Pool {
+    open: Open,
+    control: Control,
+    /// One work channel per started user; index = user index.
+    users: Vec<mpsc::Sender<Instant>>,
+    handles: Vec<JoinHandle<()>>,
+    idle: Vec<usize>,
+    backlog: VecDeque<Instant>,
+    max_vus: usize,
+    free_tx: mpsc::UnboundedSender<usize>,
+}
+
+impl Pool {
+    /// A user came free: give it the oldest waiting iteration, if any.
+    fn freed(&mut self, i: usize) {
+        match self.backlog.pop_front() {
+            Some(due) => self.send(i, due),
+            None => self.idle.push(i),
+        }
+    }
+
+    fn send(&mut self, i: usize, due: Instant) {
+        if self.users[i].try_send(due).is_err() {
+            // The user has stopped (a unique feeder ran out): the iteration
+            // cannot start.
+            self.drop_iterations(1);
+        }
+    }
+
+    /// Hands out the iteration due at `due`.
+    fn dispatch(&mut self, due: Instant) {
+        if let Some(i) = self.idle.pop() {
+            self.send(i, due);
+        } else if self.users.len() < self.max_vus {
+            let i = self.spawn();
+            self.send(i, due);
+        } else if self.backlog.len() < self.max_vus {
+            self.backlog.push_back(due);
+        } else {
+            self.drop_iterations(1);
+        }
+    }
+
+    fn drop_iterations(&self, n: u64) {
+        let o = &self.open;
+        o.workers[0].dropped(o.scenario, o.run.second(), n);
+    }
+
+    fn spawn(&mut self) -> usize {
+        let i = self.users.len();
+        let o = &self.open;
+        let (tx, rx) = mpsc::channel(1);
+        let vu = o.first_vu + i as u64 + 1;
+        let worker = o.workers[(o.first_vu as usize + i) % o.workers.len()].clone();
+        let handle = worker.handle.clone().spawn(user(
+            o.run.clone(),
+            worker,
+            o.scenario,
+            vu,
+            i,
+            rx,
+            self.free_tx.clone(),
+            self.control.clone(),
+        ));
+        self.users.push(tx);
+        self.handles.push(handle);
+        i
+    }
+}
+
+/// Runs an open-model scenario to its end. The schedule is walked on a
+/// thread of its own: OS sleeps are precise to tens of microseconds, where
+/// the async timer would add up to a millisecond of lag to every iteration.
+pub async fn run_open(
+    open: Open,
+    schedule: Schedule,
+    max_vus: u64,
+    global: watch::Receiver<Phase>,
+) {
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("trek-schedule".into())
+        .spawn(move || {
+            let handles = dispatch(open, schedule, max_vus, global);
+            let _ = done_tx.send(handles);
+        });
+    if spawned.is_err() {
+        eprintln!("trek: cannot start the scheduler thread");
+        return;
+    }
+    if let Ok(handles) = done_rx.await {
+        let _ = tokio::time::timeout(
+            Duration::from_secs(10),
+            futures_util::future::join_all(handles),
+        )
+        .await;
+    }
+}
+
+/// Longest single sleep of the dispatcher, so it answers freed users and
+/// stop requests promptly.
+const TICK: Duration = Duration::from_millis(2);
+
+/// Walks the schedule; returns the users' tasks once all are told to stop.
+fn dispatch(
+    open: Open,
+    schedule: Schedule,
+    max_vus: u64,
+    global: watch::Receiver<Phase>,
+) -> Vec<JoinHandle<()>> {
+    let (phase_tx, phase_rx) = watch::channel(Phase::Run);
+    let (free_tx, mut free_rx) = mpsc::unbounded_channel();
+    let graceful_stop = open.graceful_stop;
+    let control = Control {
+        phase: phase_rx,
+        active: open.active.clone(),
+        target: None,
+        exhausted: Arc::new(AtomicBool::new(false)),
+    };
+    let mut pool = Pool {
+        open,
+        control,
+        users: Vec::new(),
+        handles: Vec::new(),
+        idle: Vec::new(),
+        backlog: VecDeque::new(),
+        max_vus: max_vus.max(1) as usize,
+        free_tx,
+    };
+    let stopping = |g: &watch::Receiver<Phase>| *g.borrow() != Phase::Run;
+    let start = Instant::now();
+    'schedule: for offset in schedule {
+        let due = start + offset;
+        loop {
+            while let Ok(i) = free_rx.try_recv() {
+                pool.freed(i);
+            }
+            if stopping(&global) {
+                break 'schedule;
+            }
+            let now = Instant::now();
+            if now >= due {
+                break;
+            }
+            std::thread::sleep((due - now).min(TICK));
+        }
+        if pool.control.exhausted.load(Ordering::Relaxed) {
+            break;
+        }
+        pool.dispatch(due);
+    }
+    // The schedule is over (or stopped): waiting iterations may still start
+    // within `graceful_stop`; running ones get that long to finish.
+    let deadline = Instant::now() + graceful_stop;
+    while pool.idle.len() < pool.users.len() || !pool.backlog.is_empty() {
+        while let Ok(i) = free_rx.try_recv() {
+            pool.freed(i);
+        }
+        if *global.borrow() == Phase::Hard || Instant::now() >= deadline {
+            break;
+        }
+        std::thread::sleep(TICK);
+    }
+    let waiting = pool.backlog.len() as u64;
+    if waiting > 0 {
+        pool.drop_iterations(waiting);
+        pool.backlog.clear();
+    }
+    // Idle users end when their channel closes; busy ones are cut.
+    pool.users.clear();
+    let _ = phase_tx.send(Phase::Hard);
+    std::mem::take(&mut pool.handles)
+}
+
+/// A virtual user of the open model: runs each iteration it is handed.
+#[allow(clippy::too_many_arguments)]
+async fn user(
+    run: Arc<RunCtx>,
+    worker: Arc<WorkerCtx>,
+    scenario: usize,
+    vu: u64,
+    index: usize,
+    mut work: mpsc::Receiver<Instant>,
+    free: mpsc::UnboundedSender<usize>,
+    control: Control,
+) {
+    let mut iteration = 0;
+    while let Some(due) = work.recv().await {
+        control.active.fetch_add(1, Ordering::Relaxed);
+        let one = Iteration {
+            run: &run,
+            worker: &worker,
+            scenario,
+            vu,
+            iteration,
+        };
+        let end = one.run(&control, Some(due)).await;
+        control.active.fetch_sub(1, Ordering::Relaxed);
+        match end {
+            None | Some(IterationEnd::Interrupted) => break,
+            Some(_) => iteration += 1,
+        }
+        if free.send(index).is_err() {
+            break;
+        }
+    }
+}
