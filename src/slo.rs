@@ -68,7 +68,7 @@ pub fn evaluate(plan: &Plan, summary: &Summary) -> Vec<SloResult> {
     for (i, info) in plan.steps.iter().enumerate() {
         let scenario = &plan.scenarios[info.scenario].name;
         let kind = match info.kind {
-            StepKindTag::Http => "step",
+            StepKindTag::Http | StepKindTag::Sse => "step",
             StepKindTag::Group => "group",
         };
         let scope = format!("{kind} {scenario}/{}", info.name);
@@ -117,7 +117,7 @@ fn measure(
                 DropUnit::PerSecond => summary.throughput(s.dropped),
             }
         }),
-        SloMetric::Gap => None,
+        SloMetric::Gap => stat(Stats::of(&stats.gap)),
         SloMetric::ErrorRate => Some(error_rate(stats)),
         SloMetric::Throughput => Some(summary.throughput(stats.count)),
         SloMetric::Checks => Some(checks_rate(stats)),

@@ -32,6 +32,10 @@ fn config(args: &DemoTargetArgs) -> Result<demo::Config, String> {
         latency: parse_duration(&args.latency).map_err(|e| format!("--latency: {e}"))?,
         jitter: parse_duration(&args.jitter).map_err(|e| format!("--jitter: {e}"))?,
         error_rate: parse_share(&args.error_rate).map_err(|e| format!("--error-rate: {e}"))?,
+        first_token: parse_duration(&args.first_token)
+            .map_err(|e| format!("--first-token: {e}"))?,
+        token_delay: parse_duration(&args.token_delay)
+            .map_err(|e| format!("--token-delay: {e}"))?,
     })
 }
 

@@ -108,6 +108,12 @@ pub struct DemoTargetArgs {
     /// Share of requests answered with 500 (e.g. 0.5%).
     #[arg(long, default_value = "0%")]
     pub error_rate: String,
+    /// Streamed AI chat: delay before the first token.
+    #[arg(long, default_value = "150ms")]
+    pub first_token: String,
+    /// Streamed AI chat: delay between tokens.
+    #[arg(long, default_value = "20ms")]
+    pub token_delay: String,
 }
 
 /// Runs the command and returns the exit code.

@@ -31,6 +31,9 @@ pub struct Config {
     pub jitter: Duration,
     /// Share of requests answered 500 (0.0 to 1.0).
     pub error_rate: f64,
+    /// Streamed chat: delay before the first token, and between tokens.
+    pub first_token: Duration,
+    pub token_delay: Duration,
 }
 
 impl Default for Config {
@@ -39,12 +42,14 @@ impl Default for Config {
             latency: Duration::ZERO,
             jitter: Duration::ZERO,
             error_rate: 0.0,
+            first_token: Duration::from_millis(150),
+            token_delay: Duration::from_millis(20),
         }
     }
 }
 
 pub fn router(config: Config) -> Router {
-    let store = Arc::new(Store::new());
+    let store = Arc::new(Store::new(config.first_token, config.token_delay));
     let faults = Arc::new(config);
     let api = Router::new()
         .route("/api/auth/login", post(auth::login))

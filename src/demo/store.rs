@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -109,6 +109,9 @@ pub struct Data {
 
 pub struct Store {
     pub secret: Vec<u8>,
+    /// Streamed chat: delay before the first token, and between tokens.
+    pub first_token: Duration,
+    pub token_delay: Duration,
     pub started: Instant,
     next_id: AtomicU64,
     revoked: Mutex<HashMap<String, i64>>,
@@ -116,10 +119,12 @@ pub struct Store {
 }
 
 impl Store {
-    pub fn new() -> Self {
+    pub fn new(first_token: Duration, token_delay: Duration) -> Self {
         let secret: [u8; 32] = rand::random();
         let store = Self {
             secret: secret.to_vec(),
+            first_token,
+            token_delay,
             started: Instant::now(),
             next_id: AtomicU64::new(1),
             revoked: Mutex::new(HashMap::new()),

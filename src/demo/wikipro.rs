@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -193,15 +193,54 @@ struct Chat {
     session_id: Option<u64>,
 }
 
-pub async fn chat(user: User, Path(tenant): Path<String>, body: Bytes) -> ApiResult<Json<Value>> {
+/// The AI answer: plain JSON, or a Server-Sent Events stream of tokens
+/// (`{"token": "..."}` each, then `[DONE]`) when the client accepts
+/// `text/event-stream`.
+pub async fn chat(
+    State(store): State<Arc<Store>>,
+    user: User,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
     own_tenant(&user, &tenant)?;
     let req: Chat = parse(&body)?;
     require(!req.prompt.trim().is_empty(), "prompt", "must not be empty")?;
     let reply = reply_to(&req.prompt);
-    let tokens = reply.split_whitespace().count();
-    Ok(Json(
-        json!({ "reply": reply, "tokens": tokens, "model": "demo-llm", "session_id": req.session_id }),
-    ))
+    let wants_stream = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    if !wants_stream {
+        let tokens = reply.split_whitespace().count();
+        let body = json!({ "reply": reply, "tokens": tokens, "model": "demo-llm", "session_id": req.session_id });
+        return Ok(Json(body).into_response());
+    }
+    let tokens: Vec<String> = reply.split_inclusive(' ').map(str::to_string).collect();
+    let (first, each) = (store.first_token, store.token_delay);
+    let events = futures_util::stream::unfold(0usize, move |i| {
+        let frame = match tokens.get(i) {
+            Some(t) => Some(format!("data: {}\n\n", json!({ "token": t }))),
+            None if i == tokens.len() => Some("data: [DONE]\n\n".to_string()),
+            None => None,
+        };
+        async move {
+            let frame = frame?;
+            tokio::time::sleep(if i == 0 { first } else { each }).await;
+            Some((Ok::<_, std::io::Error>(frame), i + 1))
+        }
+    });
+    let mut response = Body::from_stream(events).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache"),
+    );
+    Ok(response)
 }
 
 /// A deterministic answer of a few sentences built from the prompt.

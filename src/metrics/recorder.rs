@@ -29,6 +29,9 @@ pub struct Sample<'a> {
     pub failure: Option<&'a str>,
     pub checks_passed: u64,
     pub checks_failed: u64,
+    /// Streams: events received, and the gaps between them (µs).
+    pub events: u64,
+    pub gaps: &'a [u64],
     /// Whole seconds since the run started.
     pub second: u32,
     pub is_request: bool,
@@ -41,6 +44,9 @@ pub struct StepStats {
     pub latency: Histogram<u64>,
     pub service: Histogram<u64>,
     pub first_byte: Histogram<u64>,
+    /// Streams: time between consecutive events.
+    pub gap: Histogram<u64>,
+    pub events: u64,
     pub sent: u64,
     pub received: u64,
     pub checks_passed: u64,
@@ -56,6 +62,8 @@ impl StepStats {
             latency: new_hist(),
             service: new_hist(),
             first_byte: new_hist(),
+            gap: new_hist(),
+            events: 0,
             sent: 0,
             received: 0,
             checks_passed: 0,
@@ -70,6 +78,8 @@ impl StepStats {
         merge(&mut self.latency, &o.latency);
         merge(&mut self.service, &o.service);
         merge(&mut self.first_byte, &o.first_byte);
+        merge(&mut self.gap, &o.gap);
+        self.events += o.events;
         self.sent += o.sent;
         self.received += o.received;
         self.checks_passed += o.checks_passed;
@@ -220,6 +230,10 @@ impl Recorder {
         }
         st.sent += s.sent;
         st.received += s.received;
+        st.events += s.events;
+        for gap in s.gaps {
+            record(&mut st.gap, *gap);
+        }
         st.checks_passed += s.checks_passed;
         st.checks_failed += s.checks_failed;
         if let Some(reason) = s.failure {

@@ -304,7 +304,9 @@ impl Compile<'_, '_, '_> {
     ) {
         for s in steps {
             match &s.kind {
-                m::StepKind::Http(h) => out.extend(h.capture.iter().map(|c| c.name.clone())),
+                m::StepKind::Http(h) | m::StepKind::Sse(h, _) => {
+                    out.extend(h.capture.iter().map(|c| c.name.clone()))
+                }
                 m::StepKind::Set(vars) => out.extend(vars.iter().map(|(k, _)| k.clone())),
                 m::StepKind::ForEach { item, steps, .. } => {
                     out.insert(item.clone());
@@ -375,8 +377,20 @@ impl Compile<'_, '_, '_> {
                 if !self.in_parallel {
                     think_after = think_after.or(self.test.defaults.think);
                 }
+                let step = self.request(h, &label, StepKindTag::Http)?;
+                (Node::Http(Box::new(step)), label)
+            }
+            m::StepKind::Sse(h, until) => {
+                let label = self.label(s, format!("SSE {}", h.url.value), in_fragment);
+                if !self.in_parallel {
+                    think_after = think_after.or(self.test.defaults.think);
+                }
+                let request = self.request(h, &label, StepKindTag::Sse)?;
                 (
-                    self.http(h, &label, s.name.as_ref().map_or(s.span, |n| n.span))?,
+                    Node::Sse(Box::new(SseStep {
+                        request,
+                        until: until.clone(),
+                    })),
                     label,
                 )
             }
@@ -565,16 +579,21 @@ impl Compile<'_, '_, '_> {
         Some(Node::Sequence(steps))
     }
 
-    fn http(&mut self, h: &m::Http, label: &str, span: Span) -> Option<Node> {
-        self.check_slos(&h.slo, SloScope::Request);
+    /// Compiles a request (plain or streamed) and gives it its step id.
+    fn request(&mut self, h: &m::Http, label: &str, kind: StepKindTag) -> Option<HttpStep> {
+        let scope = if kind == StepKindTag::Sse {
+            SloScope::Stream
+        } else {
+            SloScope::Request
+        };
+        self.check_slos(&h.slo, scope);
         let id = self.steps.len();
         self.steps.push(StepInfo {
             scenario: self.scenario,
             name: label.to_string(),
-            kind: StepKindTag::Http,
+            kind,
             slo: h.slo.clone(),
         });
-        let _ = span;
         let url_text = h.url.value.trim();
         let absolute = url_text.starts_with("http://") || url_text.starts_with("https://");
         let url = self.string(&h.url)?;
@@ -597,7 +616,15 @@ impl Compile<'_, '_, '_> {
             _ => (url, self.base.clone()),
         };
         let mut headers: Vec<(String, Tpl)> = Vec::new();
-        for (k, v) in self.test.defaults.headers.iter().chain(h.headers.iter()) {
+        // A stream asks for `text/event-stream` unless the step itself says
+        // otherwise: a default `accept` does not apply to it.
+        let defaults = self
+            .test
+            .defaults
+            .headers
+            .iter()
+            .filter(|(k, _)| kind != StepKindTag::Sse || !k.eq_ignore_ascii_case("accept"));
+        for (k, v) in defaults.chain(h.headers.iter()) {
             let Some(t) = self.string(v) else { continue };
             let name = k.to_ascii_lowercase();
             if let Err(e) = reqwest_header_ok(&name) {
@@ -625,7 +652,7 @@ impl Compile<'_, '_, '_> {
         };
         let expect = self.expect(&h.expect);
         let captures = h.capture.iter().filter_map(|c| self.capture(c)).collect();
-        Some(Node::Http(Box::new(HttpStep {
+        Some(HttpStep {
             id,
             method: h.method,
             url,
@@ -636,13 +663,14 @@ impl Compile<'_, '_, '_> {
             timeout: h.timeout.unwrap_or(self.test.defaults.timeout),
             expect,
             captures,
-        })))
+        })
     }
 
     fn expect(&mut self, e: &m::Expect) -> Expect {
         let mut out = Expect {
             status: e.status.clone(),
             latency: e.latency,
+            events: e.events,
             ..Expect::default()
         };
         for (path, matcher) in &e.json {
@@ -774,6 +802,14 @@ impl Compile<'_, '_, '_> {
                     SloMetric::Throughput,
                     SloMetric::Checks,
                 ],
+                SloScope::Stream => &[
+                    SloMetric::Latency,
+                    SloMetric::FirstByte,
+                    SloMetric::Gap,
+                    SloMetric::ErrorRate,
+                    SloMetric::Throughput,
+                    SloMetric::Checks,
+                ],
                 SloScope::Group => &[
                     SloMetric::Latency,
                     SloMetric::ErrorRate,
@@ -786,17 +822,21 @@ impl Compile<'_, '_, '_> {
                     SloMetric::ErrorRate,
                     SloMetric::Throughput,
                     SloMetric::Checks,
+                    SloMetric::Gap,
                     SloMetric::Dropped(DropUnit::Count),
                     SloMetric::Dropped(DropUnit::Share),
                     SloMetric::Dropped(DropUnit::PerSecond),
                 ],
             };
-            if slo.metric == SloMetric::Gap {
+            if slo.metric == SloMetric::Gap && !allowed.contains(&slo.metric) {
                 self.r.error_help(
                     code::SLO_SCOPE,
                     slo.span,
-                    "`gap` measures the time between streamed events, which only `sse` and `websocket` steps have",
-                    "streaming steps are not supported yet by this version of trek; remove this SLO for now",
+                    format!(
+                        "a {} has no `gap`: it measures the time between streamed events",
+                        scope.name()
+                    ),
+                    "put it on an `sse` step, its scenario or the test",
                 );
             } else if !allowed.contains(&slo.metric) {
                 let mut names: Vec<&str> = allowed.iter().map(|m| m.key()).collect();
@@ -819,6 +859,7 @@ impl Compile<'_, '_, '_> {
 #[derive(Clone, Copy)]
 enum SloScope {
     Request,
+    Stream,
     Group,
     Scenario,
     Test,
@@ -828,6 +869,7 @@ impl SloScope {
     fn name(self) -> &'static str {
         match self {
             SloScope::Request => "request step",
+            SloScope::Stream => "streaming step",
             SloScope::Group => "group",
             SloScope::Scenario => "scenario",
             SloScope::Test => "test",

@@ -16,7 +16,7 @@ use jsonpath_rust::parser::model::JpQuery;
 use minijinja::value::Value;
 use regex::Regex;
 
-use crate::scenario::model::{FeederOrder, JsonType, Load, Method, Slo};
+use crate::scenario::model::{FeederOrder, JsonType, Load, Method, Slo, Until};
 use crate::scenario::units::Think;
 use crate::template::{Expr, JsonTpl, Tpl};
 
@@ -62,6 +62,7 @@ pub struct ScenarioPlan {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepKindTag {
     Http,
+    Sse,
     Group,
 }
 
@@ -69,6 +70,7 @@ impl StepKindTag {
     pub fn as_str(self) -> &'static str {
         match self {
             StepKindTag::Http => "http",
+            StepKindTag::Sse => "sse",
             StepKindTag::Group => "group",
         }
     }
@@ -96,6 +98,7 @@ pub struct Step {
 #[derive(Debug)]
 pub enum Node {
     Http(Box<HttpStep>),
+    Sse(Box<SseStep>),
     Think(Think),
     Group {
         id: StepId,
@@ -119,6 +122,13 @@ pub enum Node {
         branches: Vec<Vec<Step>>,
     },
     Set(Vec<(String, JsonTpl)>),
+}
+
+/// A request whose response is a Server-Sent Events stream.
+#[derive(Debug)]
+pub struct SseStep {
+    pub request: HttpStep,
+    pub until: Option<Until>,
 }
 
 #[derive(Debug)]
@@ -158,6 +168,8 @@ pub struct Expect {
     pub headers: Vec<(String, Matcher)>,
     pub body: Vec<Matcher>,
     pub latency: Option<Duration>,
+    /// SSE: bounds on the number of events.
+    pub events: Option<(Option<u64>, Option<u64>)>,
 }
 
 impl Expect {
@@ -165,6 +177,7 @@ impl Expect {
     pub fn count(&self) -> u64 {
         1 + (self.json.len() + self.headers.len() + self.body.len()) as u64
             + u64::from(self.latency.is_some())
+            + u64::from(self.events.is_some())
     }
 }
 

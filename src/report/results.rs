@@ -71,10 +71,23 @@ pub struct StepResult {
     pub checks_failed: u64,
     pub bytes_sent: u64,
     pub bytes_received: u64,
+    /// Streams: events received, and the time between them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub events: u64,
+    #[serde(skip_serializing_if = "no_data")]
+    pub gap: Stats,
     pub latency: Stats,
     /// From the actual send (equals `latency` in the closed model).
     pub service_time: Stats,
     pub first_byte: Stats,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn no_data(s: &Stats) -> bool {
+    s.count == 0
 }
 
 impl Results {
@@ -140,6 +153,8 @@ impl Results {
                     checks_failed: s.checks_failed,
                     bytes_sent: s.sent,
                     bytes_received: s.received,
+                    events: s.events,
+                    gap: Stats::of(&s.gap),
                     latency: Stats::of(&s.latency),
                     service_time: Stats::of(&s.service),
                     first_byte: Stats::of(&s.first_byte),

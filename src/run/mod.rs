@@ -13,6 +13,7 @@ pub mod live;
 pub mod open;
 pub mod protocol;
 pub mod schedule;
+pub mod stream;
 pub mod vu;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -171,7 +172,7 @@ pub fn run(plan: Arc<Plan>, options: &RunOptions) -> std::io::Result<RunOutcome>
     let steps: Vec<(usize, bool)> = plan
         .steps
         .iter()
-        .map(|s| (s.scenario, s.kind == StepKindTag::Http))
+        .map(|s| (s.scenario, s.kind != StepKindTag::Group))
         .collect();
     let summary = collector.finish(&mut recorders, &names, &steps, duration);
     Ok(RunOutcome {

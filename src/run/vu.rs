@@ -54,7 +54,7 @@ impl Cursor {
         Value::from_dyn_object(self.scope.clone())
     }
 
-    fn set(&mut self, name: String, value: Value) {
+    pub fn set(&mut self, name: String, value: Value) {
         Arc::make_mut(&mut self.scope).locals.insert(name, value);
     }
 
@@ -106,6 +106,7 @@ async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
     }
     let flow = match &step.node {
         Node::Http(h) => http_step(env, cur, step, h).await,
+        Node::Sse(s) => super::stream::sse_step(env, cur, step, s).await,
         Node::Think(t) => {
             think(cur, t).await;
             Flow::Next
@@ -137,6 +138,8 @@ async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
                 failure: failed.then_some("a step of the group failed"),
                 checks_passed: 0,
                 checks_failed: 0,
+                events: 0,
+                gaps: &[],
                 second: env.run.second(),
                 is_request: false,
             });
@@ -326,31 +329,40 @@ async fn http_step(env: &Env, cur: &mut Cursor, step: &Step, h: &HttpStep) -> Fl
         step,
         h,
         Some((&resp, lag, checks_passed, checks_failed)),
+        None,
         failure,
     )
 }
 
 /// Records a request that got no response (it could not be built or sent).
-fn no_response(env: &Env, cur: &mut Cursor, step: &Step, h: &HttpStep, reason: String) -> Flow {
+pub(super) fn no_response(
+    env: &Env,
+    cur: &mut Cursor,
+    step: &Step,
+    h: &HttpStep,
+    reason: String,
+) -> Flow {
     if env.run.trace {
         eprintln!("  ✗ {:<32} {reason}", step.label);
     }
-    finish_with(env, cur, step, h, None, Some(reason))
+    finish_with(env, cur, step, h, None, None, Some(reason))
 }
 
-fn finish_with(
+pub(super) fn finish_with(
     env: &Env,
     cur: &mut Cursor,
     step: &Step,
     h: &HttpStep,
     resp: Option<(&http::Response, Duration, u64, u64)>,
+    stream: Option<(u64, &[u64])>,
     failure: Option<String>,
 ) -> Flow {
     let (service_us, latency_us, first_byte_us, sent, received, passed, failed) = match resp {
         Some((r, lag, p, f)) => (
             r.latency.as_micros() as u64,
             (r.latency + lag).as_micros() as u64,
-            Some((r.first_byte + lag).as_micros() as u64),
+            // A stream that sent no event has no first byte to speak of.
+            (stream.is_none_or(|s| s.0 > 0)).then(|| (r.first_byte + lag).as_micros() as u64),
             r.sent,
             r.received,
             p,
@@ -370,6 +382,8 @@ fn finish_with(
         failure: failure.as_deref(),
         checks_passed: passed,
         checks_failed: failed,
+        events: stream.map_or(0, |s| s.0),
+        gaps: stream.map_or(&[], |s| s.1),
         second: env.run.second(),
         is_request: true,
     });
@@ -382,7 +396,7 @@ fn finish_with(
     Flow::Next
 }
 
-fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Request, String> {
+pub(super) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Request, String> {
     let rendered = h.url.render(scope).map_err(|e| format!("URL: {e}"))?;
     let full = match &h.base {
         Some(base) if !(rendered.starts_with("http://") || rendered.starts_with("https://")) => {

@@ -173,6 +173,8 @@ pub struct Step {
 #[derive(Debug, Clone)]
 pub enum StepKind {
     Http(Box<Http>),
+    /// A Server-Sent Events stream, read until `until` or its end.
+    Sse(Box<Http>, Option<Until>),
     Think(Think),
     Group {
         name: Text,
@@ -195,6 +197,15 @@ pub enum StepKind {
         with: Vec<(String, Node)>,
     },
     Set(Vec<(String, Node)>),
+}
+
+/// When an SSE step stops reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Until {
+    /// The first event of this type.
+    Event(String),
+    /// The first event whose data is exactly this.
+    Data(String),
 }
 
 #[derive(Debug, Clone)]
@@ -274,6 +285,8 @@ pub struct Expect {
     pub headers: Vec<(String, Matcher)>,
     pub body: Vec<Matcher>,
     pub latency: Option<Duration>,
+    /// SSE: how many events the stream may carry.
+    pub events: Option<(Option<u64>, Option<u64>)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

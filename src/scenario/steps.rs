@@ -32,6 +32,7 @@ const HTTP_KEYS: [&str; 9] = [
     "headers", "query", "json", "body", "form", "timeout", "expect", "capture", "slo",
 ];
 const EXPECT_KEYS: [&str; 5] = ["status", "json", "headers", "body", "latency"];
+const EXPECT_SSE_KEYS: [&str; 6] = ["status", "json", "headers", "body", "latency", "events"];
 pub const MATCHER_KEYS: [&str; 11] = [
     "exists", "eq", "ne", "lt", "le", "gt", "ge", "matches", "contains", "length", "type",
 ];
@@ -109,7 +110,12 @@ fn read_step(r: &mut Reader, node: &Node) -> Option<Step> {
         "choose" => allowed(&["choose"]),
         "use" => allowed(&["use", "with"]),
         "set" => allowed(&["set"]),
-        "sse" | "websocket" => {
+        "sse" => {
+            let mut k = allowed(&HTTP_KEYS);
+            k.extend(["sse", "method", "until"]);
+            k
+        }
+        "websocket" => {
             let span = node.span_of_key(kind);
             r.not_yet(span, &format!("the `{kind}:` step"));
             return None;
@@ -185,7 +191,13 @@ fn read_step(r: &mut Reader, node: &Node) -> Option<Step> {
                 .map(|(k, v, _)| (k, v.clone()))
                 .collect(),
         ),
-        method => StepKind::Http(Box::new(read_http(r, &m, method)?)),
+        "sse" => read_sse(r, &m)?,
+        method => StepKind::Http(Box::new(read_http(
+            r,
+            &m,
+            method,
+            Method::from_key(method)?,
+        )?)),
     };
     // A think step's own `think` is its pause, not a pause after it.
     let think = if matches!(kind, StepKind::Think(_)) {
@@ -290,9 +302,50 @@ fn read_choose(r: &mut Reader, node: &Node) -> Vec<Branch> {
     branches
 }
 
-fn read_http(r: &mut Reader, m: &MapView, method_key: &str) -> Option<Http> {
-    let method = Method::from_key(method_key)?;
-    let url = m.get(method_key).and_then(|n| r.text(n, "the URL"))?;
+fn read_sse(r: &mut Reader, m: &MapView) -> Option<StepKind> {
+    let method = match m.get("method") {
+        None => Method::Get,
+        Some(n) => {
+            let text = r.string(n, "`method`")?;
+            match Method::from_key(&text.to_ascii_lowercase()) {
+                Some(method) => method,
+                None => {
+                    r.error_help(
+                        code::BAD_VALUE,
+                        n.span,
+                        format!("unknown HTTP method `{text}`"),
+                        "use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS",
+                    );
+                    return None;
+                }
+            }
+        }
+    };
+    let until = match m.get("until") {
+        None => None,
+        Some(n) => {
+            let u = r.map(n, "`until`", &["event", "data"])?;
+            match (u.get("event"), u.get("data")) {
+                (Some(e), None) => Some(Until::Event(r.string(e, "`event`")?)),
+                (None, Some(d)) => Some(Until::Data(r.string(d, "`data`")?)),
+                _ => {
+                    r.error_help(
+                        code::CONFLICT,
+                        n.span,
+                        "`until` takes one of `event` or `data`",
+                        "e.g. `until: { data: \"[DONE]\" }`",
+                    );
+                    return None;
+                }
+            }
+        }
+    };
+    let request = read_http(r, m, "sse", method)?;
+    Some(StepKind::Sse(Box::new(request), until))
+}
+
+fn read_http(r: &mut Reader, m: &MapView, url_key: &str, method: Method) -> Option<Http> {
+    let url = m.get(url_key).and_then(|n| r.text(n, "the URL"))?;
     let headers = m
         .get("headers")
         .map(|n| r.text_map(n, "`headers`"))
@@ -326,7 +379,7 @@ fn read_http(r: &mut Reader, m: &MapView, method_key: &str) -> Option<Http> {
     let timeout = m.get("timeout").and_then(|n| r.duration(n, "`timeout`"));
     let expect = m
         .get("expect")
-        .map(|n| read_expect(r, n))
+        .map(|n| read_expect(r, n, url_key == "sse"))
         .unwrap_or_default();
     let capture = m
         .get("capture")
@@ -346,11 +399,23 @@ fn read_http(r: &mut Reader, m: &MapView, method_key: &str) -> Option<Http> {
     })
 }
 
-fn read_expect(r: &mut Reader, node: &Node) -> Expect {
+fn read_expect(r: &mut Reader, node: &Node, stream: bool) -> Expect {
     let mut e = Expect::default();
-    let Some(m) = r.map(node, "`expect`", &EXPECT_KEYS) else {
+    let keys: &[&str] = if stream {
+        &EXPECT_SSE_KEYS
+    } else {
+        &EXPECT_KEYS
+    };
+    let Some(m) = r.map(node, "`expect`", keys) else {
         return e;
     };
+    if let Some(n) = m.get("events") {
+        if let Some(ev) = r.map(n, "`expect.events`", &["min", "max"]) {
+            let min = ev.get("min").and_then(|x| r.count(x, "`min`"));
+            let max = ev.get("max").and_then(|x| r.count(x, "`max`"));
+            e.events = Some((min, max));
+        }
+    }
     if let Some(n) = m.get("status") {
         e.status = read_statuses(r, n);
     }

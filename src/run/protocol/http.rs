@@ -54,22 +54,51 @@ impl Failure {
     }
 }
 
-/// Sends `req`, following redirects when asked, with `jar`'s cookies.
+/// Sends `req`, following redirects when asked, with `jar`'s cookies, and
+/// reads the whole body.
 pub async fn send(client: &Client, jar: &Jar, req: Request) -> Result<Response, Failure> {
     let start = Instant::now();
     let timeout = req.timeout;
-    match tokio::time::timeout(timeout, exchange(client, jar, req, start)).await {
+    let whole = async {
+        let mut open = open(client, jar, req, start).await?;
+        let status = open.response.status().as_u16();
+        let headers = open.response.headers().clone();
+        let body = open.response.bytes().await.map_err(classify)?;
+        open.received += body.len() as u64;
+        Ok(Response {
+            status,
+            headers,
+            body: body.to_vec(),
+            first_byte: open.first_byte,
+            latency: start.elapsed(),
+            sent: open.sent,
+            received: open.received,
+        })
+    };
+    match tokio::time::timeout(timeout, whole).await {
         Ok(r) => r,
         Err(_) => Err(Failure::Timeout(timeout)),
     }
 }
 
-async fn exchange(
+/// A response whose headers have arrived and whose body is still to read.
+pub struct Opened {
+    pub response: reqwest::Response,
+    /// From `start` to the final response's headers.
+    pub first_byte: Duration,
+    pub sent: u64,
+    /// Bytes received so far (redirect bodies and the final headers).
+    pub received: u64,
+}
+
+/// Sends `req` and follows redirects up to the final response's headers.
+/// The caller applies the time limit.
+pub async fn open(
     client: &Client,
     jar: &Jar,
     mut req: Request,
     start: Instant,
-) -> Result<Response, Failure> {
+) -> Result<Opened, Failure> {
     let mut sent = 0u64;
     let mut received = 0u64;
     for _ in 0..=MAX_REDIRECTS {
@@ -89,15 +118,13 @@ async fn exchange(
         let resp = builder.send().await.map_err(classify)?;
         let first_byte = start.elapsed();
         let status = resp.status();
-        let resp_headers = resp.headers().clone();
-        if resp_headers.contains_key(SET_COOKIE) {
-            jar.set_cookies(&mut resp_headers.get_all(SET_COOKIE).iter(), &req.url);
+        if resp.headers().contains_key(SET_COOKIE) {
+            jar.set_cookies(&mut resp.headers().get_all(SET_COOKIE).iter(), &req.url);
         }
-        let body = resp.bytes().await.map_err(classify)?;
-        let latency = start.elapsed();
-        received += response_size(&resp_headers, body.len());
+        received += response_size(resp.headers(), 0);
         if req.follow_redirects && status.is_redirection() {
-            if let Some(next) = redirect_target(&req.url, &resp_headers) {
+            if let Some(next) = redirect_target(&req.url, resp.headers()) {
+                received += resp.bytes().await.map_err(classify)?.len() as u64;
                 if matches!(
                     status,
                     StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND | StatusCode::SEE_OTHER
@@ -115,12 +142,9 @@ async fn exchange(
                 continue;
             }
         }
-        return Ok(Response {
-            status: status.as_u16(),
-            headers: resp_headers,
-            body: body.to_vec(),
+        return Ok(Opened {
+            response: resp,
             first_byte,
-            latency,
             sent,
             received,
         });
@@ -135,7 +159,7 @@ fn redirect_target(base: &Url, headers: &HeaderMap) -> Option<Url> {
     base.join(location).ok()
 }
 
-fn classify(e: reqwest::Error) -> Failure {
+pub fn classify(e: reqwest::Error) -> Failure {
     if e.is_timeout() {
         return Failure::Timeout(Duration::ZERO);
     }

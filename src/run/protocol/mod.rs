@@ -2,3 +2,4 @@
 //! response; none evaluates checks or SLOs.
 
 pub mod http;
+pub mod sse;

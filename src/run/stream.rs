@@ -1,0 +1,250 @@
+//! The `sse:` step: sends a request, reads the Server-Sent Events stream as
+//! it arrives, and stops at the `until` event or the end of the stream.
+//! `first_byte` is the time to the first event, `latency` the time to the
+//! `until` event (or the end), and the gaps between events are recorded as
+//! the stream's inter-token latency.
+
+use std::time::{Duration, Instant};
+
+use super::check::{self, Seen};
+use super::protocol::http::{self, classify, Failure};
+use super::protocol::sse::{Event, Parser};
+use super::vu::{build_request, finish_with, no_response, Cursor, Env, Flow};
+use crate::plan::{SseStep, Step};
+use crate::scenario::model::Until;
+use crate::scenario::units::format_secs;
+
+/// What was read from a stream.
+struct Read {
+    events: u64,
+    first_event: Option<Duration>,
+    gaps: Vec<u64>,
+    last: Option<Event>,
+    /// The `until` event arrived.
+    reached: bool,
+    /// Why reading stopped early, if it did.
+    broken: Option<String>,
+    bytes: u64,
+}
+
+pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> Flow {
+    let h = &s.request;
+    let scope = cur_value(cur);
+    let mut req = match build_request(env, h, &scope) {
+        Ok(r) => r,
+        Err(e) => return no_response(env, cur, step, h, format!("cannot build the request: {e}")),
+    };
+    if !req.headers.contains_key(reqwest::header::ACCEPT) {
+        req.headers.insert(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static("text/event-stream"),
+        );
+    }
+    let lag = std::mem::take(&mut cur.lag);
+    let start = Instant::now();
+    let timeout = h.timeout;
+    let opened = match tokio::time::timeout(
+        timeout,
+        http::open(env.worker.client(), &env.jar, req, start),
+    )
+    .await
+    {
+        Ok(Ok(o)) => o,
+        Ok(Err(f)) => {
+            if matches!(f, Failure::Connect(_)) {
+                env.worker.connect_error(&f.reason());
+            }
+            return no_response(env, cur, step, h, f.reason());
+        }
+        Err(_) => return no_response(env, cur, step, h, Failure::Timeout(timeout).reason()),
+    };
+    env.worker.response();
+    let status = opened.response.status().as_u16();
+    let headers = opened.response.headers().clone();
+    let (sent, received) = (opened.sent, opened.received);
+    let content_type = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let not_a_stream = (200..300).contains(&status) && !content_type.contains("text/event-stream");
+    let read = if not_a_stream {
+        Read {
+            broken: Some(format!(
+                "the response is not an event stream (content-type: {content_type:?})"
+            )),
+            ..Read::empty()
+        }
+    } else {
+        match tokio::time::timeout_at(
+            (start + timeout).into(),
+            read_stream(opened.response, start, s.until.as_ref()),
+        )
+        .await
+        {
+            Ok(read) => read,
+            Err(_) => Read {
+                broken: Some(match &s.until {
+                    Some(u) => format!(
+                        "{} did not come within {}",
+                        describe(u),
+                        format_secs(timeout.as_secs_f64())
+                    ),
+                    None => format!(
+                        "the stream was still open after {}",
+                        format_secs(timeout.as_secs_f64())
+                    ),
+                }),
+                ..Read::empty()
+            },
+        }
+    };
+    let resp = http::Response {
+        status,
+        headers,
+        body: read
+            .last
+            .as_ref()
+            .map(|e| e.data.clone().into_bytes())
+            .unwrap_or_default(),
+        first_byte: read.first_event.unwrap_or_default(),
+        latency: start.elapsed(),
+        sent,
+        received: received + read.bytes,
+    };
+    let seen = Seen::new(&resp);
+    let outcome = check::check(&h.expect, &seen, &scope);
+    let mut failed_checks = outcome.failed;
+    let mut passed = outcome.passed;
+    if let Some((min, max)) = h.expect.events {
+        let n = read.events;
+        let ok = min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m);
+        if ok {
+            passed += 1;
+        } else {
+            failed_checks.push(format!("{n} events, expected {}", bounds(min, max)));
+        }
+    }
+    let mut failure = read
+        .broken
+        .clone()
+        .or_else(|| failed_checks.first().cloned());
+    if failure.is_none() && (200..300).contains(&status) {
+        if let (Some(u), false) = (&s.until, read.reached) {
+            failure = Some(format!("the stream ended before {}", describe(u)));
+        }
+    }
+    if failure.is_none() && !h.captures.is_empty() {
+        match check::capture(&h.captures, &seen, &scope) {
+            Ok(values) => {
+                drop(scope);
+                for (k, v) in values {
+                    cur.set(k, v);
+                }
+            }
+            Err(e) => failure = Some(e),
+        }
+    }
+    if env.run.trace {
+        let mark = if failure.is_some() { "✗" } else { "✓" };
+        eprintln!(
+            "  {mark} {:<32} {} {:>9}  {} events{}",
+            step.label,
+            status,
+            format_secs(resp.latency.as_secs_f64()),
+            read.events,
+            failure
+                .as_deref()
+                .map(|f| format!("  {f}"))
+                .unwrap_or_default()
+        );
+    }
+    let checks_failed = failed_checks.len() as u64 + u64::from(read.broken.is_some());
+    finish_with(
+        env,
+        cur,
+        step,
+        h,
+        Some((&resp, lag, passed, checks_failed)),
+        Some((read.events, &read.gaps)),
+        failure,
+    )
+}
+
+fn cur_value(cur: &Cursor) -> minijinja::value::Value {
+    minijinja::value::Value::from_dyn_object(cur.scope.clone())
+}
+
+impl Read {
+    fn empty() -> Self {
+        Read {
+            events: 0,
+            first_event: None,
+            gaps: Vec::new(),
+            last: None,
+            reached: false,
+            broken: None,
+            bytes: 0,
+        }
+    }
+}
+
+async fn read_stream(
+    mut response: reqwest::Response,
+    start: Instant,
+    until: Option<&Until>,
+) -> Read {
+    let mut read = Read::empty();
+    let mut parser = Parser::new();
+    let mut previous: Option<Duration> = None;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                read.bytes += chunk.len() as u64;
+                for event in parser.feed(&chunk) {
+                    let at = start.elapsed();
+                    read.events += 1;
+                    match previous {
+                        None => read.first_event = Some(at),
+                        Some(p) => read.gaps.push((at - p).as_micros() as u64),
+                    }
+                    previous = Some(at);
+                    let done = until.is_some_and(|u| matches(u, &event));
+                    read.last = Some(event);
+                    if done {
+                        read.reached = true;
+                        return read;
+                    }
+                }
+            }
+            Ok(None) => return read,
+            Err(e) => {
+                read.broken = Some(format!("the stream broke: {}", classify(e).reason()));
+                return read;
+            }
+        }
+    }
+}
+
+fn matches(until: &Until, e: &Event) -> bool {
+    match until {
+        Until::Event(name) => &e.event == name,
+        Until::Data(data) => &e.data == data,
+    }
+}
+
+fn describe(until: &Until) -> String {
+    match until {
+        Until::Event(name) => format!("an event `{name}`"),
+        Until::Data(data) => format!("the data `{data}`"),
+    }
+}
+
+fn bounds(min: Option<u64>, max: Option<u64>) -> String {
+    match (min, max) {
+        (Some(a), Some(b)) => format!("{a} to {b}"),
+        (Some(a), None) => format!("at least {a}"),
+        (None, Some(b)) => format!("at most {b}"),
+        (None, None) => "any number".into(),
+    }
+}
