@@ -137,7 +137,10 @@ fn a_response_that_is_not_a_stream_says_so() {
     let s = Scratch::new();
     let file = s.file(
         "t.yaml",
-        &format!("version: 1\nbase_url: {}\nsteps:\n  - name: chat\n    sse: /health\n", demo.base),
+        &format!(
+            "version: 1\nbase_url: {}\nsteps:\n  - name: chat\n    sse: /health\n",
+            demo.base
+        ),
     );
     let out = run(&s, &file, &[]);
     assert_eq!(
