@@ -68,7 +68,7 @@ pub fn evaluate(plan: &Plan, summary: &Summary) -> Vec<SloResult> {
     for (i, info) in plan.steps.iter().enumerate() {
         let scenario = &plan.scenarios[info.scenario].name;
         let kind = match info.kind {
-            StepKindTag::Http | StepKindTag::Sse => "step",
+            StepKindTag::Http | StepKindTag::Sse | StepKindTag::WebSocket => "step",
             StepKindTag::Group => "group",
         };
         let scope = format!("{kind} {scenario}/{}", info.name);

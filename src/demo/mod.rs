@@ -5,6 +5,7 @@
 
 mod auth;
 mod errors;
+mod realtime;
 mod ryze;
 mod store;
 mod wikipro;
@@ -73,6 +74,8 @@ pub fn router(config: Config) -> Router {
         )
         .route("/api/v1/{tenant}/ai/health", get(wikipro::ai_health))
         .route("/api/v1/{tenant}/ai/chat", post(wikipro::chat))
+        .route("/api/v1/{tenant}/ai/ws", get(realtime::ai_ws))
+        .route("/ws/sync", get(realtime::sync))
         .route(
             "/api/nutrition/foods",
             get(ryze::list_foods).post(ryze::create_food),

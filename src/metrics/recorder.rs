@@ -32,6 +32,9 @@ pub struct Sample<'a> {
     /// Streams: events received, and the gaps between them (µs).
     pub events: u64,
     pub gaps: &'a [u64],
+    /// WebSocket: the handshake, and each `receive` from its `send` (µs).
+    pub connect_us: Option<u64>,
+    pub receives: &'a [u64],
     /// Whole seconds since the run started.
     pub second: u32,
     pub is_request: bool,
@@ -47,6 +50,9 @@ pub struct StepStats {
     /// Streams: time between consecutive events.
     pub gap: Histogram<u64>,
     pub events: u64,
+    /// WebSocket: handshake time, and time from a `send` to its `receive`.
+    pub connect: Histogram<u64>,
+    pub receive: Histogram<u64>,
     pub sent: u64,
     pub received: u64,
     pub checks_passed: u64,
@@ -64,6 +70,8 @@ impl StepStats {
             first_byte: new_hist(),
             gap: new_hist(),
             events: 0,
+            connect: new_hist(),
+            receive: new_hist(),
             sent: 0,
             received: 0,
             checks_passed: 0,
@@ -79,6 +87,8 @@ impl StepStats {
         merge(&mut self.service, &o.service);
         merge(&mut self.first_byte, &o.first_byte);
         merge(&mut self.gap, &o.gap);
+        merge(&mut self.connect, &o.connect);
+        merge(&mut self.receive, &o.receive);
         self.events += o.events;
         self.sent += o.sent;
         self.received += o.received;
@@ -233,6 +243,12 @@ impl Recorder {
         st.events += s.events;
         for gap in s.gaps {
             record(&mut st.gap, *gap);
+        }
+        if let Some(c) = s.connect_us {
+            record(&mut st.connect, c);
+        }
+        for r in s.receives {
+            record(&mut st.receive, *r);
         }
         st.checks_passed += s.checks_passed;
         st.checks_failed += s.checks_failed;

@@ -46,6 +46,7 @@ pub fn compile(test: &Test, options: &Options) -> Result<(Plan, Vec<Diagnostic>)
             use_stack: Vec::new(),
             read_roots: HashSet::new(),
             in_parallel: false,
+            kept: HashSet::new(),
         }
         .run(options)
     };
@@ -72,6 +73,8 @@ struct Compile<'r, 'a, 't> {
     read_roots: HashSet<String>,
     /// Inside `parallel:`, where the default think time does not apply.
     in_parallel: bool,
+    /// Labels of the steps of this scenario that keep a WebSocket open.
+    kept: HashSet<String>,
 }
 
 impl Compile<'_, '_, '_> {
@@ -110,6 +113,7 @@ impl Compile<'_, '_, '_> {
         for (i, s) in test.scenarios.iter().enumerate() {
             self.scenario = i;
             self.labels.clear();
+            self.kept.clear();
             let mut locals = HashSet::new();
             self.collect_locals(&s.steps, &mut locals, &mut Vec::new());
             self.known.locals = locals;
@@ -307,6 +311,13 @@ impl Compile<'_, '_, '_> {
                 m::StepKind::Http(h) | m::StepKind::Sse(h, _) => {
                     out.extend(h.capture.iter().map(|c| c.name.clone()))
                 }
+                m::StepKind::WebSocket(w) => {
+                    for a in &w.actions {
+                        if let m::WsAction::Receive { capture, .. } = a {
+                            out.extend(capture.iter().map(|c| c.name.clone()));
+                        }
+                    }
+                }
                 m::StepKind::Set(vars) => out.extend(vars.iter().map(|(k, _)| k.clone())),
                 m::StepKind::ForEach { item, steps, .. } => {
                     out.insert(item.clone());
@@ -379,6 +390,14 @@ impl Compile<'_, '_, '_> {
                 }
                 let step = self.request(h, &label, StepKindTag::Http)?;
                 (Node::Http(Box::new(step)), label)
+            }
+            m::StepKind::WebSocket(w) => {
+                let what = match &w.target {
+                    m::WsTarget::Url(u) => u.value.clone(),
+                    m::WsTarget::Use(n) => n.value.clone(),
+                };
+                let label = self.label(s, format!("WS {what}"), in_fragment);
+                (Node::WebSocket(Box::new(self.websocket(w, &label)?)), label)
             }
             m::StepKind::Sse(h, until) => {
                 let label = self.label(s, format!("SSE {}", h.url.value), in_fragment);
@@ -577,6 +596,123 @@ impl Compile<'_, '_, '_> {
         steps.extend(self.steps_of(&f.steps, true));
         self.use_stack.pop();
         Some(Node::Sequence(steps))
+    }
+
+    fn websocket(&mut self, w: &m::WebSocket, label: &str) -> Option<WsStep> {
+        self.check_slos(&w.slo, SloScope::Stream);
+        let id = self.steps.len();
+        self.steps.push(StepInfo {
+            scenario: self.scenario,
+            name: label.to_string(),
+            kind: StepKindTag::WebSocket,
+            slo: w.slo.clone(),
+        });
+        let ws_base = self.base.as_ref().map(|b| {
+            let b = b
+                .replacen("https://", "wss://", 1)
+                .replacen("http://", "ws://", 1);
+            Arc::<str>::from(b.as_str())
+        });
+        let target = match &w.target {
+            m::WsTarget::Use(name) => {
+                if !self.kept.contains(&name.value) {
+                    self.r.error_help(
+                        code::UNKNOWN_NAME,
+                        name.span,
+                        format!(
+                            "no earlier step named `{}` keeps a WebSocket connection",
+                            name.value
+                        ),
+                        "give that step `keep: true` and a `name`, before this one",
+                    );
+                    return None;
+                }
+                WsTarget::Use(name.value.clone())
+            }
+            m::WsTarget::Url(u) => {
+                let text = u.value.trim();
+                let absolute = ["ws://", "wss://"].iter().any(|p| text.starts_with(p));
+                let url = self.string(u)?;
+                match (&url, &ws_base) {
+                    (Tpl::Lit(path), Some(base)) if !absolute => {
+                        let slash = if path.starts_with('/') { "" } else { "/" };
+                        WsTarget::Url {
+                            url: Tpl::Lit(format!("{base}{slash}{path}").into()),
+                            base: None,
+                        }
+                    }
+                    (Tpl::Lit(_), None) if !absolute => {
+                        self.r.error_help(
+                            code::MISSING_KEY,
+                            u.span,
+                            format!("`{text}` is relative, but the test has no base URL"),
+                            "write a full `ws://` URL, or add `base_url`",
+                        );
+                        return None;
+                    }
+                    _ => WsTarget::Url { url, base: ws_base },
+                }
+            }
+        };
+        if w.keep {
+            self.kept.insert(label.to_string());
+        }
+        let headers = w
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.to_ascii_lowercase(), self.string(v)?)))
+            .collect();
+        let timeout = w.timeout.unwrap_or(self.test.defaults.timeout);
+        let mut actions = Vec::new();
+        for a in &w.actions {
+            actions.push(match a {
+                m::WsAction::Send(n) => match n.as_str() {
+                    Some(_) => WsAction::SendText(self.string(&Text {
+                        value: n.scalar_text()?,
+                        span: n.span,
+                    })?),
+                    None => WsAction::SendJson(self.json(n)?),
+                },
+                m::WsAction::Sleep(d) => WsAction::Sleep(*d),
+                m::WsAction::Close => WsAction::Close,
+                m::WsAction::Receive {
+                    matcher,
+                    timeout: t,
+                    capture,
+                } => WsAction::Receive {
+                    matcher: match matcher {
+                        m::WsMatch::Any => WsMatch::Any,
+                        m::WsMatch::Regex(t) => WsMatch::Regex(self.regex(t)?),
+                        m::WsMatch::Json(checks) => {
+                            let mut out = Vec::new();
+                            for (path, mm) in checks {
+                                let (Some(query), Some(matcher)) =
+                                    (self.jsonpath(path), self.matcher(mm))
+                                else {
+                                    continue;
+                                };
+                                out.push(JsonCheck {
+                                    path: path.value.clone(),
+                                    query,
+                                    matcher,
+                                });
+                            }
+                            WsMatch::Json(out)
+                        }
+                    },
+                    timeout: t.unwrap_or(timeout),
+                    captures: capture.iter().filter_map(|c| self.capture(c)).collect(),
+                },
+            });
+        }
+        Some(WsStep {
+            id,
+            target,
+            headers,
+            keep: w.keep,
+            timeout,
+            actions,
+        })
     }
 
     /// Compiles a request (plain or streamed) and gives it its step id.

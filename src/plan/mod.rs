@@ -63,6 +63,7 @@ pub struct ScenarioPlan {
 pub enum StepKindTag {
     Http,
     Sse,
+    WebSocket,
     Group,
 }
 
@@ -71,6 +72,7 @@ impl StepKindTag {
         match self {
             StepKindTag::Http => "http",
             StepKindTag::Sse => "sse",
+            StepKindTag::WebSocket => "websocket",
             StepKindTag::Group => "group",
         }
     }
@@ -99,6 +101,7 @@ pub struct Step {
 pub enum Node {
     Http(Box<HttpStep>),
     Sse(Box<SseStep>),
+    WebSocket(Box<WsStep>),
     Think(Think),
     Group {
         id: StepId,
@@ -129,6 +132,47 @@ pub enum Node {
 pub struct SseStep {
     pub request: HttpStep,
     pub until: Option<Until>,
+}
+
+/// A WebSocket conversation.
+#[derive(Debug)]
+pub struct WsStep {
+    pub id: StepId,
+    pub target: WsTarget,
+    pub headers: Vec<(String, Tpl)>,
+    /// Keep the connection after the step, under this step's label.
+    pub keep: bool,
+    pub timeout: Duration,
+    pub actions: Vec<WsAction>,
+}
+
+#[derive(Debug)]
+pub enum WsTarget {
+    /// A `ws://` or `wss://` URL; `base` (already `ws(s)://`) prefixes a
+    /// templated relative one.
+    Url { url: Tpl, base: Option<Arc<str>> },
+    /// The connection kept by the step with this label.
+    Use(String),
+}
+
+#[derive(Debug)]
+pub enum WsAction {
+    SendText(Tpl),
+    SendJson(JsonTpl),
+    Receive {
+        matcher: WsMatch,
+        timeout: Duration,
+        captures: Vec<Capture>,
+    },
+    Sleep(Duration),
+    Close,
+}
+
+#[derive(Debug)]
+pub enum WsMatch {
+    Any,
+    Json(Vec<JsonCheck>),
+    Regex(Regex),
 }
 
 #[derive(Debug)]

@@ -76,6 +76,11 @@ pub struct StepResult {
     pub events: u64,
     #[serde(skip_serializing_if = "no_data")]
     pub gap: Stats,
+    /// WebSocket: the handshake, and each `receive` from its `send`.
+    #[serde(skip_serializing_if = "no_data")]
+    pub connect: Stats,
+    #[serde(skip_serializing_if = "no_data")]
+    pub receive: Stats,
     pub latency: Stats,
     /// From the actual send (equals `latency` in the closed model).
     pub service_time: Stats,
@@ -155,6 +160,8 @@ impl Results {
                     bytes_received: s.received,
                     events: s.events,
                     gap: Stats::of(&s.gap),
+                    connect: Stats::of(&s.connect),
+                    receive: Stats::of(&s.receive),
                     latency: Stats::of(&s.latency),
                     service_time: Stats::of(&s.service),
                     first_byte: Stats::of(&s.first_byte),

@@ -300,6 +300,7 @@ impl Iteration<'_> {
             worker: worker.clone(),
             scenario,
             jar: Arc::new(Jar::default()),
+            kept: Default::default(),
         };
         worker.iteration_started(scenario, run.second());
         let began = scheduled.unwrap_or_else(std::time::Instant::now);

@@ -15,6 +15,7 @@ pub mod protocol;
 pub mod schedule;
 pub mod stream;
 pub mod vu;
+pub mod websocket;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -37,6 +37,9 @@ pub struct Env {
     pub worker: Arc<WorkerCtx>,
     pub scenario: usize,
     pub jar: Arc<Jar>,
+    /// WebSocket connections kept open by `keep: true` steps, by step label;
+    /// closed when the iteration ends.
+    pub kept: super::websocket::Kept,
 }
 
 /// The state a branch of a virtual user carries: variables and randomness.
@@ -107,6 +110,7 @@ async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
     let flow = match &step.node {
         Node::Http(h) => http_step(env, cur, step, h).await,
         Node::Sse(s) => super::stream::sse_step(env, cur, step, s).await,
+        Node::WebSocket(w) => super::websocket::ws_step(env, cur, step, w).await,
         Node::Think(t) => {
             think(cur, t).await;
             Flow::Next
@@ -140,6 +144,8 @@ async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
                 checks_failed: 0,
                 events: 0,
                 gaps: &[],
+                connect_us: None,
+                receives: &[],
                 second: env.run.second(),
                 is_request: false,
             });
@@ -384,6 +390,8 @@ pub(super) fn finish_with(
         checks_failed: failed,
         events: stream.map_or(0, |s| s.0),
         gaps: stream.map_or(&[], |s| s.1),
+        connect_us: None,
+        receives: &[],
         second: env.run.second(),
         is_request: true,
     });

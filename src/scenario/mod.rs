@@ -10,6 +10,7 @@ pub mod reader;
 pub mod slo;
 pub mod steps;
 pub mod units;
+pub mod websocket;
 pub mod yaml;
 
 use std::path::Path;

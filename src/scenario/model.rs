@@ -175,6 +175,7 @@ pub enum StepKind {
     Http(Box<Http>),
     /// A Server-Sent Events stream, read until `until` or its end.
     Sse(Box<Http>, Option<Until>),
+    WebSocket(Box<WebSocket>),
     Think(Think),
     Group {
         name: Text,
@@ -197,6 +198,49 @@ pub enum StepKind {
         with: Vec<(String, Node)>,
     },
     Set(Vec<(String, Node)>),
+}
+
+/// A WebSocket conversation: connect (or reuse a kept connection), then
+/// run the actions in order.
+#[derive(Debug, Clone)]
+pub struct WebSocket {
+    pub target: WsTarget,
+    pub headers: Vec<(String, Text)>,
+    /// Keep the connection open for later steps of the iteration, under the
+    /// step's name.
+    pub keep: bool,
+    pub timeout: Option<Duration>,
+    pub actions: Vec<WsAction>,
+    pub slo: Vec<Slo>,
+}
+
+#[derive(Debug, Clone)]
+pub enum WsTarget {
+    Url(Text),
+    /// `websocket: { use: NAME }`: the connection kept by step NAME.
+    Use(Text),
+}
+
+#[derive(Debug, Clone)]
+pub enum WsAction {
+    /// A text message; a YAML map or list is sent as JSON.
+    Send(Node),
+    Receive {
+        matcher: WsMatch,
+        timeout: Option<Duration>,
+        capture: Vec<Capture>,
+    },
+    Sleep(Duration),
+    Close,
+}
+
+/// Which received message a `receive` waits for; others are skipped.
+#[derive(Debug, Clone)]
+pub enum WsMatch {
+    Any,
+    /// JSONPath → matcher, all holding on the message parsed as JSON.
+    Json(Vec<(Text, Matcher)>),
+    Regex(Text),
 }
 
 /// When an SSE step stops reading.

@@ -115,11 +115,7 @@ fn read_step(r: &mut Reader, node: &Node) -> Option<Step> {
             k.extend(["sse", "method", "until"]);
             k
         }
-        "websocket" => {
-            let span = node.span_of_key(kind);
-            r.not_yet(span, &format!("the `{kind}:` step"));
-            return None;
-        }
+        "websocket" => allowed(&crate::scenario::websocket::WS_KEYS),
         method => {
             let mut k = allowed(&HTTP_KEYS);
             k.extend(Method::KEYS.iter().find(|m| **m == method));
@@ -192,6 +188,7 @@ fn read_step(r: &mut Reader, node: &Node) -> Option<Step> {
                 .collect(),
         ),
         "sse" => read_sse(r, &m)?,
+        "websocket" => crate::scenario::websocket::read_websocket(r, &m)?,
         method => StepKind::Http(Box::new(read_http(
             r,
             &m,
@@ -538,7 +535,7 @@ pub fn read_matcher(r: &mut Reader, node: &Node) -> Option<Matcher> {
     })
 }
 
-fn read_captures(r: &mut Reader, node: &Node) -> Vec<Capture> {
+pub fn read_captures(r: &mut Reader, node: &Node) -> Vec<Capture> {
     let mut out = Vec::new();
     for (name, v, _) in r.free_map(node, "`capture`") {
         let capture = if let Some(path) = v.as_str().filter(|s| s.starts_with('$')) {
