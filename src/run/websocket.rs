@@ -18,6 +18,7 @@ use serde_json::Value as J;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -28,6 +29,9 @@ use crate::plan::{Step, WsAction, WsMatch, WsStep, WsTarget};
 use crate::scenario::units::format_secs;
 
 pub type Conn = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Initial read buffer of a connection.
+const READ_BUFFER: usize = 4 * 1024;
 
 /// Connections kept open across steps of one iteration, by step label.
 #[derive(Default)]
@@ -302,7 +306,12 @@ async fn connect(env: &Env, w: &WsStep, url: &str, scope: &Value) -> Result<Conn
             }
         }
     }
-    match tokio_tungstenite::connect_async_with_config(request, None, true).await {
+    // tungstenite reserves 128 KiB per connection for reading by default;
+    // idle virtual users need far less, and the buffer grows for big messages.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0);
+    match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {
         Ok((conn, _)) => Ok(conn),
         Err(WsError::Http(resp)) => {
             env.worker.response();
