@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::*;
@@ -162,16 +161,7 @@ fn an_unreachable_target_exits_3_quickly_with_results() {
     let s = Scratch::new();
     let base = format!("http://127.0.0.1:{}", closed_port());
     let file = s.file("t.yaml", &journey(&base, "{ vus: 5, duration: 60s }"));
-    let child = trek()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(s.out())
-        .arg("--quiet")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(&s, &file, &["--quiet"]);
     let (out, took) = wait_with_timeout(child, Duration::from_secs(30));
     assert_eq!(code(&out), 3, "{}", text(&out));
     assert!(
@@ -201,15 +191,7 @@ fn sigint_stops_gracefully_writes_results_and_exits_3() {
             journey(&server.base, "{ vus: 3, duration: 60s, graceful_stop: 5s }")
         ),
     );
-    let child = trek()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(s.out())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_run(&s, &file, &[]);
     // Wait until requests arrive, then interrupt.
     let start = std::time::Instant::now();
     while server.bodies.lock().unwrap().len() < 5 && start.elapsed() < Duration::from_secs(20) {

@@ -61,6 +61,20 @@ pub fn run(scratch: &Scratch, file: &Path, extra: &[&str]) -> Output {
         .expect("trek runs")
 }
 
+/// Starts `trek run FILE --out DIR` without waiting, output piped.
+pub fn spawn_run(scratch: &Scratch, file: &Path, extra: &[&str]) -> Child {
+    trek()
+        .arg("run")
+        .arg(file)
+        .arg("--out")
+        .arg(scratch.out())
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("trek starts")
+}
+
 pub fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
