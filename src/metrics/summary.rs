@@ -23,16 +23,33 @@ pub struct TimelinePoint {
 }
 
 /// Gathers the timeline while the run goes and the totals at the end.
+///
+/// A second's latency histogram is kept only until the second is settled
+/// (two seconds after it ended, when every worker has reported it); then its
+/// percentiles are computed and the histogram freed, so a long run holds one
+/// small record per second, not one histogram per second.
 #[derive(Debug, Default)]
 pub struct Collector {
-    seconds: BTreeMap<(u32, usize), SecondStats>,
+    open: BTreeMap<(u32, usize), SecondStats>,
+    settled: BTreeMap<(u32, usize), TimelinePoint>,
     vus: BTreeMap<(u32, usize), u64>,
 }
 
 impl Collector {
     pub fn add_seconds(&mut self, drained: Vec<((u32, usize), SecondStats)>) {
         for (key, s) in drained {
-            self.seconds.entry(key).or_default().merge(&s);
+            match self.settled.get_mut(&key) {
+                // A sample recorded just as its second was settled: keep its
+                // counts (its latency is in the step's histograms anyway).
+                Some(p) => {
+                    p.requests += s.requests;
+                    p.failures += s.failures;
+                    p.iterations_started += s.iterations_started;
+                    p.iterations_completed += s.iterations_completed;
+                    p.dropped += s.dropped;
+                }
+                None => self.open.entry(key).or_default().merge(&s),
+            }
         }
     }
 
@@ -41,11 +58,43 @@ impl Collector {
         *slot = (*slot).max(vus);
     }
 
-    /// Requests in the last complete second across scenarios, for the live line.
+    /// Requests in a second across scenarios, for the live line.
     pub fn requests_in(&self, second: u32) -> (u64, u64) {
-        self.seconds
+        let open = self
+            .open
             .range((second, 0)..(second + 1, 0))
-            .fold((0, 0), |(r, f), (_, s)| (r + s.requests, f + s.failures))
+            .map(|(_, s)| (s.requests, s.failures));
+        let settled = self
+            .settled
+            .range((second, 0)..(second + 1, 0))
+            .map(|(_, p)| (p.requests, p.failures));
+        open.chain(settled)
+            .fold((0, 0), |(r, f), (a, b)| (r + a, f + b))
+    }
+
+    /// Computes the percentiles of the seconds before `second` and frees
+    /// their histograms.
+    pub fn settle_before(&mut self, second: u32, names: &[String]) {
+        let keep = self.open.split_off(&(second, 0));
+        for (key, s) in std::mem::replace(&mut self.open, keep) {
+            let stats = Stats::of(&s.latency);
+            self.settled.insert(
+                key,
+                TimelinePoint {
+                    second: key.0,
+                    scenario: names.get(key.1).cloned().unwrap_or_default(),
+                    requests: s.requests,
+                    failures: s.failures,
+                    iterations_started: s.iterations_started,
+                    iterations_completed: s.iterations_completed,
+                    dropped: s.dropped,
+                    active_vus: 0,
+                    p50: stats.p50,
+                    p95: stats.p95,
+                    p99: stats.p99,
+                },
+            );
+        }
     }
 
     pub fn finish(
@@ -80,33 +129,24 @@ impl Collector {
         for s in &merged.scenarios {
             all_iterations.merge(s);
         }
-        let keys: std::collections::BTreeSet<(u32, usize)> = self
-            .seconds
-            .keys()
-            .chain(self.vus.keys())
-            .copied()
-            .collect();
-        let timeline = keys
-            .into_iter()
-            .map(|key| {
-                let empty = SecondStats::new();
-                let s = self.seconds.get(&key).unwrap_or(&empty);
-                let stats = Stats::of(&s.latency);
-                TimelinePoint {
-                    second: key.0,
-                    scenario: scenario_names.get(key.1).cloned().unwrap_or_default(),
-                    requests: s.requests,
-                    failures: s.failures,
-                    iterations_started: s.iterations_started,
-                    iterations_completed: s.iterations_completed,
-                    dropped: s.dropped,
-                    active_vus: self.vus.get(&key).copied().unwrap_or(0),
-                    p50: stats.p50,
-                    p95: stats.p95,
-                    p99: stats.p99,
-                }
-            })
-            .collect();
+        self.settle_before(u32::MAX, scenario_names);
+        for (key, vus) in &self.vus {
+            let point = self.settled.entry(*key).or_insert_with(|| TimelinePoint {
+                second: key.0,
+                scenario: scenario_names.get(key.1).cloned().unwrap_or_default(),
+                requests: 0,
+                failures: 0,
+                iterations_started: 0,
+                iterations_completed: 0,
+                dropped: 0,
+                active_vus: 0,
+                p50: 0.0,
+                p95: 0.0,
+                p99: 0.0,
+            });
+            point.active_vus = *vus;
+        }
+        let timeline = self.settled.into_values().collect();
         Summary {
             steps: merged.steps,
             scenarios: merged.scenarios,
@@ -159,5 +199,47 @@ pub fn checks_rate(s: &StepStats) -> f64 {
         1.0
     } else {
         s.checks_passed as f64 / all as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::hist::record;
+
+    fn second(requests: u64, latencies_ms: &[u64]) -> SecondStats {
+        let mut s = SecondStats::new();
+        s.requests = requests;
+        for ms in latencies_ms {
+            record(&mut s.latency, ms * 1000);
+        }
+        s
+    }
+
+    #[test]
+    fn settled_seconds_keep_percentiles_and_late_counts() {
+        let names = vec!["a".to_string()];
+        let mut c = Collector::default();
+        c.add_seconds(vec![
+            ((0, 0), second(2, &[10, 20])),
+            ((1, 0), second(1, &[30])),
+        ]);
+        c.add_seconds(vec![((0, 0), second(2, &[30, 40]))]);
+        c.settle_before(1, &names);
+        assert!(
+            c.open.keys().all(|k| k.0 >= 1),
+            "second 0 no longer holds a histogram"
+        );
+        c.add_seconds(vec![((0, 0), second(1, &[]))]);
+        assert_eq!(c.requests_in(0), (5, 0));
+        c.active_vus(0, 0, 3);
+        let summary = c.finish(&mut [], &names, &[], 2.0);
+        let p = &summary.timeline[0];
+        assert_eq!((p.second, p.requests, p.active_vus), (0, 5, 3));
+        assert!(
+            (p.p50 - 0.020).abs() < 0.001 && (p.p99 - 0.040).abs() < 0.001,
+            "{p:?}"
+        );
+        assert_eq!(summary.timeline[1].requests, 1);
     }
 }

@@ -277,6 +277,7 @@ async fn control(
     tokio::pin!(scenarios);
 
     let mut collector = Collector::default();
+    let names: Vec<String> = plan.scenarios.iter().map(|s| s.name.clone()).collect();
     let mut status = live::Status::new(live, plan.scenarios.len());
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut ticks = 0u64;
@@ -313,6 +314,7 @@ async fn control(
                     for w in workers.iter() {
                         collector.add_seconds(w.recorder().drain_seconds(second));
                     }
+                    collector.settle_before(second.saturating_sub(2), &names);
                     let vus: u64 = actives.iter().map(|a| a.load(Ordering::Relaxed)).sum();
                     if second >= 1 {
                         let (reqs, fails) = collector.requests_in(second - 1);
