@@ -10,7 +10,7 @@ use regex::Regex;
 
 use crate::diagnostic::{suggest, Span};
 use crate::scenario::reader::{code, Reader};
-use crate::template::fake::{GENERATORS, PLANNED};
+use crate::template::fake::GENERATORS;
 use crate::template::FUNCTIONS;
 
 /// MiniJinja's own global functions.
@@ -50,9 +50,6 @@ pub fn check_names(r: &mut Reader, known: &Known, names: &[String], span: Span, 
         match (root, attr) {
             ("vu" | "iteration" | "scenario", _) | ("fake" | "vars", None) => {}
             ("fake", Some(g)) if GENERATORS.contains(&g) => {}
-            ("fake", Some(g)) if PLANNED.contains(&g) => {
-                r.not_yet(span, &format!("the `fake.{g}()` generator"));
-            }
             ("fake", Some(g)) => {
                 let help = match suggest(g, GENERATORS) {
                     Some(s) => format!("did you mean `fake.{s}()`?"),

@@ -1,4 +1,6 @@
-//! `fake.*`: deterministic fake data for templates.
+//! `fake.*`: deterministic fake data for templates, generic (names,
+//! emails, dates…) and from the tested applications' domains (nutrition,
+//! workouts, GPS routes).
 //!
 //! Each virtual user owns one [`Fake`] whose seed is set from the run's seed,
 //! the scenario, the user's number and the iteration, so the same `--seed`
@@ -19,8 +21,12 @@ use minijinja::{Error, ErrorKind, State};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-/// Generators available today.
-pub const GENERATORS: [&str; 18] = [
+mod gps;
+mod nutrition;
+mod workouts;
+
+/// Every generator.
+pub const GENERATORS: [&str; 24] = [
     "name",
     "first_name",
     "last_name",
@@ -39,9 +45,13 @@ pub const GENERATORS: [&str; 18] = [
     "bool",
     "date",
     "datetime",
+    "food",
+    "ean13",
+    "meal",
+    "exercise",
+    "workout",
+    "gps_track",
 ];
-/// Domain generators that a later version brings.
-pub const PLANNED: [&str; 6] = ["food", "ean13", "meal", "exercise", "workout", "gps_track"];
 
 #[derive(Debug, Default)]
 pub struct Fake {
@@ -118,10 +128,19 @@ impl Fake {
             "bool" => Ok(Value::from(r.random::<bool>())),
             "date" => s(random_datetime(r).format("%Y-%m-%d").to_string()),
             "datetime" => s(random_datetime(r).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-            _ if PLANNED.contains(&method) => Err(Error::new(
-                ErrorKind::UnknownMethod,
-                format!("fake.{method}() is not supported yet by this version of trek"),
-            )),
+            "food" => Ok(Value::from_serialize(nutrition::food(r))),
+            "ean13" => s(nutrition::ean13(r)),
+            "meal" => Ok(Value::from(nutrition::meal(r))),
+            "exercise" => Ok(Value::from_serialize(workouts::exercise(r))),
+            "workout" => Ok(Value::from_serialize(workouts::workout(r))),
+            "gps_track" => {
+                let (points,): (Option<usize>,) = from_args(args)?;
+                let points = points.unwrap_or(10);
+                if !(2..=10_000).contains(&points) {
+                    return Err(bad("fake.gps_track(points): points is between 2 and 10000"));
+                }
+                Ok(Value::from_serialize(gps::track(r, points)))
+            }
             _ => Err(Error::new(
                 ErrorKind::UnknownMethod,
                 format!(
@@ -172,10 +191,22 @@ mod tests {
 
     fn draw(seed: u64) -> Vec<String> {
         let f = Fake::new(seed);
-        ["name", "email", "int", "date", "sentence", "uuid"]
-            .iter()
-            .map(|m| f.generate(m, &[]).unwrap().to_string())
-            .collect()
+        [
+            "name",
+            "email",
+            "int",
+            "date",
+            "sentence",
+            "uuid",
+            "food",
+            "ean13",
+            "meal",
+            "workout",
+            "gps_track",
+        ]
+        .iter()
+        .map(|m| f.generate(m, &[]).unwrap().to_string())
+        .collect()
     }
 
     #[test]
@@ -203,9 +234,9 @@ mod tests {
             .generate("int", &[Value::from(5), Value::from(1)])
             .is_err());
         assert!(f
-            .generate("food", &[])
+            .generate("fod", &[])
             .unwrap_err()
             .to_string()
-            .contains("not supported yet"));
+            .contains("there is no fake.fod()"));
     }
 }
