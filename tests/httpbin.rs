@@ -175,6 +175,7 @@ fn bodies_query_headers_and_typed_json_leaves() {
       text: "n={{ 40 + 2 }}"
       obj: "{{ {'a': 1, 'b': [true, none]} }}"
       plain: [1, "two"]
+      user: { name: Ann }
     expect:
       json:
         $.json.n: { type: number, eq: 42 }
@@ -184,6 +185,7 @@ fn bodies_query_headers_and_typed_json_leaves() {
         $.json.obj.b[0]: { type: bool }
         $.json.obj.b[1]: { type: "null" }
         $.json.plain[1]: two
+        $.json.user: { name: Ann }
         $.args.q: "a b&c"
         $.headers['X-Test']: v2
         $.headers['Content-Type']: application/json

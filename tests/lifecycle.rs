@@ -305,3 +305,32 @@ steps:
         "two 400 ms pauses per iteration: {iteration}"
     );
 }
+
+#[test]
+fn a_parallel_branch_does_not_undo_another_branchs_change() {
+    let server = recorder();
+    let s = Scratch::new();
+    let file = s.file(
+        "t.yaml",
+        &format!(
+            r#"
+version: 1
+base_url: {}
+steps:
+  - set: {{ x: 1 }}
+  - group: both
+    parallel:
+      - set: {{ x: 2 }}
+      - set: {{ y: 5 }}
+  - name: report
+    post: /report
+    json: {{ x: "{{{{ x }}}}", y: "{{{{ y }}}}" }}
+"#,
+            server.base
+        ),
+    );
+    let out = run(&s, &file, &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let bodies = server.bodies.lock().unwrap().clone();
+    assert_eq!(bodies, vec![r#"{"x":2,"y":5}"#.to_string()]);
+}

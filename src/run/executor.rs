@@ -260,6 +260,9 @@ async fn vu_main(
             None | Some(IterationEnd::Interrupted) => break,
             Some(_) => iteration += 1,
         }
+        // An iteration that never waited (all steps skipped, a template
+        // failing at once) must not starve the other users of this worker.
+        tokio::task::yield_now().await;
     }
     control.active.fetch_sub(1, Ordering::Relaxed);
 }

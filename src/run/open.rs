@@ -219,8 +219,16 @@ fn dispatch(
         }
         pool.dispatch(due);
     }
-    // The schedule is over (or stopped): waiting iterations may still start
-    // within `graceful_stop`; running ones get that long to finish.
+    // The schedule is over: waiting iterations may still start within
+    // `graceful_stop`, and running ones get that long to finish. On a stop
+    // (Ctrl-C), nothing new starts: the backlog is dropped at once.
+    if stopping(&global) {
+        let waiting = pool.backlog.len() as u64;
+        if waiting > 0 {
+            pool.drop_iterations(waiting);
+            pool.backlog.clear();
+        }
+    }
     let deadline = Instant::now() + graceful_stop;
     while pool.idle.len() < pool.users.len() || !pool.backlog.is_empty() {
         while let Ok(i) = free_rx.try_recv() {

@@ -166,6 +166,8 @@ async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
                 if run_steps(env, cur, steps).await == Flow::Stop {
                     return Flow::Stop;
                 }
+                // A body that never waits must not hold the worker.
+                tokio::task::consume_budget().await;
             }
             Flow::Next
         }
@@ -207,7 +209,8 @@ async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
             Flow::Next
         }
     };
-    if let Some(t) = &step.think_after {
+    let ends_iteration = flow == Flow::Stop && !step.continue_on_fail;
+    if let (Some(t), false) = (&step.think_after, ends_iteration) {
         think(cur, t).await;
     }
     if flow == Flow::Stop && step.continue_on_fail {
@@ -220,6 +223,7 @@ async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
 /// Runs each step at the same time, each on its own copy of the variables;
 /// what they capture is merged back in step order once all have finished.
 async fn parallel_steps(env: &Env, cur: &mut Cursor, steps: &[Step]) -> Flow {
+    let before = cur.scope.clone();
     let mut branches: Vec<Cursor> = steps.iter().map(|_| cur.branch()).collect();
     let flows = futures_util::future::join_all(
         branches
@@ -232,8 +236,10 @@ async fn parallel_steps(env: &Env, cur: &mut Cursor, steps: &[Step]) -> Flow {
     for b in branches {
         cur.failed |= b.failed;
         if !Arc::ptr_eq(&b.scope, &cur.scope) {
+            // Only what this branch changed: a branch's untouched copy of a
+            // variable must not undo another branch's capture.
             for (k, v) in &b.scope.locals {
-                if cur.scope.locals.get(k) != Some(v) {
+                if before.locals.get(k) != Some(v) {
                     cur.set(k.clone(), v.clone());
                 }
             }

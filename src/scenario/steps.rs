@@ -482,8 +482,13 @@ pub fn read_matcher(r: &mut Reader, node: &Node) -> Option<Matcher> {
     if known == 0 {
         // A map that is no matcher compares for equality, unless it looks
         // like a misspelt matcher.
+        // Only a near miss of a long matcher name (`exsits`, `lenght`) is
+        // taken for a typo; `{ name: Ann }` compares an object.
         if let [only] = keys.as_slice() {
-            if crate::diagnostic::suggest(only, MATCHER_KEYS).is_some() {
+            let near = MATCHER_KEYS
+                .iter()
+                .any(|m| m.len() >= 4 && strsim::damerau_levenshtein(only, m) == 1);
+            if near {
                 r.unknown_key(node.span_of_key(only), only, "a matcher", &MATCHER_KEYS);
                 return None;
             }
