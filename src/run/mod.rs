@@ -149,7 +149,9 @@ pub fn run(plan: Arc<Plan>, options: &RunOptions) -> std::io::Result<RunOutcome>
     let duration = run.start.elapsed().as_secs_f64();
     let mut recorders: Vec<Recorder> = Vec::new();
     for w in workers.iter() {
-        let r = std::mem::replace(&mut *w.recorder(), Recorder::new(0, 0));
+        // Sized like the original: a straggling task may still record.
+        let fresh = Recorder::new(plan.steps.len(), plan.scenarios.len());
+        let r = std::mem::replace(&mut *w.recorder(), fresh);
         recorders.push(r);
     }
     let mut aborted = aborted;
