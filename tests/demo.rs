@@ -146,3 +146,31 @@ fn smoke_runs_each_step_once_and_prints_every_request() {
     assert_eq!(r["scenarios"][0]["iterations"], 1);
     assert_eq!(step(&r, "login")["count"], 1);
 }
+
+#[test]
+fn timed_out_requests_count_in_latency_at_their_timeout() {
+    let demo = demo_target(&["--latency", "1s"]);
+    let s = Scratch::new();
+    let file = s.file(
+        "t.yaml",
+        &format!(
+            "base_url: {}\nload: {{ vus: 2, iterations: 2 }}\nsteps:\n  - name: slow\n    get: /api/dashboard\n    timeout: 200ms\n",
+            demo.base
+        ),
+    );
+    let out = run(&s, &file, &[]);
+    let r = s.results(&out);
+    let st = step(&r, "slow");
+    assert_eq!(
+        st["failure_reasons"]["timed out after 200ms"],
+        4,
+        "{}",
+        text(&out)
+    );
+    // A timeout is a wait a user sat through: it is in the percentiles, not
+    // left out to flatter them.
+    assert_eq!(st["latency"]["count"], 4);
+    // Histograms keep 3 significant digits: allow their 0.1%.
+    let min = st["latency"]["min"].as_f64().unwrap();
+    assert!(min >= 0.2 * 0.999, "{min}");
+}

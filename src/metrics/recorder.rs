@@ -38,6 +38,10 @@ pub struct Sample<'a> {
     /// Whole seconds since the run started.
     pub second: u32,
     pub is_request: bool,
+    /// `latency_us` and `service_us` are measurements (a response came, or
+    /// the request waited out its timeout); a request refused at once has
+    /// nothing to time.
+    pub timed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -229,8 +233,7 @@ impl Recorder {
     pub fn record(&mut self, s: &Sample) {
         let st = &mut self.steps[s.step];
         st.count += 1;
-        // A request that got no response has no latency to speak of.
-        let answered = !s.is_request || s.first_byte_us.is_some();
+        let answered = s.timed;
         if answered {
             record(&mut st.latency, s.latency_us);
             record(&mut st.service, s.service_us);

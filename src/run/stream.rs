@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::check::{self, Seen};
 use super::protocol::http::{self, classify, Failure};
 use super::protocol::sse::{Event, Parser};
-use super::vu::{build_request, finish_with, no_response, Cursor, Env, Flow};
+use super::vu::{build_request, finish_with, no_response, Answer, Cursor, Env, Flow};
 use crate::plan::{SseStep, Step};
 use crate::scenario::model::Until;
 use crate::scenario::units::format_secs;
@@ -32,7 +32,16 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
     let scope = cur_value(cur);
     let mut req = match build_request(env, h, &scope) {
         Ok(r) => r,
-        Err(e) => return no_response(env, cur, step, h, format!("cannot build the request: {e}")),
+        Err(e) => {
+            return no_response(
+                env,
+                cur,
+                step,
+                h,
+                format!("cannot build the request: {e}"),
+                None,
+            )
+        }
     };
     if !req.headers.contains_key(reqwest::header::ACCEPT) {
         req.headers.insert(
@@ -54,9 +63,12 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
             if matches!(f, Failure::Connect(_)) {
                 env.worker.connect_error(&f.reason());
             }
-            return no_response(env, cur, step, h, f.reason());
+            return no_response(env, cur, step, h, f.reason(), f.waited(lag));
         }
-        Err(_) => return no_response(env, cur, step, h, Failure::Timeout(timeout).reason()),
+        Err(_) => {
+            let f = Failure::Timeout(timeout);
+            return no_response(env, cur, step, h, f.reason(), f.waited(lag));
+        }
     };
     env.worker.response();
     let status = opened.response.status().as_u16();
@@ -165,7 +177,7 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
         cur,
         step,
         h,
-        Some((&resp, lag, passed, checks_failed)),
+        Answer::Response(&resp, lag, passed, checks_failed),
         Some((read.events, &read.gaps)),
         failure,
     )

@@ -148,6 +148,7 @@ async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
                 receives: &[],
                 second: env.run.second(),
                 is_request: false,
+                timed: true,
             });
             flow
         }
@@ -289,7 +290,7 @@ async fn http_step(env: &Env, cur: &mut Cursor, step: &Step, h: &HttpStep) -> Fl
         Ok(r) => r,
         Err(e) => {
             let reason = format!("cannot build the request: {e}");
-            return no_response(env, cur, step, h, reason);
+            return no_response(env, cur, step, h, reason, None);
         }
     };
     let lag = std::mem::take(&mut cur.lag);
@@ -300,7 +301,7 @@ async fn http_step(env: &Env, cur: &mut Cursor, step: &Step, h: &HttpStep) -> Fl
             if matches!(f, Failure::Connect(_)) {
                 env.worker.connect_error(&f.reason());
             }
-            return no_response(env, cur, step, h, f.reason());
+            return no_response(env, cur, step, h, f.reason(), f.waited(lag));
         }
     };
     env.worker.response();
@@ -340,24 +341,37 @@ async fn http_step(env: &Env, cur: &mut Cursor, step: &Step, h: &HttpStep) -> Fl
         cur,
         step,
         h,
-        Some((&resp, lag, checks_passed, checks_failed)),
+        Answer::Response(&resp, lag, checks_passed, checks_failed),
         None,
         failure,
     )
 }
 
-/// Records a request that got no response (it could not be built or sent).
+/// How a request ended, for recording.
+pub(super) enum Answer<'a> {
+    /// A response, the start lag (open model), checks passed and failed.
+    Response(&'a http::Response, Duration, u64, u64),
+    /// No response within the timeout: this long was waited (lag included).
+    TimedOut(Duration),
+    /// Not sent, or refused at once: nothing to time.
+    Nothing,
+}
+
+/// Records a request that got no response. `waited` is the time spent when
+/// it timed out.
 pub(super) fn no_response(
     env: &Env,
     cur: &mut Cursor,
     step: &Step,
     h: &HttpStep,
     reason: String,
+    waited: Option<Duration>,
 ) -> Flow {
     if env.run.trace {
         eprintln!("  ✗ {:<32} {reason}", step.label);
     }
-    finish_with(env, cur, step, h, None, None, Some(reason))
+    let answer = waited.map_or(Answer::Nothing, Answer::TimedOut);
+    finish_with(env, cur, step, h, answer, None, Some(reason))
 }
 
 pub(super) fn finish_with(
@@ -365,12 +379,13 @@ pub(super) fn finish_with(
     cur: &mut Cursor,
     step: &Step,
     h: &HttpStep,
-    resp: Option<(&http::Response, Duration, u64, u64)>,
+    answer: Answer,
     stream: Option<(u64, &[u64])>,
     failure: Option<String>,
 ) -> Flow {
-    let (service_us, latency_us, first_byte_us, sent, received, passed, failed) = match resp {
-        Some((r, lag, p, f)) => (
+    let timed = !matches!(answer, Answer::Nothing);
+    let (service_us, latency_us, first_byte_us, sent, received, passed, failed) = match answer {
+        Answer::Response(r, lag, p, f) => (
             r.latency.as_micros() as u64,
             (r.latency + lag).as_micros() as u64,
             // A stream that sent no event has no first byte to speak of.
@@ -381,7 +396,11 @@ pub(super) fn finish_with(
             f,
         ),
         // No response: the request's checks count as failed.
-        None => (0, 0, None, 0, 0, 0, h.expect.count()),
+        Answer::TimedOut(waited) => {
+            let us = waited.as_micros() as u64;
+            (us, us, None, 0, 0, 0, h.expect.count())
+        }
+        Answer::Nothing => (0, 0, None, 0, 0, 0, h.expect.count()),
     };
     env.worker.record(&Sample {
         step: h.id,
@@ -400,6 +419,7 @@ pub(super) fn finish_with(
         receives: &[],
         second: env.run.second(),
         is_request: true,
+        timed,
     });
     if failure.is_some() {
         cur.failed = true;

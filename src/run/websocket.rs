@@ -74,6 +74,7 @@ pub async fn ws_step(env: &Env, cur: &mut Cursor, step: &Step, w: &WsStep) -> Fl
     let mut log = Log::default();
     let result =
         tokio::time::timeout(w.timeout, converse(env, cur, step, w, start, &mut log)).await;
+    let timed_out = result.is_err();
     let failure = match result {
         Ok(Ok(())) => None,
         Ok(Err(reason)) => Some(reason),
@@ -114,6 +115,7 @@ pub async fn ws_step(env: &Env, cur: &mut Cursor, step: &Step, w: &WsStep) -> Fl
         receives: &log.receives,
         second: env.run.second(),
         is_request: answered || failure.is_some(),
+        timed: answered || timed_out,
     });
     if failure.is_some() {
         cur.failed = true;

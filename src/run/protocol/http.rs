@@ -42,6 +42,14 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// How long a timed-out request waited, with the open model's start lag.
+    pub fn waited(&self, lag: Duration) -> Option<Duration> {
+        match self {
+            Failure::Timeout(d) => Some(*d + lag),
+            _ => None,
+        }
+    }
+
     pub fn reason(&self) -> String {
         match self {
             Failure::Connect(e) => format!("cannot connect: {e}"),
