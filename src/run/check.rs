@@ -18,6 +18,8 @@ use crate::scenario::units::format_secs;
 pub struct Seen<'a> {
     pub resp: &'a Response,
     json: OnceCell<Option<J>>,
+    /// The body as text, decoded once for every body check and regex.
+    text: OnceCell<J>,
 }
 
 impl<'a> Seen<'a> {
@@ -25,6 +27,7 @@ impl<'a> Seen<'a> {
         Self {
             resp,
             json: OnceCell::new(),
+            text: OnceCell::new(),
         }
     }
 
@@ -34,8 +37,13 @@ impl<'a> Seen<'a> {
             .as_ref()
     }
 
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.resp.body).into_owned()
+    fn text_value(&self) -> &J {
+        self.text
+            .get_or_init(|| J::String(String::from_utf8_lossy(&self.resp.body).into_owned()))
+    }
+
+    fn text(&self) -> &str {
+        self.text_value().as_str().unwrap_or_default()
     }
 }
 
@@ -85,8 +93,8 @@ pub fn check(expect: &Expect, seen: &Seen, scope: &Value) -> Outcome {
         );
     }
     for m in &expect.body {
-        let text = J::String(seen.text());
-        verdict(matches(m, Some(&text), scope).map_err(|e| format!("body: {e}")));
+        let text = seen.text_value();
+        verdict(matches(m, Some(text), scope).map_err(|e| format!("body: {e}")));
     }
     if let Some(limit) = expect.latency {
         let took = seen.resp.latency;
@@ -327,7 +335,7 @@ pub fn capture(
                 .map(|v| Value::from(String::from_utf8_lossy(v.as_bytes()).into_owned())),
             CaptureFrom::Regex(re) => {
                 let text = seen.text();
-                re.captures(&text)
+                re.captures(text)
                     .and_then(|c| c.get(1))
                     .map(|m| Value::from(m.as_str().to_string()))
             }

@@ -72,7 +72,8 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
     };
     env.worker.response();
     let status = opened.response.status().as_u16();
-    let headers = opened.response.headers().clone();
+    let mut opened = opened;
+    let headers = std::mem::take(opened.response.headers_mut());
     let (sent, received) = (opened.sent, opened.received);
     let content_type = headers
         .get(reqwest::header::CONTENT_TYPE)

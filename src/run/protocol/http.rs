@@ -70,7 +70,7 @@ pub async fn send(client: &Client, jar: &Jar, req: Request) -> Result<Response, 
     let whole = async {
         let mut open = open(client, jar, req, start).await?;
         let status = open.response.status().as_u16();
-        let headers = open.response.headers().clone();
+        let headers = std::mem::take(open.response.headers_mut());
         let body = open.response.bytes().await.map_err(classify)?;
         open.received += body.len() as u64;
         Ok(Response {
