@@ -84,6 +84,39 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
+    /// The diagnostic for tools: `trek validate --format json`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!({
+            "severity": match self.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+            "code": self.code,
+            "message": self.message,
+        });
+        if let Some(src) = &self.source {
+            v["file"] = display_path(&src.path).into();
+            if self.span.line > 0 {
+                v["line"] = self.span.line.into();
+                v["column"] = self.span.col.into();
+            }
+        }
+        if let Some(help) = &self.help {
+            v["help"] = help.as_str().into();
+        }
+        v
+    }
+
+    /// Sorts diagnostics by file, then position.
+    pub fn order_key(&self) -> (String, u32, u32) {
+        let path = self
+            .source
+            .as_ref()
+            .map(|s| s.path.display().to_string())
+            .unwrap_or_default();
+        (path, self.span.line, self.span.col)
+    }
+
     /// `path:line:col`, or the path alone when there is no position.
     pub fn location(&self) -> String {
         match &self.source {

@@ -46,7 +46,7 @@ fn every_fixture_gives_its_code_at_its_place() {
             "{name} must report {code_id}:\n{rendered}"
         );
         assert!(
-            rendered.contains(&format!("--> {name}:")),
+            rendered.contains(&format!("--> {name}:")) || rendered.contains("--> include/"),
             "{name}: no file:line:col\n{rendered}"
         );
         let expected_path = dir.join(name.replace(".yaml", ".expected"));
@@ -80,4 +80,42 @@ fn a_file_that_cannot_be_read_is_an_error_too() {
         .unwrap();
     assert_eq!(code(&out), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read `no/such/file.yaml`"));
+}
+
+#[test]
+fn every_documented_code_has_a_fixture_and_every_code_is_documented() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let docs = std::fs::read_to_string(root.join("docs/diagnostics.md")).unwrap();
+    let documented: Vec<&str> = docs
+        .lines()
+        .filter_map(|l| l.strip_prefix("| "))
+        .filter_map(|l| l.split(' ').next())
+        .filter(|c| c.len() == 5 && (c.starts_with('E') || c.starts_with('W')))
+        .collect();
+    assert!(documented.len() >= 25, "{documented:?}");
+    let fixtures: Vec<String> = std::fs::read_dir(root.join("tests/fixtures/invalid"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for code in &documented {
+        // E0005 (unreadable file) has its own test above.
+        if *code == "E0005" {
+            continue;
+        }
+        assert!(
+            fixtures.iter().any(|f| f.starts_with(code)),
+            "{code} is documented but has no fixture"
+        );
+    }
+    let sources = ["src/scenario/reader.rs", "src/plan/compile.rs"];
+    for file in sources {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        for (i, _) in text.match_indices("\"E0").chain(text.match_indices("\"W0")) {
+            let code = &text[i + 1..i + 6];
+            assert!(
+                documented.contains(&code),
+                "{code} (in {file}) is not in docs/diagnostics.md"
+            );
+        }
+    }
 }

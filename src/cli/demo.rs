@@ -174,22 +174,18 @@ pub fn demo(args: &DemoArgs) -> i32 {
         let options = plan::Options {
             seed,
             base_url: Some(base.clone()),
+            maybe_defined: None,
         };
-        let loaded =
-            crate::scenario::load_str(&path, text.to_string()).and_then(|(test, mut warnings)| {
-                plan::compile(&test, &options).map(|(plan, more)| {
-                    warnings.extend(more);
-                    (plan, warnings)
-                })
-            });
-        let (plan, warnings) = match loaded {
-            Ok(v) => v,
-            Err(diags) => {
-                print_diagnostics(&diags);
-                codes.push(EXIT_INVALID);
-                continue;
-            }
+        let checked = plan::check_str(&path, text.to_string(), &options);
+        let (Some(plan), false) = (
+            checked.plan,
+            checked.diagnostics.iter().any(|d| d.is_error()),
+        ) else {
+            print_diagnostics(&checked.diagnostics);
+            codes.push(EXIT_INVALID);
+            continue;
         };
+        let warnings = checked.diagnostics;
         print_diagnostics(&warnings);
         let stem = name.trim_end_matches(".yaml");
         codes.push(execute(

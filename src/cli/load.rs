@@ -19,23 +19,12 @@ pub fn print_diagnostics(diags: &[Diagnostic]) {
 
 /// Reads and compiles `path`; prints every problem. `None` on any error.
 pub fn load_plan(path: &Path, options: &plan::Options) -> Option<(Test, Plan, Vec<Diagnostic>)> {
-    let (test, mut warnings) = match crate::scenario::load_file(path) {
-        Ok(v) => v,
-        Err(diags) => {
-            print_diagnostics(&diags);
-            return None;
-        }
-    };
-    match plan::compile(&test, options) {
-        Ok((plan, more)) => {
-            warnings.extend(more);
-            Some((test, plan, warnings))
-        }
-        Err(diags) => {
-            print_diagnostics(&diags);
-            None
-        }
+    let checked = plan::check_file(path, options);
+    if checked.has_errors() {
+        print_diagnostics(&checked.diagnostics);
+        return None;
     }
+    Some((checked.test?, checked.plan?, checked.diagnostics))
 }
 
 /// What the command line asks to change in every scenario's load.

@@ -79,6 +79,15 @@ pub struct ValidateArgs {
     /// Fail (exit 2) on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// `text` for people, `json` for tools (printed on stdout).
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+    pub format: ValidateFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ValidateFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

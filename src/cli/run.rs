@@ -82,10 +82,19 @@ pub fn run_file(file: &Path, args: &RunArgs, overrides: &Overrides, seed: u64, o
     let options = plan::Options {
         seed,
         base_url: args.base_url.clone(),
+        maybe_defined: None,
     };
     let Some((_test, plan, warnings)) = load_plan(file, &options) else {
         return EXIT_INVALID;
     };
+    if plan.scenarios.is_empty() {
+        print_diagnostics(&warnings);
+        eprintln!(
+            "trek: {} has fragments but no steps or scenarios to run; it is meant for `include:` in another file",
+            file.display()
+        );
+        return EXIT_INVALID;
+    }
     print_diagnostics(&warnings);
     execute(plan, file, args, overrides, out)
 }

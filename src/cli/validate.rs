@@ -1,33 +1,77 @@
 //! `trek validate`: every check that needs no request, for CI and editors.
+//! Text for people (stderr, with carets), or `--format json` for tools.
 
-use super::load::{load_plan, print_diagnostics};
-use super::{ValidateArgs, EXIT_INVALID};
+use serde_json::json;
+
+use super::load::print_diagnostics;
+use super::{ValidateArgs, ValidateFormat, EXIT_INVALID};
+use crate::diagnostic::Diagnostic;
 use crate::plan;
 
 pub fn validate(args: &ValidateArgs) -> i32 {
-    let mut code = 0;
+    let options = plan::Options {
+        seed: 0,
+        base_url: std::env::var("TREK_BASE_URL").ok(),
+        maybe_defined: None,
+    };
+    let mut failed = false;
+    let mut reports = Vec::new();
     for file in &args.files {
-        let options = plan::Options {
-            seed: 0,
-            base_url: std::env::var("TREK_BASE_URL").ok(),
-        };
-        match load_plan(file, &options) {
-            None => code = EXIT_INVALID,
-            Some((_, plan, warnings)) => {
-                print_diagnostics(&warnings);
-                if args.deny_warnings && !warnings.is_empty() {
-                    code = EXIT_INVALID;
+        let checked = plan::check_file(file, &options);
+        let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
+        let warnings = checked.diagnostics.len() - errors;
+        let ok = errors == 0 && !(args.deny_warnings && warnings > 0);
+        failed |= !ok;
+        match args.format {
+            ValidateFormat::Text => {
+                print_diagnostics(&checked.diagnostics);
+                match (&checked.plan, errors) {
+                    (Some(plan), 0) => println!("ok: {} ({})", file.display(), shape(plan)),
+                    _ => println!(
+                        "invalid: {} ({errors} error{}, {warnings} warning{})",
+                        file.display(),
+                        plural(errors),
+                        plural(warnings)
+                    ),
                 }
-                println!(
-                    "ok: {} ({} scenario{}, {} measured step{})",
-                    file.display(),
-                    plan.scenarios.len(),
-                    if plan.scenarios.len() == 1 { "" } else { "s" },
-                    plan.steps.len(),
-                    if plan.steps.len() == 1 { "" } else { "s" },
-                );
             }
+            ValidateFormat::Json => reports.push(json!({
+                "file": file.display().to_string(),
+                "ok": ok,
+                "errors": errors,
+                "warnings": warnings,
+                "diagnostics": checked.diagnostics.iter().map(Diagnostic::to_json).collect::<Vec<_>>(),
+            })),
         }
     }
-    code
+    if args.format == ValidateFormat::Json {
+        let out = json!({ "ok": !failed, "files": reports });
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    }
+    if failed {
+        EXIT_INVALID
+    } else {
+        0
+    }
+}
+
+fn shape(plan: &plan::Plan) -> String {
+    if plan.scenarios.is_empty() {
+        return "fragments only, for `include:`".into();
+    }
+    format!(
+        "{} scenario{}, {} measured step{}",
+        plan.scenarios.len(),
+        plural(plan.scenarios.len()),
+        plan.steps.len(),
+        plural(plan.steps.len()),
+    )
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use minijinja::value::Value;
 use regex::Regex;
 
-use super::names::{check_names, Known};
+use super::names::{check_names, Known, Origin};
 use super::*;
 use crate::diagnostic::{suggest, Diagnostic, Diagnostics, Span};
 use crate::scenario::model::{self as m, DropUnit, SloMetric, Test, Text};
@@ -24,6 +24,10 @@ pub struct Options {
     pub seed: u64,
     /// `--base-url`, else `TREK_BASE_URL`, else the file's.
     pub base_url: Option<String>,
+    /// Set when the file already has errors, so steps may be missing from
+    /// the model: the names its text defines anywhere (under `capture:`,
+    /// `set:`, `with:`, `as:`), which are then not reported as undefined.
+    pub maybe_defined: Option<HashSet<String>>,
 }
 
 /// Compiles a loaded test. Returns the plan with any warnings, or every error.
@@ -47,6 +51,7 @@ pub fn compile(test: &Test, options: &Options) -> Result<(Plan, Vec<Diagnostic>)
             read_roots: HashSet::new(),
             in_parallel: false,
             kept: HashSet::new(),
+            shape_errors: options.maybe_defined.is_some(),
         }
         .run(options)
     };
@@ -75,6 +80,9 @@ struct Compile<'r, 'a, 't> {
     in_parallel: bool,
     /// Labels of the steps of this scenario that keep a WebSocket open.
     kept: HashSet<String>,
+    /// The file has shape errors: warnings that could be their echo are
+    /// left out.
+    shape_errors: bool,
 }
 
 impl Compile<'_, '_, '_> {
@@ -82,6 +90,7 @@ impl Compile<'_, '_, '_> {
         let test = self.test;
         let vars = self.render_vars(options.seed);
         self.known.vars = test.vars.iter().map(|(k, _)| k.clone()).collect();
+        self.known.maybe = options.maybe_defined.clone().unwrap_or_default();
         self.base = self.base_url(options, &vars);
         let feeders: Vec<FeederPlan> = test
             .data
@@ -114,9 +123,10 @@ impl Compile<'_, '_, '_> {
             self.scenario = i;
             self.labels.clear();
             self.kept.clear();
-            let mut locals = HashSet::new();
+            let mut locals = HashMap::new();
             self.collect_locals(&s.steps, &mut locals, &mut Vec::new());
             self.known.locals = locals;
+            self.known.defined = Some(HashSet::new());
             let steps = self.steps_of(&s.steps, false);
             self.check_slos(&s.slo, SloScope::Scenario);
             let uses: Vec<usize> = feeders
@@ -136,6 +146,9 @@ impl Compile<'_, '_, '_> {
             });
         }
         self.check_slos(&test.slo, SloScope::Test);
+        if test.scenarios.is_empty() {
+            self.check_library();
+        }
         Plan {
             name: test.name.clone(),
             description: test.description.clone(),
@@ -300,28 +313,48 @@ impl Compile<'_, '_, '_> {
         }
     }
 
+    /// Every local name the steps define, with where, following fragments.
     fn collect_locals(
         &self,
         steps: &[m::Step],
-        out: &mut HashSet<String>,
+        out: &mut HashMap<String, Origin>,
         stack: &mut Vec<String>,
     ) {
+        let add = |out: &mut HashMap<String, Origin>, name: &str, origin: Origin| {
+            out.entry(name.to_string()).or_insert(origin);
+        };
         for s in steps {
+            let label = || match (&s.name, &s.kind) {
+                (Some(n), _) => n.value.clone(),
+                (None, m::StepKind::Http(h) | m::StepKind::Sse(h, _)) => {
+                    format!("{} {}", h.method.as_str(), h.url.value)
+                }
+                (None, m::StepKind::WebSocket(_)) => "websocket".into(),
+                (None, _) => "set".into(),
+            };
             match &s.kind {
                 m::StepKind::Http(h) | m::StepKind::Sse(h, _) => {
-                    out.extend(h.capture.iter().map(|c| c.name.clone()))
+                    for c in &h.capture {
+                        add(out, &c.name, Origin::Step(label()));
+                    }
                 }
                 m::StepKind::WebSocket(w) => {
                     for a in &w.actions {
                         if let m::WsAction::Receive { capture, .. } = a {
-                            out.extend(capture.iter().map(|c| c.name.clone()));
+                            for c in capture {
+                                add(out, &c.name, Origin::Step(label()));
+                            }
                         }
                     }
                 }
-                m::StepKind::Set(vars) => out.extend(vars.iter().map(|(k, _)| k.clone())),
+                m::StepKind::Set(vars) => {
+                    for (k, _) in vars {
+                        add(out, k, Origin::Step(label()));
+                    }
+                }
                 m::StepKind::ForEach { item, steps, .. } => {
-                    out.insert(item.clone());
                     self.collect_locals(steps, out, stack);
+                    add(out, item, Origin::Loop);
                 }
                 m::StepKind::Group { steps, .. } | m::StepKind::Repeat { steps, .. } => {
                     self.collect_locals(steps, out, stack)
@@ -332,7 +365,6 @@ impl Compile<'_, '_, '_> {
                     }
                 }
                 m::StepKind::Use { fragment, with } => {
-                    out.extend(with.iter().map(|(k, _)| k.clone()));
                     if stack.contains(&fragment.value) {
                         continue;
                     }
@@ -346,10 +378,80 @@ impl Compile<'_, '_, '_> {
                         self.collect_locals(&f.steps, out, stack);
                         stack.pop();
                     }
+                    for (k, _) in with {
+                        add(out, k, Origin::Param(fragment.value.clone()));
+                    }
                 }
                 m::StepKind::Think(_) => {}
             }
         }
+    }
+
+    /// Marks names as defined from here on, in the order steps run.
+    fn define<'n>(&mut self, names: impl IntoIterator<Item = &'n str>) {
+        if let Some(defined) = &mut self.known.defined {
+            defined.extend(names.into_iter().map(str::to_string));
+        }
+    }
+
+    /// Compiles branches that each start from what was defined before them
+    /// (parallel steps, `choose`); afterwards, what any of them defined is
+    /// taken as defined.
+    fn branches<T>(&mut self, count: usize, mut each: impl FnMut(&mut Self, usize) -> T) -> Vec<T> {
+        let before = self.known.defined.clone();
+        let mut after = before.clone();
+        let mut out = Vec::with_capacity(count);
+        for i in 0..count {
+            self.known.defined = before.clone();
+            out.push(each(self, i));
+            if let (Some(all), Some(this)) = (&mut after, &self.known.defined) {
+                all.extend(this.iter().cloned());
+            }
+        }
+        self.known.defined = after;
+        out
+    }
+
+    /// A loop body runs again after its last step, so what the body defines
+    /// counts as defined inside it (a name captured at the end of one round
+    /// is read at the start of the next).
+    fn loop_body(&mut self, steps: &[m::Step], item: Option<&str>, in_fragment: bool) -> Vec<Step> {
+        let mut carried = HashMap::new();
+        self.collect_locals(steps, &mut carried, &mut self.use_stack.clone());
+        let outer = self.known.defined.clone();
+        self.define(carried.keys().map(String::as_str));
+        self.define(item);
+        let body = self.steps_of(steps, in_fragment);
+        if let (Some(defined), Some(item)) = (&mut self.known.defined, item) {
+            if !outer.as_ref().is_some_and(|o| o.contains(item)) {
+                defined.remove(item);
+            }
+        }
+        body
+    }
+
+    /// A file of fragments only: each fragment is compiled once on its own,
+    /// so its templates, JSONPaths and regexes are checked; the names it
+    /// reads come from whoever includes it and are not checked.
+    fn check_library(&mut self) {
+        let lenient = std::mem::replace(&mut self.known.lenient, true);
+        self.known.defined = None;
+        // Relative URLs are joined to the including file's base URL.
+        let base = self.base.clone();
+        self.base = base
+            .clone()
+            .or_else(|| Some(Arc::from("http://included.invalid")));
+        let test = self.test;
+        for f in &test.fragments {
+            let outer = std::mem::replace(&mut self.r.source, f.source.clone());
+            self.labels.clear();
+            self.use_stack.push(f.name.clone());
+            self.steps_of(&f.steps, true);
+            self.use_stack.pop();
+            self.r.source = outer;
+        }
+        self.known.lenient = lenient;
+        self.base = base;
     }
 
     fn steps_of(&mut self, steps: &[m::Step], in_fragment: bool) -> Vec<Step> {
@@ -388,8 +490,25 @@ impl Compile<'_, '_, '_> {
                 if !self.in_parallel {
                     think_after = think_after.or(self.test.defaults.think);
                 }
-                let step = self.request(h, &label, StepKindTag::Http)?;
-                (Node::Http(Box::new(step)), label)
+                if !self.shape_errors
+                    && h.expect.status.is_none()
+                    && h.expect.json.is_empty()
+                    && h.expect.headers.is_empty()
+                    && h.expect.body.is_empty()
+                    && h.expect.latency.is_none()
+                {
+                    let d = Diagnostic::error(
+                        "W0002",
+                        format!("`{label}` has no `expect`: only its status class (2xx or 3xx) is checked"),
+                    )
+                    .at(&self.r.source, s.span)
+                    .help("say what a good answer is, e.g. `expect: { status: 200 }`")
+                    .warning();
+                    self.r.diags.push(d);
+                }
+                let step = self.request(h, &label, StepKindTag::Http);
+                self.define(h.capture.iter().map(|c| c.name.as_str()));
+                (Node::Http(Box::new(step?)), label)
             }
             m::StepKind::WebSocket(w) => {
                 let what = match &w.target {
@@ -397,14 +516,17 @@ impl Compile<'_, '_, '_> {
                     m::WsTarget::Use(n) => n.value.clone(),
                 };
                 let label = self.label(s, format!("WS {what}"), in_fragment);
-                (Node::WebSocket(Box::new(self.websocket(w, &label)?)), label)
+                let step = self.websocket(w, &label);
+                (Node::WebSocket(Box::new(step?)), label)
             }
             m::StepKind::Sse(h, until) => {
                 let label = self.label(s, format!("SSE {}", h.url.value), in_fragment);
                 if !self.in_parallel {
                     think_after = think_after.or(self.test.defaults.think);
                 }
-                let request = self.request(h, &label, StepKindTag::Sse)?;
+                let request = self.request(h, &label, StepKindTag::Sse);
+                self.define(h.capture.iter().map(|c| c.name.as_str()));
+                let request = request?;
                 (
                     Node::Sse(Box::new(SseStep {
                         request,
@@ -431,7 +553,14 @@ impl Compile<'_, '_, '_> {
                 });
                 let outer = self.in_parallel;
                 self.in_parallel = *parallel;
-                let steps = self.steps_of(steps, in_fragment);
+                let steps = if *parallel {
+                    self.branches(steps.len(), |c, i| c.step(&steps[i], in_fragment))
+                        .into_iter()
+                        .flatten()
+                        .collect()
+                } else {
+                    self.steps_of(steps, in_fragment)
+                };
                 self.in_parallel = outer;
                 if *parallel && !outer {
                     // A page of parallel calls is one request to a user.
@@ -454,14 +583,14 @@ impl Compile<'_, '_, '_> {
                 (
                     Node::Repeat {
                         count,
-                        steps: self.steps_of(steps, in_fragment),
+                        steps: self.loop_body(steps, None, in_fragment),
                     },
                     "repeat".into(),
                 )
             }
             m::StepKind::ForEach { list, item, steps } => {
                 let list = self.expr(list)?;
-                let steps = self.steps_of(steps, in_fragment);
+                let steps = self.loop_body(steps, Some(item), in_fragment);
                 (
                     Node::ForEach {
                         list,
@@ -474,12 +603,13 @@ impl Compile<'_, '_, '_> {
             m::StepKind::Choose(branches) => {
                 let mut total = 0.0;
                 let mut cumulative = Vec::new();
-                let mut compiled = Vec::new();
                 for b in branches {
                     total += b.weight;
                     cumulative.push(total);
-                    compiled.push(self.steps_of(&b.steps, in_fragment));
                 }
+                let compiled = self.branches(branches.len(), |c, i| {
+                    c.steps_of(&branches[i].steps, in_fragment)
+                });
                 if total <= 0.0 {
                     self.r.error(
                         code::BAD_VALUE,
@@ -501,10 +631,15 @@ impl Compile<'_, '_, '_> {
                 format!("use {}", fragment.value),
             ),
             m::StepKind::Set(vars) => {
-                let vars = vars
-                    .iter()
-                    .filter_map(|(k, v)| Some((k.clone(), self.json(v)?)))
-                    .collect();
+                let mut compiled = Vec::new();
+                for (k, v) in vars {
+                    // Each value may read the ones set before it.
+                    if let Some(t) = self.json(v) {
+                        compiled.push((k.clone(), t));
+                    }
+                    self.define([k.as_str()]);
+                }
+                let vars = compiled;
                 (Node::Set(vars), "set".into())
             }
         };
@@ -559,7 +694,7 @@ impl Compile<'_, '_, '_> {
                 None if names.is_empty() => {
                     "define it under `fragments:` at the top of the file".into()
                 }
-                None => format!("fragments in this file: {}", names.join(", ")),
+                None => format!("fragments here and in included files: {}", names.join(", ")),
             };
             self.r.error_help(
                 code::UNKNOWN_FRAGMENT,
@@ -586,6 +721,9 @@ impl Compile<'_, '_, '_> {
             .filter_map(|(k, v)| Some((k.clone(), self.json(v)?)))
             .collect();
         self.use_stack.push(f.name.clone());
+        let outer_source = std::mem::replace(&mut self.r.source, f.source.clone());
+        let outer_defined = self.known.defined.clone();
+        self.define(with.iter().map(|(k, _)| k.as_str()));
         let mut steps = vec![Step {
             label: Arc::from(format!("with {}", f.name).as_str()),
             when: None,
@@ -594,6 +732,16 @@ impl Compile<'_, '_, '_> {
             node: Node::Set(params),
         }];
         steps.extend(self.steps_of(&f.steps, true));
+        self.r.source = outer_source;
+        // `with` values are the fragment's own; what it captures or sets
+        // stays defined after it.
+        if let Some(defined) = &mut self.known.defined {
+            for (k, _) in with {
+                if !outer_defined.as_ref().is_some_and(|o| o.contains(k)) {
+                    defined.remove(k);
+                }
+            }
+        }
         self.use_stack.pop();
         Some(Node::Sequence(steps))
     }
@@ -701,7 +849,11 @@ impl Compile<'_, '_, '_> {
                         }
                     },
                     timeout: t.unwrap_or(timeout),
-                    captures: capture.iter().filter_map(|c| self.capture(c)).collect(),
+                    captures: {
+                        let compiled = capture.iter().filter_map(|c| self.capture(c)).collect();
+                        self.define(capture.iter().map(|c| c.name.as_str()));
+                        compiled
+                    },
                 },
             });
         }

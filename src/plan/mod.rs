@@ -2,11 +2,13 @@
 //! user. Steps that produce metrics are addressed by an integer [`StepId`];
 //! templates, JSONPaths and regexes are compiled; nothing here does I/O.
 
+mod check;
 mod compile;
 mod names;
 #[cfg(test)]
 mod robustness_tests;
 
+pub use check::{check_file, check_str};
 pub use compile::{compile, Options};
 
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! loop items, fragment parameters), every `fake.*` generator must exist, and
 //! every `env('NAME')` without a default must be set.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -23,8 +23,29 @@ pub struct Known {
     pub vars: Vec<String>,
     /// Feeder name → its columns.
     pub feeders: Vec<(String, Vec<String>)>,
-    /// Captured, `set`, loop and fragment-parameter names.
-    pub locals: HashSet<String>,
+    /// Captured, `set`, loop and fragment-parameter names of the scenario,
+    /// each with where it is defined.
+    pub locals: HashMap<String, Origin>,
+    /// The locals defined before the template being checked, in the order
+    /// steps run; `None` when order is not known (every local counts).
+    pub defined: Option<HashSet<String>>,
+    /// Names the file defines in steps that could not be read (its other
+    /// errors): not reported as undefined, since that would echo them.
+    pub maybe: HashSet<String>,
+    /// For a file of fragments only: the names its fragments read come from
+    /// whoever includes it, so only `fake.x` and feeder columns are checked.
+    pub lenient: bool,
+}
+
+/// Where a scenario's local name comes from, for messages.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// Captured or `set` by this step (its label).
+    Step(String),
+    /// A `with` parameter of this fragment.
+    Param(String),
+    /// The item of a `for_each`.
+    Loop,
 }
 
 impl Known {
@@ -33,7 +54,7 @@ impl Known {
         all.extend(RUN_NAMES);
         all.extend(FUNCTIONS);
         all.extend(self.feeders.iter().map(|(n, _)| n.as_str()));
-        all.extend(self.locals.iter().map(String::as_str));
+        all.extend(self.locals.keys().map(String::as_str));
         all
     }
 }
@@ -44,7 +65,35 @@ pub fn check_names(r: &mut Reader, known: &Known, names: &[String], span: Span, 
         let mut parts = name.split('.');
         let root = parts.next().unwrap_or_default();
         let attr = parts.next();
-        if FUNCTIONS.contains(&root) || BUILTINS.contains(&root) || known.locals.contains(root) {
+        if FUNCTIONS.contains(&root) || BUILTINS.contains(&root) {
+            continue;
+        }
+        if known.maybe.contains(root) {
+            continue;
+        }
+        if let Some(origin) = known.locals.get(root) {
+            let in_scope = known.lenient
+                || known
+                    .defined
+                    .as_ref()
+                    .is_none_or(|defined| defined.contains(root));
+            if !in_scope {
+                let (message, help) = match origin {
+                    Origin::Step(step) => (
+                        format!("`{root}` is not defined yet when this runs"),
+                        format!("`{root}` is set by step `{step}`, which does not run before this one; move this after it, or capture `{root}` earlier"),
+                    ),
+                    Origin::Param(fragment) => (
+                        format!("`{root}` is a parameter of fragment `{fragment}`, not defined here"),
+                        format!("`with:` values are only visible inside the fragment; `set: {{ {root}: ... }}` makes a variable for the rest of the iteration"),
+                    ),
+                    Origin::Loop => (
+                        format!("`{root}` is the item of a `for_each`, not defined here"),
+                        "the `as:` name is only visible inside the loop's steps".to_string(),
+                    ),
+                };
+                r.error_help(code::UNKNOWN_NAME, span, message, help);
+            }
             continue;
         }
         match (root, attr) {
@@ -62,7 +111,7 @@ pub fn check_names(r: &mut Reader, known: &Known, names: &[String], span: Span, 
                     help,
                 );
             }
-            ("vars", Some(v)) if known.vars.iter().any(|k| k == v) => {}
+            ("vars", Some(v)) if known.lenient || known.vars.iter().any(|k| k == v) => {}
             ("vars", Some(v)) => {
                 let help = match suggest(v, known.vars.iter().map(String::as_str)) {
                     Some(s) => format!("did you mean `vars.{s}`?"),
@@ -91,6 +140,9 @@ pub fn check_names(r: &mut Reader, known: &Known, names: &[String], span: Span, 
                             );
                         }
                     }
+                    continue;
+                }
+                if known.lenient {
                     continue;
                 }
                 let help = match suggest(root, known.all_roots()) {

@@ -16,9 +16,7 @@ const BUNDLED: [&str; 3] = [
 
 fn load_and_compile(text: String) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/fuzz.yaml");
-    if let Ok((test, _)) = crate::scenario::load_str(&path, text) {
-        let _ = super::compile(&test, &super::Options::default());
-    }
+    let _ = super::check_str(&path, text, &super::Options::default());
 }
 
 fn survives(text: String) -> bool {

@@ -2,7 +2,9 @@
 //! `fragments` and `scenarios` (or the single-journey form with `steps:` at
 //! the top).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::Source;
 
 use crate::scenario::data::read_rows;
 use crate::scenario::load::{default_load, read_load};
@@ -53,9 +55,6 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
             );
         }
     }
-    if let Some(k) = m.key("include") {
-        r.not_yet(k.span, "`include:` of other files");
-    }
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -86,18 +85,15 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
         .get("data")
         .map(|n| read_data(r, n, folder))
         .unwrap_or_default();
-    let fragments = m
-        .get("fragments")
-        .map(|n| {
-            r.free_map(n, "`fragments`")
-                .into_iter()
-                .map(|(name, v, _)| Fragment {
-                    steps: read_steps(r, v, &format!("fragment `{name}`")),
-                    name,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut fragments = Vec::new();
+    if let Some(list) = m.get("include") {
+        let mut includes = Includes::new(path);
+        includes.read(r, list, path, &mut fragments);
+    }
+    if let Some(n) = m.get("fragments") {
+        let own = read_fragments(r, n);
+        add_fragments(r, &mut fragments, own);
+    }
 
     let mut slo = m.get("slo").map(|n| read_slos(r, n)).unwrap_or_default();
     let scenarios = match (m.get("scenarios"), m.get("steps")) {
@@ -139,12 +135,24 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
             );
             return None;
         }
+        (None, None) if m.has("fragments") || m.has("include") => {
+            // A library of fragments, meant for `include:`.
+            if let Some(k) = m.key("load") {
+                r.error_help(
+                    code::CONFLICT,
+                    k.span,
+                    "`load` needs `steps:` or `scenarios:` to apply to",
+                    "a file of fragments only is included by others; it has no load of its own",
+                );
+            }
+            Vec::new()
+        }
         (None, None) => {
             r.error_help(
                 code::MISSING_KEY,
                 root.span,
                 "the file has no `steps:` and no `scenarios:`",
-                "add `steps:` with at least one request, e.g. `- get: /health`",
+                "add `steps:` with at least one request, e.g. `- get: /health` (or `fragments:`, for a file others include)",
             );
             return None;
         }
@@ -307,4 +315,170 @@ fn read_scenarios(r: &mut Reader, node: &Node) -> Vec<Scenario> {
         );
     }
     out
+}
+
+fn read_fragments(r: &mut Reader, node: &Node) -> Vec<Fragment> {
+    r.free_map(node, "`fragments`")
+        .into_iter()
+        .map(|(name, v, span)| Fragment {
+            steps: read_steps(r, v, &format!("fragment `{name}`")),
+            name,
+            span,
+            source: r.source.clone(),
+        })
+        .collect()
+}
+
+/// Adds `new` to `all`, reporting a name defined twice (in this file or in
+/// an included one).
+fn add_fragments(r: &mut Reader, all: &mut Vec<Fragment>, new: Vec<Fragment>) {
+    for f in new {
+        if let Some(first) = all.iter().find(|g| g.name == f.name) {
+            let d = crate::diagnostic::Diagnostic::error(
+                code::DUPLICATE_NAME,
+                format!("fragment `{}` is defined twice", f.name),
+            )
+            .at(&f.source, f.span)
+            .help(format!(
+                "the first is at {}:{}:{}; rename one of them",
+                first.source.path.display(),
+                first.span.line,
+                first.span.col
+            ));
+            r.diags.push(d);
+            continue;
+        }
+        all.push(f);
+    }
+}
+
+/// Follows `include:` lists: each file's fragments become usable in the
+/// including file. Paths are relative to the file that names them; a file
+/// reached twice is read once; a file that includes itself, directly or
+/// not, is an error.
+struct Includes {
+    /// The chain of files being read, to name a cycle.
+    stack: Vec<PathBuf>,
+    seen: Vec<PathBuf>,
+}
+
+const INCLUDED_KEYS: [&str; 2] = ["include", "fragments"];
+
+impl Includes {
+    fn new(root: &Path) -> Self {
+        let root = canonical(root);
+        Self {
+            stack: vec![root.clone()],
+            seen: vec![root],
+        }
+    }
+
+    fn read(&mut self, r: &mut Reader, list: &Node, from: &Path, out: &mut Vec<Fragment>) {
+        let folder = from.parent().unwrap_or(Path::new("."));
+        let items: Vec<Node> = match &list.value {
+            Value::Seq(items) => items.clone(),
+            Value::Str(_) => vec![list.clone()],
+            _ => {
+                r.wrong_type(list, "`include`", "a list of file paths");
+                return;
+            }
+        };
+        for item in &items {
+            let Some(rel) = r.string(item, "an `include` path") else {
+                continue;
+            };
+            let path = folder.join(&rel);
+            let key = canonical(&path);
+            if let Some(at) = self.stack.iter().position(|p| *p == key) {
+                let chain: Vec<String> = self.stack[at..]
+                    .iter()
+                    .chain([&key])
+                    .map(|p| short_name(p))
+                    .collect();
+                r.error_help(
+                    code::INCLUDE_CYCLE,
+                    item.span,
+                    format!("include cycle: {}", chain.join(" → ")),
+                    "remove one `include:` of the cycle; move what both need into a third file",
+                );
+                continue;
+            }
+            if self.seen.contains(&key) {
+                continue;
+            }
+            self.seen.push(key.clone());
+            let text = match std::fs::read_to_string(&path) {
+                Ok(t) => t,
+                Err(e) => {
+                    r.error_help(
+                        code::INCLUDE_FILE,
+                        item.span,
+                        format!("cannot read included file `{}`: {e}", path.display()),
+                        "the path is relative to the folder of the file that includes it",
+                    );
+                    continue;
+                }
+            };
+            let source = Source::new(&path, text);
+            let root = match crate::scenario::yaml::parse(&source) {
+                Ok(root) => root,
+                Err(diags) => {
+                    r.diags.items.extend(diags);
+                    continue;
+                }
+            };
+            let mut sub = Reader {
+                source: source.clone(),
+                diags: &mut *r.diags,
+            };
+            self.stack.push(key);
+            self.read_file(&mut sub, &root, &path, out);
+            self.stack.pop();
+        }
+    }
+
+    /// An included file: its own includes, then its fragments. Other
+    /// top-level keys are allowed (a whole test file may be included for its
+    /// fragments) and ignored.
+    fn read_file(&mut self, r: &mut Reader, root: &Node, path: &Path, out: &mut Vec<Fragment>) {
+        let Value::Map(entries) = &root.value else {
+            r.wrong_type(root, "an included file", "a map with `fragments:`");
+            return;
+        };
+        let get = |key: &str| {
+            entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v)
+        };
+        if get("fragments").is_none() && get("include").is_none() {
+            r.error_help(
+                code::MISSING_KEY,
+                root.span,
+                "this included file has no `fragments:`",
+                format!(
+                    "an included file shares its `fragments:`; it may have: {}",
+                    crate::scenario::reader::list(&INCLUDED_KEYS)
+                ),
+            );
+            return;
+        }
+        if let Some(list) = get("include") {
+            self.read(r, list, path, out);
+        }
+        if let Some(n) = get("fragments") {
+            let own = read_fragments(r, n);
+            add_fragments(r, out, own);
+        }
+    }
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn short_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }

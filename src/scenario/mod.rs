@@ -18,25 +18,28 @@ use std::path::Path;
 use crate::diagnostic::{Diagnostic, Diagnostics, Source};
 use reader::Reader;
 
-/// Reads and checks the shapes of a scenario file. Returns the model, or every
-/// problem found. Warnings, if any, come along with the model.
-pub fn load_file(path: &Path) -> Result<(model::Test, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![Diagnostic::error(
-            "E0005",
-            format!("cannot read `{}`: {e}", path.display()),
-        )]
-    })?;
-    load_str(path, text)
+/// Reads and checks the shapes of a scenario file: the model (as much of it
+/// as could be read, even when some of it is wrong), and every problem found.
+pub fn load_file(path: &Path) -> (Option<model::Test>, Vec<Diagnostic>) {
+    match std::fs::read_to_string(path) {
+        Ok(text) => load_str(path, text),
+        Err(e) => (
+            None,
+            vec![Diagnostic::error(
+                "E0005",
+                format!("cannot read `{}`: {e}", path.display()),
+            )],
+        ),
+    }
 }
 
 /// Like [`load_file`], from text already read.
-pub fn load_str(
-    path: &Path,
-    text: String,
-) -> Result<(model::Test, Vec<Diagnostic>), Vec<Diagnostic>> {
+pub fn load_str(path: &Path, text: String) -> (Option<model::Test>, Vec<Diagnostic>) {
     let source = Source::new(path, text);
-    let root = yaml::parse(&source)?;
+    let root = match yaml::parse(&source) {
+        Ok(root) => root,
+        Err(diags) => return (None, diags),
+    };
     let mut diags = Diagnostics::default();
     let test = {
         let mut r = Reader {
@@ -45,8 +48,5 @@ pub fn load_str(
         };
         file::read_test(&mut r, &root, path)
     };
-    match test {
-        Some(t) if !diags.has_errors() => Ok((t, diags.items)),
-        _ => Err(diags.items),
-    }
+    (test, diags.items)
 }

@@ -75,6 +75,9 @@ pub struct Feeder {
 pub struct Fragment {
     pub name: String,
     pub steps: Vec<Step>,
+    /// Where the name is written, in `source` (this file or an included one).
+    pub span: Span,
+    pub source: Arc<Source>,
 }
 
 #[derive(Debug, Clone)]

@@ -22,7 +22,7 @@ pub mod code {
     pub const BAD_VALUE: &str = "E0104";
     pub const CONFLICT: &str = "E0105";
     pub const VERSION: &str = "E0106";
-    pub const NOT_YET: &str = "E0107";
+    pub const INCLUDE_CYCLE: &str = "E0107";
     pub const DUPLICATE_NAME: &str = "E0108";
     pub const UNKNOWN_FRAGMENT: &str = "E0109";
     pub const NO_KIND: &str = "E0110";
@@ -33,6 +33,7 @@ pub mod code {
     pub const REGEX: &str = "E0204";
     pub const MISSING_ENV: &str = "E0205";
     pub const DATA_FILE: &str = "E0301";
+    pub const INCLUDE_FILE: &str = "E0302";
     pub const SLO_SCOPE: &str = "E0401";
 }
 
@@ -255,15 +256,6 @@ impl<'a> Reader<'a> {
             .into_iter()
             .filter_map(|(k, v, _)| self.text(v, &format!("`{k}` in {what}")).map(|t| (k, t)))
             .collect()
-    }
-
-    pub fn not_yet(&mut self, span: Span, feature: &str) {
-        self.error_help(
-            code::NOT_YET,
-            span,
-            format!("{feature} is not supported yet by this version of trek"),
-            "remove it for now; it is planned (see the project's issues)",
-        );
     }
 }
 

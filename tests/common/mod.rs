@@ -31,6 +31,9 @@ impl Scratch {
 
     pub fn file(&self, name: &str, text: &str) -> PathBuf {
         let p = self.dir.path().join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("scratch subfolder");
+        }
         std::fs::write(&p, text).expect("write scenario");
         p
     }

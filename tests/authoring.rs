@@ -1,0 +1,158 @@
+//! Authoring: `include:` across files, one-pass diagnostics, and
+//! `trek validate --format json`.
+
+mod common;
+
+use common::*;
+
+/// A fragment library two levels deep: main → auth → common.
+fn library(s: &Scratch) {
+    s.file(
+        "lib/common.yaml",
+        "fragments:\n  health:\n    - name: health\n      get: /health\n      expect: { status: 200 }\n",
+    );
+    s.file(
+        "lib/auth.yaml",
+        "include: [ common.yaml ]\nfragments:\n  login:\n    - name: login\n      post: /api/auth/login\n      json: { email: \"{{ email }}\", password: secret }\n      expect: { status: 200 }\n      capture: { token: $.access_token }\n",
+    );
+}
+
+#[test]
+fn included_fragments_run_and_their_captures_flow_on() {
+    let demo = demo_target(&[]);
+    let s = Scratch::new();
+    library(&s);
+    let file = s.file(
+        "main.yaml",
+        &format!(
+            "version: 1\nbase_url: {}\ninclude: [ lib/auth.yaml ]\nload: {{ vus: 2, iterations: 3 }}\nsteps:\n  - use: health\n  - use: login\n    with: {{ email: \"user{{{{ vu }}}}@acme.test\" }}\n  - name: dashboard\n    get: /api/dashboard\n    headers: {{ Authorization: \"Bearer {{{{ token }}}}\" }}\n    expect: {{ status: 200 }}\n",
+            demo.base
+        ),
+    );
+    let out = run(&s, &file, &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let r = s.results(&out);
+    for name in ["health", "login", "dashboard"] {
+        assert_eq!(step(&r, name)["count"], 6, "{name}");
+        assert_eq!(step(&r, name)["failures"], 0, "{name}");
+    }
+}
+
+#[test]
+fn a_mistake_in_an_included_file_is_reported_in_that_file() {
+    let s = Scratch::new();
+    s.file(
+        "lib/broken.yaml",
+        "fragments:\n  login:\n    - name: login\n      post: /api/auth/login\n      expct: { status: 200 }\n",
+    );
+    let file = s.file(
+        "main.yaml",
+        "version: 1\nbase_url: http://127.0.0.1:9\ninclude: [ lib/broken.yaml ]\nsteps:\n  - use: login\n",
+    );
+    let out = trek().arg("validate").arg(&file).output().unwrap();
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error[E0101]"), "{err}");
+    assert!(err.contains("broken.yaml:5:7"), "{err}");
+    assert!(err.contains("did you mean `expect`?"), "{err}");
+}
+
+#[test]
+fn a_fragment_library_validates_on_its_own_but_does_not_run() {
+    let s = Scratch::new();
+    library(&s);
+    let lib = s.dir.path().join("lib/auth.yaml");
+    let out = trek().arg("validate").arg(&lib).output().unwrap();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(text(&out).contains("fragments only"), "{}", text(&out));
+    let out = trek().arg("run").arg(&lib).output().unwrap();
+    assert_eq!(code(&out), 2, "{}", text(&out));
+}
+
+#[test]
+fn a_fragment_defined_twice_across_files_is_an_error() {
+    let s = Scratch::new();
+    library(&s);
+    let file = s.file(
+        "main.yaml",
+        "version: 1\nbase_url: http://127.0.0.1:9\ninclude: [ lib/auth.yaml ]\nfragments:\n  health:\n    - get: /health\n      expect: { status: 200 }\nsteps:\n  - use: health\n",
+    );
+    let out = trek().arg("validate").arg(&file).output().unwrap();
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("fragment `health` is defined twice"), "{err}");
+    assert!(err.contains("main.yaml:5:3"), "{err}");
+    assert!(err.contains("common.yaml:2:3"), "{err}");
+}
+
+#[test]
+fn every_problem_of_a_file_is_reported_in_one_pass() {
+    let s = Scratch::new();
+    let file = s.file(
+        "t.yaml",
+        "version: 1\nbase_url: http://127.0.0.1:9\nsteps:\n  - name: a\n    get: /a\n    expct: { status: 200 }\n    capture: { token: $.token }\n  - name: b\n    get: \"/b/{{ tokn }}\"\n    timeout: soon\n    expect: { status: 200, json: { \"$[\": { eq: 1 } } }\n",
+    );
+    let out = trek()
+        .args(["validate", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    let diags = v["files"][0]["diagnostics"].as_array().unwrap();
+    let codes: Vec<&str> = diags.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    // Shape (E0101, E0104) and compile-stage (E0202, E0203) problems together,
+    // in file order; `token` is not reported, though its step has an error.
+    assert_eq!(codes, ["E0101", "E0202", "E0104", "E0203"], "{diags:#?}");
+    assert_eq!(diags[0]["line"], 6);
+    assert_eq!(diags[0]["column"], 5);
+    assert_eq!(diags[0]["help"], "did you mean `expect`?");
+    assert!(diags[1]["message"].as_str().unwrap().contains("tokn"));
+}
+
+#[test]
+fn names_are_checked_in_the_order_steps_run() {
+    let s = Scratch::new();
+    let ok = s.file(
+        "ok.yaml",
+        "version: 1\nbase_url: http://127.0.0.1:9\nsteps:\n  - repeat: 2\n    steps:\n      - get: \"/next/{{ cursor | default('') }}\"\n        expect: { status: 200 }\n      - get: /page\n        expect: { status: 200 }\n        capture: { cursor: $.next }\n  - group: page\n    parallel:\n      - get: /a\n        expect: { status: 200 }\n        capture: { a: $.id }\n      - get: /b\n        expect: { status: 200 }\n  - get: \"/after/{{ a }}\"\n    expect: { status: 200 }\n",
+    );
+    let out = trek().arg("validate").arg(&ok).output().unwrap();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let bad = s.file(
+        "bad.yaml",
+        "version: 1\nbase_url: http://127.0.0.1:9\nsteps:\n  - group: page\n    parallel:\n      - get: /a\n        expect: { status: 200 }\n        capture: { a: $.id }\n      - get: \"/b/{{ a }}\"\n        expect: { status: 200 }\n",
+    );
+    let out = trek().arg("validate").arg(&bad).output().unwrap();
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(
+        text(&out).contains("`a` is not defined yet"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let s = Scratch::new();
+    let file = s.file(
+        "t.yaml",
+        "version: 1\nbase_url: http://127.0.0.1:9\nsteps:\n  - get: /health\n",
+    );
+    let out = trek()
+        .args(["validate", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["files"][0]["warnings"], 1);
+    assert_eq!(v["files"][0]["diagnostics"][0]["code"], "W0002");
+    let out = trek()
+        .args(["validate", "--deny-warnings"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2, "{}", text(&out));
+}
