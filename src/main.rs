@@ -13,6 +13,7 @@ mod plan;
 mod report;
 mod run;
 mod scenario;
+mod schema;
 mod slo;
 mod template;
 

@@ -9,7 +9,7 @@ use crate::metrics::{Stats, Summary};
 use crate::plan::{Plan, StepKindTag};
 use crate::scenario::model::{DropUnit, Slo, SloMetric, Threshold};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
@@ -29,7 +29,7 @@ impl Verdict {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SloResult {
     pub scope: String,
     pub metric: &'static str,

@@ -4,6 +4,7 @@
 mod demo;
 mod load;
 mod run;
+mod schema;
 mod validate;
 
 use std::path::PathBuf;
@@ -25,6 +26,8 @@ pub enum Command {
     Run(RunArgs),
     /// Check scenario files without sending a request.
     Validate(ValidateArgs),
+    /// Print the JSON Schema of scenario files (for editors) or of results.json.
+    Schema(SchemaArgs),
     /// Start the embedded demo target and run the bundled journeys against it.
     Demo(DemoArgs),
     /// Serve the embedded demo target (WikiPro and Ryze APIs) until stopped.
@@ -91,6 +94,27 @@ pub enum ValidateFormat {
 }
 
 #[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// What to print.
+    #[arg(long, value_enum, default_value_t = SchemaKind::Scenario)]
+    pub format: SchemaKind,
+    /// Write the checked-in copies (schemas/*.json, docs/keys.md) under this
+    /// folder instead of printing.
+    #[arg(long, value_name = "DIR")]
+    pub write: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaKind {
+    /// The scenario file's schema.
+    Scenario,
+    /// The schema of results.json.
+    Results,
+    /// The key reference (Markdown), generated from the scenario schema.
+    Reference,
+}
+
+#[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Folder for the reports (default: reports/demo-<time>/).
     #[arg(long, value_name = "DIR")]
@@ -130,6 +154,7 @@ pub fn dispatch(cli: Cli) -> i32 {
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Validate(args) => validate::validate(&args),
+        Command::Schema(args) => schema::schema(&args),
         Command::Demo(args) => demo::demo(&args),
         Command::DemoTarget(args) => demo::demo_target(&args),
     }

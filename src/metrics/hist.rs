@@ -30,7 +30,7 @@ pub fn merge(into: &mut Histogram<u64>, other: &Histogram<u64>) {
 }
 
 /// Summary statistics of a histogram, in seconds.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Stats {
     pub count: u64,
     pub min: f64,

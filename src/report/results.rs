@@ -10,7 +10,7 @@ use crate::metrics::{Stats, Summary};
 use crate::plan::Plan;
 use crate::slo::{SloResult, Verdict};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Results {
     pub verdict: Verdict,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -30,7 +30,7 @@ pub struct Results {
     pub timeline: Vec<TimelinePoint>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Totals {
     pub requests: u64,
     pub failures: u64,
@@ -45,7 +45,7 @@ pub struct Totals {
     pub first_byte: Stats,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ScenarioResult {
     pub name: String,
     pub executor: &'static str,
@@ -59,7 +59,7 @@ pub struct ScenarioResult {
     pub errors: BTreeMap<String, u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct StepResult {
     pub scenario: String,
     pub name: String,

@@ -15,7 +15,7 @@ use crate::scenario::steps::read_steps;
 use crate::scenario::units;
 use crate::scenario::yaml::{Node, Value};
 
-const TOP_KEYS: [&str; 13] = [
+pub const TOP_KEYS: [&str; 13] = [
     "version",
     "name",
     "description",
@@ -30,15 +30,15 @@ const TOP_KEYS: [&str; 13] = [
     "load",
     "steps",
 ];
-const DEFAULTS_KEYS: [&str; 5] = [
+pub const DEFAULTS_KEYS: [&str; 5] = [
     "headers",
     "timeout",
     "think",
     "follow_redirects",
     "insecure",
 ];
-const SCENARIO_KEYS: [&str; 5] = ["load", "steps", "slo", "weight", "description"];
-const FEEDER_KEYS: [&str; 3] = ["file", "rows", "order"];
+pub const SCENARIO_KEYS: [&str; 5] = ["load", "steps", "slo", "weight", "description"];
+pub const FEEDER_KEYS: [&str; 3] = ["file", "rows", "order"];
 
 pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
     let m = r.map(root, "the test file", &TOP_KEYS)?;

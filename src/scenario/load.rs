@@ -8,7 +8,7 @@ use crate::scenario::reader::{code, list, Reader};
 use crate::scenario::units;
 use crate::scenario::yaml::Node;
 
-const LOAD_KEYS: [&str; 11] = [
+pub const LOAD_KEYS: [&str; 11] = [
     "executor",
     "vus",
     "duration",

@@ -31,8 +31,8 @@ const KINDS: [&str; 16] = [
 const HTTP_KEYS: [&str; 9] = [
     "headers", "query", "json", "body", "form", "timeout", "expect", "capture", "slo",
 ];
-const EXPECT_KEYS: [&str; 5] = ["status", "json", "headers", "body", "latency"];
-const EXPECT_SSE_KEYS: [&str; 6] = ["status", "json", "headers", "body", "latency", "events"];
+pub const EXPECT_KEYS: [&str; 5] = ["status", "json", "headers", "body", "latency"];
+pub const EXPECT_SSE_KEYS: [&str; 6] = ["status", "json", "headers", "body", "latency", "events"];
 pub const MATCHER_KEYS: [&str; 11] = [
     "exists", "eq", "ne", "lt", "le", "gt", "ge", "matches", "contains", "length", "type",
 ];
@@ -40,6 +40,30 @@ const CAPTURE_KEYS: [&str; 5] = ["json", "header", "regex", "status", "default"]
 
 fn allowed(extra: &[&'static str]) -> Vec<&'static str> {
     COMMON.iter().chain(extra).copied().collect()
+}
+
+/// The keys a step of this kind may have (`kind` is its naming key).
+pub fn keys_of_kind(kind: &str) -> Vec<&'static str> {
+    match kind {
+        "think" => allowed(&[]),
+        "group" => allowed(&["group", "steps", "parallel", "slo"]),
+        "repeat" => allowed(&["repeat", "steps"]),
+        "for_each" => allowed(&["for_each", "as", "steps"]),
+        "choose" => allowed(&["choose"]),
+        "use" => allowed(&["use", "with"]),
+        "set" => allowed(&["set"]),
+        "sse" => {
+            let mut k = allowed(&HTTP_KEYS);
+            k.extend(["sse", "method", "until"]);
+            k
+        }
+        "websocket" => allowed(&crate::scenario::websocket::WS_KEYS),
+        method => {
+            let mut k = allowed(&HTTP_KEYS);
+            k.extend(Method::KEYS.iter().find(|m| **m == method));
+            k
+        }
+    }
 }
 
 /// Reads a list of steps.
@@ -102,26 +126,7 @@ fn read_step(r: &mut Reader, node: &Node) -> Option<Step> {
         }
     };
 
-    let keys = match kind {
-        "think" => allowed(&[]),
-        "group" => allowed(&["group", "steps", "parallel", "slo"]),
-        "repeat" => allowed(&["repeat", "steps"]),
-        "for_each" => allowed(&["for_each", "as", "steps"]),
-        "choose" => allowed(&["choose"]),
-        "use" => allowed(&["use", "with"]),
-        "set" => allowed(&["set"]),
-        "sse" => {
-            let mut k = allowed(&HTTP_KEYS);
-            k.extend(["sse", "method", "until"]);
-            k
-        }
-        "websocket" => allowed(&crate::scenario::websocket::WS_KEYS),
-        method => {
-            let mut k = allowed(&HTTP_KEYS);
-            k.extend(Method::KEYS.iter().find(|m| **m == method));
-            k
-        }
-    };
+    let keys = keys_of_kind(kind);
     let m = r.map(node, &format!("a `{kind}` step"), &keys)?;
 
     let name = m.get("name").and_then(|n| r.text(n, "`name`"));

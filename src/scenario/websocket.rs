@@ -8,8 +8,8 @@ use crate::scenario::steps::{read_captures, read_matcher};
 use crate::scenario::yaml::{Node, Value};
 
 pub const WS_KEYS: [&str; 6] = ["websocket", "headers", "keep", "timeout", "actions", "slo"];
-const ACTIONS: [&str; 4] = ["send", "receive", "sleep", "close"];
-const RECEIVE_KEYS: [&str; 3] = ["match", "timeout", "capture"];
+pub const ACTIONS: [&str; 4] = ["send", "receive", "sleep", "close"];
+pub const RECEIVE_KEYS: [&str; 3] = ["match", "timeout", "capture"];
 
 pub fn read_websocket(r: &mut Reader, m: &MapView) -> Option<StepKind> {
     let target_node = m.get("websocket")?;

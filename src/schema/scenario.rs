@@ -1,0 +1,293 @@
+//! The scenario file as its author writes it: one type per kind of map,
+//! each field a key with its documentation. These types exist to generate
+//! `schemas/scenario.schema.json` and the key reference (`docs/keys.md`);
+//! the reader in `crate::scenario` checks the same keys, and a test keeps
+//! the two in step.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+
+use super::steps::Step;
+use super::values::*;
+
+/// A trek test: one journey (`steps:`), several (`scenarios:`), or a library
+/// of fragments for `include:`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields, title = "trek scenario file")]
+pub struct TestFile {
+    /// The language version. Only `1` exists.
+    #[schemars(range(min = 1, max = 1), example = 1, extend("default" = 1))]
+    version: Option<u8>,
+    /// Shown in reports. Defaults to the file name.
+    #[schemars(example = &"Checkout journey")]
+    name: Option<String>,
+    /// Shown in reports and kept in results.json.
+    #[schemars(example = &"Browse, add to cart, pay")]
+    description: Option<String>,
+    /// Prefix of relative URLs. `--base-url` and `TREK_BASE_URL` win over it.
+    #[schemars(example = &"http://127.0.0.1:8080")]
+    base_url: Option<Template>,
+    /// Test variables, rendered once before the run, in order; read as
+    /// `vars.NAME`.
+    #[schemars(example = vars_example())]
+    vars: Option<BTreeMap<String, AnyValue>>,
+    /// Applied to every request.
+    defaults: Option<Defaults>,
+    /// Named feeders of rows; a step reads the current row as `NAME.column`.
+    data: Option<BTreeMap<String, Feeder>>,
+    /// Other files (paths relative to this one) whose `fragments` become
+    /// usable here.
+    #[schemars(example = include_example())]
+    include: Option<Vec<String>>,
+    /// Reusable lists of steps, inlined with `use:`.
+    fragments: Option<BTreeMap<String, Vec<Step>>>,
+    /// The journeys, run at the same time, each with its own load.
+    scenarios: Option<BTreeMap<String, Scenario>>,
+    /// SLOs of the whole test (or, with top-level `steps`, of its journey).
+    slo: Option<Slo>,
+    /// The load of a single-journey file.
+    load: Option<Load>,
+    /// The steps of a single-journey file.
+    steps: Option<Vec<Step>>,
+}
+
+fn vars_example() -> serde_json::Value {
+    serde_json::json!({ "tenant": "acme", "api": "/api/v1/{{ vars.tenant }}" })
+}
+
+fn include_example() -> serde_json::Value {
+    serde_json::json!(["lib/auth.yaml"])
+}
+
+/// Settings applied to every request.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(example = defaults_example())]
+pub struct Defaults {
+    /// Headers sent with every request (a step's own headers win).
+    #[schemars(example = headers_example())]
+    headers: Option<BTreeMap<String, Template>>,
+    /// Time allowed for a whole exchange, redirects included.
+    #[schemars(extend("default" = "30s"))]
+    timeout: Option<Duration>,
+    /// Pause after each request (not inside `parallel:`).
+    think: Option<Think>,
+    /// Follow redirects, each hop's cookies kept.
+    #[schemars(extend("default" = true), example = true)]
+    follow_redirects: Option<bool>,
+    /// Skip TLS certificate verification.
+    #[schemars(extend("default" = false), example = false)]
+    insecure: Option<bool>,
+}
+
+fn headers_example() -> serde_json::Value {
+    serde_json::json!({ "Accept": "application/json" })
+}
+
+/// A feeder: rows from a file or written inline.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(example = feeder_example())]
+pub struct Feeder {
+    /// A CSV (header row) or JSON Lines file, relative to the scenario file.
+    #[schemars(example = &"data/users.csv")]
+    file: Option<String>,
+    /// Rows written inline.
+    #[schemars(example = rows_example())]
+    rows: Option<Vec<BTreeMap<String, AnyValue>>>,
+    /// How rows are handed out: `sequential` (each user takes the next,
+    /// wrapping), `random`, or `unique` (each row once; the scenario ends when
+    /// they run out).
+    #[schemars(extend("default" = "sequential"))]
+    order: Option<FeederOrder>,
+}
+
+fn rows_example() -> serde_json::Value {
+    serde_json::json!([{ "email": "ann@acme.test", "password": "secret" }])
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+#[schemars(example = feeder_order_example())]
+pub enum FeederOrder {
+    Sequential,
+    Random,
+    Unique,
+}
+
+/// One journey with its own load.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(example = scenario_example())]
+pub struct Scenario {
+    /// How many users run it, and for how long.
+    load: Option<Load>,
+    /// What each user does, in order, each iteration.
+    steps: Vec<Step>,
+    /// SLOs of this scenario.
+    slo: Option<Slo>,
+    /// Share of `--vus` this scenario gets, relative to the others.
+    #[schemars(extend("default" = 1), example = 3)]
+    weight: Option<f64>,
+    /// Shown in reports.
+    #[schemars(example = &"Users who only browse")]
+    description: Option<String>,
+}
+
+/// The load: which executor, with its keys (as in k6).
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(example = load_example())]
+pub struct Load {
+    /// The executor. Without it: `constant-vus` with `duration`,
+    /// `per-vu-iterations` with `iterations`.
+    executor: Option<Executor>,
+    /// Virtual users (closed executors).
+    #[schemars(example = 50)]
+    vus: Option<u64>,
+    /// How long the executor runs.
+    duration: Option<Duration>,
+    /// Iterations per user (`per-vu-iterations`) or in all
+    /// (`shared-iterations`).
+    #[schemars(example = 10)]
+    iterations: Option<u64>,
+    /// Users at the start of `ramping-vus`.
+    #[schemars(extend("default" = 0), example = 0)]
+    start_vus: Option<u64>,
+    /// Linear stages of `ramping-vus` (targets are users) or
+    /// `ramping-arrival-rate` (targets are rates).
+    stages: Option<Vec<Stage>>,
+    /// Time running iterations get to finish at the end before they are cut
+    /// (counted as interrupted, not failed).
+    #[schemars(extend("default" = "30s"))]
+    graceful_stop: Option<Duration>,
+    /// Upper bound on the length of an iteration-count executor.
+    #[schemars(extend("default" = "10m"))]
+    max_duration: Option<Duration>,
+    /// Arrivals per unit of time (`constant-arrival-rate`).
+    rate: Option<Rate>,
+    /// Rate at the start of `ramping-arrival-rate`.
+    #[schemars(extend("default" = "0/s"))]
+    start_rate: Option<Rate>,
+    /// Most users busy at once in the open model; beyond it, due iterations
+    /// wait in a bounded backlog, then are dropped. Default: peak rate × 1 s,
+    /// between 10 and 1000.
+    #[schemars(example = 200)]
+    max_vus: Option<u64>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "kebab-case")]
+#[schemars(example = executor_example())]
+pub enum Executor {
+    ConstantVus,
+    PerVuIterations,
+    SharedIterations,
+    RampingVus,
+    ConstantArrivalRate,
+    RampingArrivalRate,
+}
+
+/// One linear stage of a ramp.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(example = stage_example())]
+pub struct Stage {
+    /// How long the stage lasts.
+    duration: Duration,
+    /// Users or rate at the end of the stage.
+    target: StageTarget,
+}
+
+/// SLOs: bounds on metrics, judged at the end of the run.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(example = slo_example())]
+pub struct Slo {
+    /// Response time (request steps, streams), iteration-relative in the
+    /// open model.
+    latency: Option<Stats>,
+    /// Time to the first byte; for a stream, to the first event.
+    first_byte: Option<Stats>,
+    /// Time between stream events or WebSocket messages.
+    gap: Option<Stats>,
+    /// Duration of whole iterations (scenario or test scope).
+    iteration: Option<Stats>,
+    /// Share of failed requests.
+    #[schemars(example = &"1%")]
+    error_rate: Option<Bound>,
+    /// Completed requests per second; the bound is a minimum.
+    #[schemars(example = &"100/s")]
+    throughput: Option<Bound>,
+    /// Share of checks that passed; the bound is a minimum.
+    #[schemars(example = &"99%")]
+    checks: Option<Bound>,
+    /// Open-model iterations dropped: a count (`0`), a share (`1%`) or a rate
+    /// (`2/s`).
+    #[schemars(example = 0)]
+    dropped: Option<Bound>,
+}
+
+/// Bounds on statistics of a time metric.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(example = stats_example())]
+pub struct Stats {
+    /// Mean.
+    avg: Option<Bound>,
+    /// Smallest value.
+    min: Option<Bound>,
+    /// Largest value.
+    max: Option<Bound>,
+    /// Median.
+    p50: Option<Bound>,
+    /// 90th percentile.
+    p90: Option<Bound>,
+    /// 95th percentile.
+    #[schemars(example = &"500ms")]
+    p95: Option<Bound>,
+    /// 99th percentile.
+    p99: Option<Bound>,
+    /// 99.9th percentile.
+    #[schemars(rename = "p99.9")]
+    p99_9: Option<Bound>,
+}
+
+fn defaults_example() -> serde_json::Value {
+    serde_json::json!({"headers": {"Accept": "application/json"}, "timeout": "10s", "think": "1s..3s"})
+}
+
+fn feeder_example() -> serde_json::Value {
+    serde_json::json!({"file": "data/users.csv", "order": "unique"})
+}
+
+fn feeder_order_example() -> serde_json::Value {
+    serde_json::json!("unique")
+}
+
+fn scenario_example() -> serde_json::Value {
+    serde_json::json!({"load": {"vus": 20, "duration": "5m"}, "steps": [{"get": "/health", "expect": {"status": 200}}], "slo": {"latency": {"p95": "500ms"}}})
+}
+
+fn load_example() -> serde_json::Value {
+    serde_json::json!({"executor": "ramping-vus", "stages": [{"duration": "1m", "target": 50}, {"duration": "3m", "target": 50}]})
+}
+
+fn executor_example() -> serde_json::Value {
+    serde_json::json!("constant-arrival-rate")
+}
+
+fn stage_example() -> serde_json::Value {
+    serde_json::json!({"duration": "1m", "target": 50})
+}
+
+fn slo_example() -> serde_json::Value {
+    serde_json::json!({"latency": {"p95": "500ms", "p99": {"target": "800ms", "critical": "1s"}}, "error_rate": "1%"})
+}
+
+fn stats_example() -> serde_json::Value {
+    serde_json::json!({"p95": "500ms", "p99": "1s"})
+}
