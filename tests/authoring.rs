@@ -156,3 +156,65 @@ fn warnings_pass_unless_denied() {
         .unwrap();
     assert_eq!(code(&out), 2, "{}", text(&out));
 }
+
+#[test]
+fn init_writes_starters_that_validate_clean_and_pass_against_the_demo() {
+    let demo = demo_target(&[]);
+    for template in ["journey", "crud", "streaming"] {
+        let s = Scratch::new();
+        let out = trek()
+            .args(["init", "--template", template, "my_test"])
+            .current_dir(s.dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 0, "{template}: {}", text(&out));
+        let file = s.dir.path().join("my_test.yaml");
+        let written = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            written.starts_with("# yaml-language-server: $schema=trek.schema.json\n"),
+            "{template}"
+        );
+        assert!(written.contains("trek run my_test.yaml"), "{template}");
+        let schema = std::fs::read_to_string(s.dir.path().join("trek.schema.json")).unwrap();
+        let generated = trek().arg("schema").output().unwrap();
+        assert_eq!(schema.as_bytes(), generated.stdout, "{template}");
+
+        let out = trek().arg("validate").arg(&file).output().unwrap();
+        assert_eq!(code(&out), 0, "{template}: {}", text(&out));
+        assert!(
+            out.stderr.is_empty(),
+            "{template}: no warnings: {}",
+            text(&out)
+        );
+
+        // As written, but on the demo's free port and for a short while.
+        let out = run(&s, &file, &["--base-url", &demo.base, "--duration", "2s"]);
+        assert_eq!(code(&out), 0, "{template}: {}", text(&out));
+        let r = s.results(&out);
+        assert_eq!(r["verdict"], "pass", "{template}");
+        assert_eq!(r["totals"]["failures"], 0, "{template}: {}", text(&out));
+        assert!(r["totals"]["requests"].as_u64().unwrap() >= 3, "{template}");
+    }
+}
+
+#[test]
+fn init_does_not_overwrite_a_file_unless_forced() {
+    let s = Scratch::new();
+    let file = s.file("mine.yaml", "# my own work\n");
+    let out = trek()
+        .args(["init", "mine"])
+        .current_dir(s.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "# my own work\n");
+    let out = trek()
+        .args(["init", "mine.yaml", "--force"])
+        .current_dir(s.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("version: 1"));
+}

@@ -94,7 +94,19 @@ fn every_bundled_scenario_names_the_schema_and_conforms_to_it() {
             f.display()
         );
     }
-    let out = validate("schemas/scenario.schema.json", &files);
+    // The starters `trek init` writes, too.
+    let s = Scratch::new();
+    let mut all = files.clone();
+    for template in ["journey", "crud", "streaming"] {
+        let out = trek()
+            .args(["init", "--template", template, template])
+            .current_dir(s.dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 0, "{}", text(&out));
+        all.push(s.dir.path().join(format!("{template}.yaml")));
+    }
+    let out = validate("schemas/scenario.schema.json", &all);
     assert_eq!(code(&out), 0, "{}", text(&out));
 }
 

@@ -2,6 +2,7 @@
 //! a file of its own. Handlers return the process exit code.
 
 mod demo;
+mod init;
 mod load;
 mod run;
 mod schema;
@@ -28,6 +29,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print the JSON Schema of scenario files (for editors) or of results.json.
     Schema(SchemaArgs),
+    /// Write a commented starter scenario that runs against the demo target.
+    Init(InitArgs),
     /// Start the embedded demo target and run the bundled journeys against it.
     Demo(DemoArgs),
     /// Serve the embedded demo target (WikiPro and Ryze APIs) until stopped.
@@ -94,6 +97,29 @@ pub enum ValidateFormat {
 }
 
 #[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The file to write (`.yaml` is added when missing).
+    #[arg(value_name = "NAME")]
+    pub name: PathBuf,
+    /// What the starter shows.
+    #[arg(long, value_enum, default_value_t = InitTemplate::Journey)]
+    pub template: InitTemplate,
+    /// Overwrite the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InitTemplate {
+    /// Log in, a dashboard of parallel calls, log out; closed load with SLOs.
+    Journey,
+    /// Create, read, update, delete with fake data and checks on each answer.
+    Crud,
+    /// An AI answer streamed over SSE and WebSocket, judged on its first token.
+    Streaming,
+}
+
+#[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// What to print.
     #[arg(long, value_enum, default_value_t = SchemaKind::Scenario)]
@@ -155,6 +181,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Run(args) => run::run(&args),
         Command::Validate(args) => validate::validate(&args),
         Command::Schema(args) => schema::schema(&args),
+        Command::Init(args) => init::init(&args),
         Command::Demo(args) => demo::demo(&args),
         Command::DemoTarget(args) => demo::demo_target(&args),
     }
