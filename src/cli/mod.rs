@@ -4,6 +4,7 @@
 mod demo;
 mod init;
 mod load;
+mod plan;
 mod run;
 mod schema;
 mod validate;
@@ -31,6 +32,8 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Write a commented starter scenario that runs against the demo target.
     Init(InitArgs),
+    /// Print the compiled step graph: loads, SLOs, variables read and written.
+    Plan(PlanArgs),
     /// Start the embedded demo target and run the bundled journeys against it.
     Demo(DemoArgs),
     /// Serve the embedded demo target (WikiPro and Ryze APIs) until stopped.
@@ -94,6 +97,27 @@ pub struct ValidateArgs {
 pub enum ValidateFormat {
     Text,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Scenario files to draw.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// `text` (a tree), `mermaid` (renders in GitHub and GitLab Markdown) or
+    /// `dot` (Graphviz).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Base URL for relative URLs (as for `trek run`).
+    #[arg(long, env = "TREK_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Mermaid,
+    Dot,
 }
 
 #[derive(Debug, Args)]
@@ -182,6 +206,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Validate(args) => validate::validate(&args),
         Command::Schema(args) => schema::schema(&args),
         Command::Init(args) => init::init(&args),
+        Command::Plan(args) => plan::plan(&args),
         Command::Demo(args) => demo::demo(&args),
         Command::DemoTarget(args) => demo::demo_target(&args),
     }

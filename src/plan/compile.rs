@@ -52,6 +52,7 @@ pub fn compile(test: &Test, options: &Options) -> Result<(Plan, Vec<Diagnostic>)
             in_parallel: false,
             kept: HashSet::new(),
             shape_errors: options.maybe_defined.is_some(),
+            reads: Vec::new(),
         }
         .run(options)
     };
@@ -83,6 +84,9 @@ struct Compile<'r, 'a, 't> {
     /// The file has shape errors: warnings that could be their echo are
     /// left out.
     shape_errors: bool,
+    /// Names read by the templates of the step being compiled (for `trek
+    /// plan`).
+    reads: Vec<String>,
 }
 
 impl Compile<'_, '_, '_> {
@@ -269,6 +273,12 @@ impl Compile<'_, '_, '_> {
 
     fn note(&mut self, names: &[String]) {
         for n in names {
+            let root = n.split('.').next().unwrap_or_default();
+            let shown = !matches!(root, "fake" | "vu" | "iteration" | "scenario")
+                && !crate::template::FUNCTIONS.contains(&root);
+            if shown && !self.reads.contains(n) {
+                self.reads.push(n.clone());
+            }
             self.read_roots
                 .insert(n.split('.').next().unwrap_or_default().to_string());
         }
@@ -462,6 +472,16 @@ impl Compile<'_, '_, '_> {
     }
 
     fn step(&mut self, s: &m::Step, in_fragment: bool) -> Option<Step> {
+        let outer_reads = std::mem::take(&mut self.reads);
+        let step = self.step_inner(s, in_fragment);
+        let reads = std::mem::replace(&mut self.reads, outer_reads);
+        step.map(|mut step| {
+            step.about.reads = reads;
+            step
+        })
+    }
+
+    fn step_inner(&mut self, s: &m::Step, in_fragment: bool) -> Option<Step> {
         if let Some(w) = &s.when {
             let bare = w
                 .value
@@ -649,6 +669,12 @@ impl Compile<'_, '_, '_> {
             think_after,
             continue_on_fail: s.continue_on_fail,
             node,
+            about: Box::new(About {
+                what: what_of(s),
+                when: s.when.as_ref().map(|w| w.value.clone()),
+                reads: Vec::new(),
+                writes: writes_of(s),
+            }),
         })
     }
 
@@ -730,6 +756,7 @@ impl Compile<'_, '_, '_> {
             think_after: None,
             continue_on_fail: false,
             node: Node::Set(params),
+            about: Box::default(),
         }];
         steps.extend(self.steps_of(&f.steps, true));
         self.r.source = outer_source;
@@ -1189,5 +1216,56 @@ fn reqwest_header_ok(name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("`{name}` is not a valid header name"))
+    }
+}
+
+/// A one-line description of what a step does, for `trek plan`.
+fn what_of(s: &m::Step) -> String {
+    match &s.kind {
+        m::StepKind::Http(h) => format!("{} {}", h.method.as_str(), h.url.value),
+        m::StepKind::Sse(h, _) => format!("SSE {} {}", h.method.as_str(), h.url.value),
+        m::StepKind::WebSocket(w) => match &w.target {
+            m::WsTarget::Url(u) => format!("WebSocket {}", u.value),
+            m::WsTarget::Use(n) => format!("WebSocket on the connection of `{}`", n.value),
+        },
+        m::StepKind::Think(t) if t.min == t.max => format!("think {}", fmt_secs(t.min)),
+        m::StepKind::Think(t) => format!("think {}..{}", fmt_secs(t.min), fmt_secs(t.max)),
+        m::StepKind::Group { parallel, .. } if *parallel => "group, in parallel".into(),
+        m::StepKind::Group { .. } => "group".into(),
+        m::StepKind::Repeat { count, .. } => format!("repeat {}", count.value),
+        m::StepKind::ForEach { list, item, .. } => format!("for_each {} as {item}", list.value),
+        m::StepKind::Choose(branches) => {
+            let weights: Vec<String> = branches.iter().map(|b| b.weight.to_string()).collect();
+            format!("choose one, by weight {}", weights.join(" / "))
+        }
+        m::StepKind::Use { fragment, .. } => format!("use {}", fragment.value),
+        m::StepKind::Set(_) => "set".into(),
+    }
+}
+
+fn fmt_secs(d: std::time::Duration) -> String {
+    crate::scenario::units::format_secs(d.as_secs_f64())
+}
+
+/// The names a step captures or sets (not those of the steps inside it).
+fn writes_of(s: &m::Step) -> Vec<String> {
+    match &s.kind {
+        m::StepKind::Http(h) | m::StepKind::Sse(h, _) => {
+            h.capture.iter().map(|c| c.name.clone()).collect()
+        }
+        m::StepKind::WebSocket(w) => w
+            .actions
+            .iter()
+            .flat_map(|a| match a {
+                m::WsAction::Receive { capture, .. } => {
+                    capture.iter().map(|c| c.name.clone()).collect()
+                }
+                _ => Vec::new(),
+            })
+            .collect(),
+        m::StepKind::Set(vars) => vars.iter().map(|(k, _)| k.clone()).collect(),
+        m::StepKind::ForEach { item, .. } => vec![item.clone()],
+        m::StepKind::Use { with, .. } => with.iter().map(|(k, _)| k.clone()).collect(),
+        _ => Vec::new(),
     }
 }

@@ -5,6 +5,7 @@
 mod check;
 mod compile;
 mod names;
+pub mod render;
 #[cfg(test)]
 mod robustness_tests;
 
@@ -97,6 +98,22 @@ pub struct Step {
     pub think_after: Option<Think>,
     pub continue_on_fail: bool,
     pub node: Node,
+    /// For `trek plan` only; never read while running.
+    pub about: Box<About>,
+}
+
+/// What `trek plan` shows of a step: what it does, and the variables it
+/// reads and writes.
+#[derive(Debug, Default)]
+pub struct About {
+    /// `POST /api/auth/login`, `repeat 3`, `use login`…
+    pub what: String,
+    /// The `when` condition's source, if any.
+    pub when: Option<String>,
+    /// Names its templates read (test variables, feeder columns, locals).
+    pub reads: Vec<String>,
+    /// Names it captures or sets.
+    pub writes: Vec<String>,
 }
 
 #[derive(Debug)]
