@@ -116,7 +116,7 @@ fn names_are_checked_in_the_order_steps_run() {
     let s = Scratch::new();
     let ok = s.file(
         "ok.yaml",
-        "version: 1\nbase_url: http://127.0.0.1:9\nsteps:\n  - repeat: 2\n    steps:\n      - get: \"/next/{{ cursor | default('') }}\"\n        expect: { status: 200 }\n      - get: /page\n        expect: { status: 200 }\n        capture: { cursor: $.next }\n  - group: page\n    parallel:\n      - get: /a\n        expect: { status: 200 }\n        capture: { a: $.id }\n      - get: /b\n        expect: { status: 200 }\n  - get: \"/after/{{ a }}\"\n    expect: { status: 200 }\n",
+        "version: 1\nbase_url: http://127.0.0.1:9\nsteps:\n  - get: \"/first/{{ a | default('none') }}\"\n    expect: { status: 200 }\n  - repeat: 2\n    steps:\n      - get: \"/next/{{ cursor | default('') }}\"\n        expect: { status: 200 }\n      - get: /page\n        expect: { status: 200 }\n        capture: { cursor: $.next }\n  - group: page\n    parallel:\n      - get: /a\n        expect: { status: 200 }\n        capture: { a: $.id }\n      - get: /b\n        expect: { status: 200 }\n  - get: \"/after/{{ a }}\"\n    expect: { status: 200 }\n",
     );
     let out = trek().arg("validate").arg(&ok).output().unwrap();
     assert_eq!(code(&out), 0, "{}", text(&out));

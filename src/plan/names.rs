@@ -76,7 +76,8 @@ pub fn check_names(r: &mut Reader, known: &Known, names: &[String], span: Span, 
                 || known
                     .defined
                     .as_ref()
-                    .is_none_or(|defined| defined.contains(root));
+                    .is_none_or(|defined| defined.contains(root))
+                || guarded(source, root);
             if !in_scope {
                 let (message, help) = match origin {
                     Origin::Step(step) => (
@@ -161,6 +162,51 @@ pub fn check_names(r: &mut Reader, known: &Known, names: &[String], span: Span, 
     check_env(r, span, source);
 }
 
+/// Whether the template reads `name` in a way that allows it to be
+/// undefined: `name | default(…)` (or `d(…)`), `name is defined`,
+/// `name is undefined`. A plain scan: this runs for many names of many
+/// templates, and building a regex for each would dominate load time.
+fn guarded(source: &str, name: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut from = 0;
+    while let Some(pos) = source[from..].find(name) {
+        let start = from + pos;
+        let end = start + name.len();
+        from = end;
+        if source[..start].chars().next_back().is_some_and(ident) {
+            continue;
+        }
+        let mut rest = &source[end..];
+        if rest.chars().next().is_some_and(ident) {
+            continue;
+        }
+        // Attributes: `name.a.b`.
+        while let Some(after_dot) = rest.strip_prefix('.') {
+            rest = after_dot.trim_start_matches(ident);
+        }
+        let rest = rest.trim_start();
+        let guard = if let Some(filter) = rest.strip_prefix('|') {
+            let filter = filter.trim_start();
+            let word: String = filter.chars().take_while(|c| ident(*c)).collect();
+            word == "default" || word == "d"
+        } else if let Some(test) = rest.strip_prefix("is") {
+            let words: Vec<&str> = test.split_whitespace().take(2).collect();
+            matches!(
+                words.as_slice(),
+                ["defined", ..] | ["undefined", ..] | ["not", "defined"]
+            ) || words
+                .first()
+                .is_some_and(|w| w.starts_with("defined") || w.starts_with("undefined"))
+        } else {
+            false
+        };
+        if guard {
+            return true;
+        }
+    }
+    false
+}
+
 /// `env('NAME')` with no default must name a variable that is set.
 fn check_env(r: &mut Reader, span: Span, source: &str) {
     static ENV: OnceLock<Regex> = OnceLock::new();
@@ -185,5 +231,24 @@ fn short(source: &str) -> String {
         format!("{}…", one_line.chars().take(60).collect::<String>())
     } else {
         one_line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guarded;
+
+    #[test]
+    fn guards_are_recognised() {
+        assert!(guarded("{{ token | default('') }}", "token"));
+        assert!(guarded("{{ token|d('x') }}", "token"));
+        assert!(guarded("{{ user.id | default(0) }}", "user"));
+        assert!(guarded("{{ token is defined }}", "token"));
+        assert!(guarded("{{ token is not defined }}", "token"));
+        assert!(guarded("{{ token is undefined }}", "token"));
+        assert!(!guarded("{{ token }}", "token"));
+        assert!(!guarded("{{ mytoken | default(1) }}", "token"));
+        assert!(!guarded("{{ token | upper }}", "token"));
+        assert!(!guarded("{{ token is string }}", "token"));
     }
 }

@@ -20,7 +20,7 @@ use super::{RunCtx, WorkerCtx};
 use crate::metrics::Sample;
 use crate::plan::{Body, Count, HttpStep, Node, Step};
 use crate::scenario::units::Think;
-use crate::template::fake::mix;
+use crate::template::fake::{iteration_seed, mix};
 use crate::template::scope::Scope;
 
 /// What the rest of the iteration should do after a step.
@@ -73,7 +73,7 @@ impl Cursor {
 
 /// A fresh cursor for one iteration of virtual user `vu`.
 pub fn new_cursor(run: &RunCtx, scenario: usize, vu: u64, iteration: u64) -> Cursor {
-    let seed = mix(mix(mix(run.plan.seed ^ scenario as u64) ^ vu) ^ iteration);
+    let seed = iteration_seed(run.plan.seed, scenario, vu, iteration);
     let name = &run.plan.scenarios[scenario].name;
     let mut scope = Scope::new(run.plan.vars.clone(), name, vu, seed);
     scope.iteration = iteration;

@@ -67,6 +67,12 @@ pub fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// The seed of one iteration's fake data: the same run seed, scenario,
+/// virtual user and iteration give the same values; any change gives others.
+pub fn iteration_seed(run_seed: u64, scenario: usize, vu: u64, iteration: u64) -> u64 {
+    mix(mix(mix(run_seed ^ scenario as u64) ^ vu) ^ iteration)
+}
+
 impl Fake {
     pub fn new(seed: u64) -> Self {
         Self {
@@ -88,8 +94,20 @@ impl Fake {
             "name" => s(Name().fake_with_rng(r)),
             "first_name" => s(FirstName().fake_with_rng(r)),
             "last_name" => s(LastName().fake_with_rng(r)),
-            "email" => s(SafeEmail().fake_with_rng(r)),
-            "username" => s(Username().fake_with_rng(r)),
+            // A four-digit tag keeps a crowd of virtual users apart: the
+            // name lists alone repeat within a few hundred users.
+            "email" => {
+                let email: String = SafeEmail().fake_with_rng(r);
+                let tag = r.random_range(1000..10000);
+                s(match email.split_once('@') {
+                    Some((user, domain)) => format!("{user}{tag}@{domain}"),
+                    None => email,
+                })
+            }
+            "username" => {
+                let name: String = Username().fake_with_rng(r);
+                s(format!("{name}{}", r.random_range(1000..10000)))
+            }
             "password" => {
                 let (min, max): (Option<usize>, Option<usize>) = from_args(args)?;
                 let min = min.unwrap_or(8);
@@ -207,6 +225,53 @@ mod tests {
         .iter()
         .map(|m| f.generate(m, &[]).unwrap().to_string())
         .collect()
+    }
+
+    /// Property, over many runs, users and iterations: the same inputs give
+    /// the same values from every generator, and another user or another
+    /// iteration of the same run gives other values.
+    #[test]
+    fn fake_data_is_a_function_of_seed_user_and_iteration() {
+        let mut inputs = SmallRng::seed_from_u64(2026);
+        for _ in 0..300 {
+            let seed: u64 = inputs.random();
+            let scenario = inputs.random_range(0..4usize);
+            let vu = inputs.random_range(0..10_000u64);
+            let iteration = inputs.random_range(0..1_000u64);
+            let at = |vu, iteration| draw(iteration_seed(seed, scenario, vu, iteration));
+            let values = at(vu, iteration);
+            assert_eq!(
+                values,
+                at(vu, iteration),
+                "seed {seed} vu {vu} it {iteration}"
+            );
+            assert_ne!(values, at(vu + 1, iteration), "seed {seed} vu {vu}");
+            assert_ne!(values, at(vu, iteration + 1), "seed {seed} it {iteration}");
+            assert_ne!(
+                values,
+                draw(iteration_seed(seed ^ 1, scenario, vu, iteration)),
+                "seed {seed}"
+            );
+        }
+    }
+
+    /// Property: a thousand users of one run get a thousand different
+    /// identities (emails and UUIDs), and barcodes that all check out.
+    #[test]
+    fn users_of_one_run_get_distinct_data() {
+        let mut emails = std::collections::HashSet::new();
+        let mut uuids = std::collections::HashSet::new();
+        for vu in 0..1000 {
+            let f = Fake::new(iteration_seed(99, 0, vu, 0));
+            emails.insert(f.generate("email", &[]).unwrap().to_string());
+            uuids.insert(f.generate("uuid", &[]).unwrap().to_string());
+        }
+        assert!(
+            emails.len() >= 990,
+            "{} distinct emails of 1000",
+            emails.len()
+        );
+        assert_eq!(uuids.len(), 1000);
     }
 
     #[test]
