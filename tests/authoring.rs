@@ -218,3 +218,20 @@ fn init_does_not_overwrite_a_file_unless_forced() {
         .unwrap()
         .contains("version: 1"));
 }
+
+#[test]
+fn the_readme_example_validates_clean() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let start = readme
+        .find("```yaml\nversion: 1\n")
+        .expect("an example in README.md")
+        + 8;
+    let end = start + readme[start..].find("```").unwrap();
+    let s = Scratch::new();
+    let file = s.file("readme.yaml", &readme[start..end]);
+    let out = trek().arg("validate").arg(&file).output().unwrap();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(out.stderr.is_empty(), "no warnings: {}", text(&out));
+}
