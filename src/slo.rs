@@ -9,7 +9,18 @@ use crate::metrics::{Stats, Summary};
 use crate::plan::{Plan, StepKindTag};
 use crate::scenario::model::{DropUnit, Slo, SloMetric, Threshold};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
@@ -29,18 +40,18 @@ impl Verdict {
     }
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct SloResult {
     pub scope: String,
-    pub metric: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stat: Option<&'static str>,
+    pub metric: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stat: Option<String>,
     pub target: Option<f64>,
     pub critical: Option<f64>,
     /// `None` when nothing was measured (serialised as null).
     pub value: Option<f64>,
     pub verdict: Verdict,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
@@ -134,10 +145,10 @@ fn result(scope: &str, slo: &Slo, value: Option<f64>) -> SloResult {
     };
     SloResult {
         scope: scope.to_string(),
-        metric: slo.metric.key(),
+        metric: slo.metric.key().to_string(),
         stat: match slo.metric {
-            SloMetric::Dropped(unit) => Some(unit.key()),
-            _ => slo.stat.map(|s| s.key()),
+            SloMetric::Dropped(unit) => Some(unit.key().to_string()),
+            _ => slo.stat.map(|s| s.key().to_string()),
         },
         target: slo.threshold.target,
         critical: slo.threshold.critical,
@@ -209,7 +220,7 @@ mod tests {
     fn overall_takes_the_worst_and_strict_turns_warn_into_fail() {
         let r = |v| SloResult {
             scope: "test".into(),
-            metric: "latency",
+            metric: "latency".into(),
             stat: None,
             target: None,
             critical: None,

@@ -30,7 +30,9 @@ pub fn merge(into: &mut Histogram<u64>, other: &Histogram<u64>) {
 }
 
 /// Summary statistics of a histogram, in seconds.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, serde::Deserialize, PartialEq, schemars::JsonSchema,
+)]
 pub struct Stats {
     pub count: u64,
     pub min: f64,

@@ -10,7 +10,9 @@ use hdrhistogram::Histogram;
 use super::hist::{merge, new_coarse_hist, new_hist, record};
 
 /// At most this many distinct failure reasons are kept per step; the rest are
-/// counted under one "other reasons" entry.
+/// counted under one "other reasons" entry. Reasons are keyed without the
+/// value that was found (`$.total: expected 3`), so that they stay few; the
+/// first occurrence is kept in full, with the response, as an example.
 const MAX_REASONS: usize = 50;
 pub const OTHER_REASONS: &str = "(other reasons)";
 
@@ -27,6 +29,9 @@ pub struct Sample<'a> {
     pub sent: u64,
     pub received: u64,
     pub failure: Option<&'a str>,
+    /// The response body, for the example of a new failure reason (empty
+    /// when there is none).
+    pub response: &'a [u8],
     pub checks_passed: u64,
     pub checks_failed: u64,
     /// Streams: events received, and the gaps between them (µs).
@@ -61,7 +66,25 @@ pub struct StepStats {
     pub received: u64,
     pub checks_passed: u64,
     pub checks_failed: u64,
-    pub reasons: HashMap<String, u64>,
+    pub reasons: HashMap<String, Reason>,
+}
+
+/// How often a failure reason came, and its first occurrence.
+#[derive(Debug, Clone, Default)]
+pub struct Reason {
+    pub count: u64,
+    /// The first message in full (`$.total: expected 3, found 4`).
+    pub example: String,
+    /// The start of the response that gave it, secrets hidden.
+    pub response: Option<String>,
+}
+
+/// The key a failure message is counted under: without the value found.
+pub fn reason_key(message: &str) -> &str {
+    match message.find(", found ") {
+        Some(i) => &message[..i],
+        None => message,
+    }
 }
 
 impl StepStats {
@@ -98,8 +121,8 @@ impl StepStats {
         self.received += o.received;
         self.checks_passed += o.checks_passed;
         self.checks_failed += o.checks_failed;
-        for (reason, n) in &o.reasons {
-            add_reason(&mut self.reasons, reason, *n);
+        for (key, r) in &o.reasons {
+            merge_reason(&mut self.reasons, key, r);
         }
     }
 }
@@ -110,13 +133,46 @@ impl Default for StepStats {
     }
 }
 
-fn add_reason(reasons: &mut HashMap<String, u64>, reason: &str, n: u64) {
-    if let Some(c) = reasons.get_mut(reason) {
+/// Counts one failure; the first of its kind keeps its message and an
+/// excerpt of the response (made only then, so counting stays cheap).
+fn add_reason(reasons: &mut HashMap<String, Reason>, message: &str, response: &[u8]) {
+    let key = reason_key(message);
+    if let Some(r) = reasons.get_mut(key) {
+        r.count += 1;
+        return;
+    }
+    let new = Reason {
+        count: 1,
+        example: message.to_string(),
+        response: super::excerpt::excerpt(response),
+    };
+    merge_reason(reasons, key, &new);
+}
+
+/// Counts a step that could not run, by its message (these are few: a
+/// template error repeats the same message).
+fn count_error(errors: &mut HashMap<String, u64>, reason: &str, n: u64) {
+    if let Some(c) = errors.get_mut(reason) {
         *c += n;
-    } else if reasons.len() < MAX_REASONS {
-        reasons.insert(reason.to_string(), n);
+    } else if errors.len() < MAX_REASONS {
+        errors.insert(reason.to_string(), n);
     } else {
-        *reasons.entry(OTHER_REASONS.to_string()).or_insert(0) += n;
+        *errors.entry(OTHER_REASONS.to_string()).or_insert(0) += n;
+    }
+}
+
+fn merge_reason(reasons: &mut HashMap<String, Reason>, key: &str, r: &Reason) {
+    if let Some(mine) = reasons.get_mut(key) {
+        mine.count += r.count;
+    } else if reasons.len() < MAX_REASONS {
+        reasons.insert(key.to_string(), r.clone());
+    } else {
+        let other = reasons.entry(OTHER_REASONS.to_string()).or_default();
+        if other.example.is_empty() {
+            other.example = r.example.clone();
+            other.response = r.response.clone();
+        }
+        other.count += r.count;
     }
 }
 
@@ -155,7 +211,7 @@ impl ScenarioStats {
         self.dropped += o.dropped;
         merge(&mut self.iteration, &o.iteration);
         for (reason, n) in &o.errors {
-            add_reason(&mut self.errors, reason, *n);
+            count_error(&mut self.errors, reason, *n);
         }
     }
 }
@@ -257,7 +313,7 @@ impl Recorder {
         st.checks_failed += s.checks_failed;
         if let Some(reason) = s.failure {
             st.failures += 1;
-            add_reason(&mut st.reasons, reason, 1);
+            add_reason(&mut st.reasons, reason, s.response);
         }
         if s.is_request {
             let sec = self.seconds.entry((s.second, s.scenario)).or_default();
@@ -305,7 +361,7 @@ impl Recorder {
     }
 
     pub fn scenario_error(&mut self, scenario: usize, reason: &str) {
-        add_reason(&mut self.scenarios[scenario].errors, reason, 1);
+        count_error(&mut self.scenarios[scenario].errors, reason, 1);
     }
 
     /// Removes and returns the seconds before `before`.

@@ -7,7 +7,7 @@ use super::hist::Stats;
 use super::recorder::{Recorder, ScenarioStats, SecondStats, StepStats};
 
 /// One second of one scenario, as reported.
-#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct TimelinePoint {
     pub second: u32,
     pub scenario: String,

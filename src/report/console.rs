@@ -58,7 +58,7 @@ pub fn render(r: &Results, style: &Style) -> String {
             "\n{} {}  {}  {} iterations ({} failed, {} interrupted{})  iteration p95 {}",
             style.bold("scenario"),
             style.bold(&s.name),
-            style.dim(s.executor),
+            style.dim(&s.executor),
             s.iterations,
             s.failed_iterations,
             s.interrupted,
@@ -150,7 +150,7 @@ pub fn render(r: &Results, style: &Style) -> String {
             ))
         );
         for s in &r.slos {
-            let metric = match s.stat {
+            let metric = match &s.stat {
                 Some(stat) => format!("{} {stat}", s.metric),
                 None => s.metric.to_string(),
             };
@@ -160,7 +160,8 @@ pub fn render(r: &Results, style: &Style) -> String {
                 truncate(&s.scope, scope_w),
                 metric,
                 bound(s),
-                s.value.map_or("-".into(), |v| value(s.metric, s.stat, v)),
+                s.value
+                    .map_or("-".into(), |v| value(&s.metric, s.stat.as_deref(), v)),
                 style.verdict(s.verdict),
             );
         }
@@ -210,8 +211,8 @@ pub fn value(metric: &str, stat: Option<&str>, v: f64) -> String {
 
 /// `≤150ms warn, ≤200ms fail` style description of the bounds.
 pub fn bound(s: &SloResult) -> String {
-    let v = |x| value(s.metric, s.stat, x);
-    let op = if matches!(s.metric, "throughput" | "checks") {
+    let v = |x| value(&s.metric, s.stat.as_deref(), x);
+    let op = if matches!(s.metric.as_str(), "throughput" | "checks") {
         "≥"
     } else {
         "≤"

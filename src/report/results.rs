@@ -3,26 +3,26 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::metrics::summary::{checks_rate, error_rate, TimelinePoint};
 use crate::metrics::{Stats, Summary};
 use crate::plan::Plan;
 use crate::slo::{SloResult, Verdict};
 
-#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Results {
     pub verdict: Verdict,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aborted_reason: Option<String>,
     pub seed: u64,
     pub started_at: String,
     pub duration_s: f64,
     pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub file: String,
-    pub trek_version: &'static str,
+    pub trek_version: String,
     pub totals: Totals,
     pub scenarios: Vec<ScenarioResult>,
     pub steps: Vec<StepResult>,
@@ -30,7 +30,7 @@ pub struct Results {
     pub timeline: Vec<TimelinePoint>,
 }
 
-#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Totals {
     pub requests: u64,
     pub failures: u64,
@@ -45,46 +45,63 @@ pub struct Totals {
     pub first_byte: Stats,
 }
 
-#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScenarioResult {
     pub name: String,
-    pub executor: &'static str,
+    pub executor: String,
     pub iterations: u64,
     pub failed_iterations: u64,
     pub interrupted: u64,
     pub dropped: u64,
     pub iteration: Stats,
     /// Steps that could not run at all (template errors and the like).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub errors: BTreeMap<String, u64>,
 }
 
-#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StepResult {
     pub scenario: String,
     pub name: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub count: u64,
     pub failures: u64,
+    /// Failure reason → how many times. A reason leaves out the value found
+    /// (`$.total: expected 3`); see `failure_examples` for one in full.
     pub failure_reasons: BTreeMap<String, u64>,
+    /// Failure reason → its first occurrence, with the start of the
+    /// response (secrets hidden).
+    #[serde(default)]
+    pub failure_examples: BTreeMap<String, FailureExample>,
     pub checks_passed: u64,
     pub checks_failed: u64,
     pub bytes_sent: u64,
     pub bytes_received: u64,
     /// Streams: events received, and the time between them.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub events: u64,
-    #[serde(skip_serializing_if = "no_data")]
+    #[serde(default, skip_serializing_if = "no_data")]
     pub gap: Stats,
     /// WebSocket: the handshake, and each `receive` from its `send`.
-    #[serde(skip_serializing_if = "no_data")]
+    #[serde(default, skip_serializing_if = "no_data")]
     pub connect: Stats,
-    #[serde(skip_serializing_if = "no_data")]
+    #[serde(default, skip_serializing_if = "no_data")]
     pub receive: Stats,
     pub latency: Stats,
     /// From the actual send (equals `latency` in the closed model).
     pub service_time: Stats,
     pub first_byte: Stats,
+}
+
+/// The first occurrence of a failure reason.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct FailureExample {
+    /// The full message, with the value found.
+    pub message: String,
+    /// The start of the response body, secrets hidden; absent when there
+    /// was no response or it was empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -114,7 +131,7 @@ impl Results {
             name: plan.name.clone(),
             description: plan.description.clone(),
             file: plan.file.clone(),
-            trek_version: env!("CARGO_PKG_VERSION"),
+            trek_version: env!("CARGO_PKG_VERSION").to_string(),
             totals: Totals {
                 requests: t.count,
                 failures: t.failures,
@@ -134,7 +151,7 @@ impl Results {
                 .zip(&summary.scenarios)
                 .map(|(p, s)| ScenarioResult {
                     name: p.name.clone(),
-                    executor: p.load.executor.name(),
+                    executor: p.load.executor.name().to_string(),
                     iterations: s.completed,
                     failed_iterations: s.failed,
                     interrupted: s.interrupted,
@@ -150,10 +167,25 @@ impl Results {
                 .map(|(p, s)| StepResult {
                     scenario: plan.scenarios[p.scenario].name.clone(),
                     name: p.name.clone(),
-                    kind: p.kind.as_str(),
+                    kind: p.kind.as_str().to_string(),
                     count: s.count,
                     failures: s.failures,
-                    failure_reasons: s.reasons.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                    failure_reasons: s
+                        .reasons
+                        .iter()
+                        .map(|(k, r)| (k.clone(), r.count))
+                        .collect(),
+                    failure_examples: s
+                        .reasons
+                        .iter()
+                        .map(|(k, r)| {
+                            let example = FailureExample {
+                                message: r.example.clone(),
+                                response: r.response.clone(),
+                            };
+                            (k.clone(), example)
+                        })
+                        .collect(),
                     checks_passed: s.checks_passed,
                     checks_failed: s.checks_failed,
                     bytes_sent: s.sent,

@@ -102,9 +102,9 @@ pub fn check(expect: &Expect, seen: &Seen, scope: &Value) -> Outcome {
             Ok(())
         } else {
             Err(format!(
-                "latency {} is not below {}",
-                format_secs(took.as_secs_f64()),
-                format_secs(limit.as_secs_f64())
+                "expected latency below {}, found {}",
+                format_secs(limit.as_secs_f64()),
+                format_secs(took.as_secs_f64())
             ))
         });
     }
@@ -138,9 +138,9 @@ pub fn matches(m: &Matcher, found: Option<&J>, scope: &Value) -> Result<(), Stri
                 Ok(())
             } else {
                 Err(format!(
-                    "{} is not {}",
-                    show(Some(v)),
-                    show(Some(&expected))
+                    "expected {}, found {}",
+                    show(Some(&expected)),
+                    show(Some(v))
                 ))
             }
         }
@@ -164,9 +164,9 @@ pub fn matches(m: &Matcher, found: Option<&J>, scope: &Value) -> Result<(), Stri
                 Ok(())
             } else {
                 Err(format!(
-                    "{} does not match /{}/",
-                    show(Some(v)),
-                    re.as_str()
+                    "expected to match /{}/, found {}",
+                    re.as_str(),
+                    show(Some(v))
                 ))
             }
         }
@@ -183,9 +183,9 @@ pub fn matches(m: &Matcher, found: Option<&J>, scope: &Value) -> Result<(), Stri
                 Ok(())
             } else {
                 Err(format!(
-                    "{} does not contain {}",
-                    show(Some(v)),
-                    show(Some(&expected))
+                    "expected to contain {}, found {}",
+                    show(Some(&expected)),
+                    show(Some(v))
                 ))
             }
         }
@@ -195,9 +195,14 @@ pub fn matches(m: &Matcher, found: Option<&J>, scope: &Value) -> Result<(), Stri
                 J::String(s) => s.chars().count(),
                 J::Array(a) => a.len(),
                 J::Object(o) => o.len(),
-                _ => return Err(format!("{} has no length", show(Some(v)))),
+                _ => {
+                    return Err(format!(
+                        "expected something with a length, found {}",
+                        show(Some(v))
+                    ))
+                }
             };
-            matches(inner, Some(&J::from(len)), scope).map_err(|e| format!("length {e}"))
+            matches(inner, Some(&J::from(len)), scope).map_err(|e| format!("length: {e}"))
         }
         Matcher::Type(t) => {
             let v = need()?;
@@ -213,10 +218,10 @@ pub fn matches(m: &Matcher, found: Option<&J>, scope: &Value) -> Result<(), Stri
                 Ok(())
             } else {
                 Err(format!(
-                    "{} is a {}, expected a {}",
+                    "expected a {}, found {} (a {})",
+                    t.name(),
                     show(Some(v)),
-                    actual.name(),
-                    t.name()
+                    actual.name()
                 ))
             }
         }
@@ -280,17 +285,17 @@ fn number(v: &J) -> Option<f64> {
 fn compare(v: &J, bound: &J, op: &str, ok: fn(std::cmp::Ordering) -> bool) -> Result<(), String> {
     let (Some(a), Some(b)) = (number(v), number(bound)) else {
         return Err(format!(
-            "{} {op} {}: both sides must be numbers",
-            show(Some(v)),
-            show(Some(bound))
+            "expected a number {op} {}, found {}",
+            show(Some(bound)),
+            show(Some(v))
         ));
     };
     match a.partial_cmp(&b) {
         Some(o) if ok(o) => Ok(()),
         _ => Err(format!(
-            "{} is not {op} {}",
-            show(Some(v)),
-            show(Some(bound))
+            "expected {op} {}, found {}",
+            show(Some(bound)),
+            show(Some(v))
         )),
     }
 }
@@ -376,13 +381,16 @@ mod tests {
 
     #[test]
     fn failure_reasons_about_secret_fields_hide_the_values() {
-        let r = redact_if_secret("$.access_token", "\"eyJhbGciOi\" is not \"x\"".into());
+        let r = redact_if_secret(
+            "$.access_token",
+            "expected \"x\", found \"eyJhbGciOi\"".into(),
+        );
         assert!(!r.contains("eyJ"), "{r}");
         assert_eq!(
             redact_if_secret("$.access_token", "expected to exist".into()),
             "expected to exist"
         );
-        let r = redact_if_secret("$.user.name", "\"Ann\" is not \"Bob\"".into());
+        let r = redact_if_secret("$.user.name", "expected \"Bob\", found \"Ann\"".into());
         assert!(r.contains("Ann"));
         assert!(is_secret("Set-Cookie") && is_secret("x-api_key") && !is_secret("$.title"));
     }

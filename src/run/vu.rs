@@ -140,6 +140,7 @@ async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
                 sent: 0,
                 received: 0,
                 failure: failed.then_some("a step of the group failed"),
+                response: &[],
                 checks_passed: 0,
                 checks_failed: 0,
                 events: 0,
@@ -384,6 +385,10 @@ pub(super) fn finish_with(
     failure: Option<String>,
 ) -> Flow {
     let timed = !matches!(answer, Answer::Nothing);
+    let response: &[u8] = match &answer {
+        Answer::Response(r, ..) => &r.body,
+        _ => &[],
+    };
     let (service_us, latency_us, first_byte_us, sent, received, passed, failed) = match answer {
         Answer::Response(r, lag, p, f) => (
             r.latency.as_micros() as u64,
@@ -411,6 +416,7 @@ pub(super) fn finish_with(
         sent,
         received,
         failure: failure.as_deref(),
+        response,
         checks_passed: passed,
         checks_failed: failed,
         events: stream.map_or(0, |s| s.0),

@@ -107,6 +107,7 @@ pub async fn ws_step(env: &Env, cur: &mut Cursor, step: &Step, w: &WsStep) -> Fl
         sent: log.bytes_sent,
         received: log.bytes_received,
         failure: failure.as_deref(),
+        response: &[],
         checks_passed: log.checks_passed,
         checks_failed: u64::from(failure.is_some()),
         events: log.messages,

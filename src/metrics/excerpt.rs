@@ -1,0 +1,92 @@
+//! The first response of each failure reason, shortened and with secrets
+//! removed, so a report can show what the server said without leaking a
+//! token or a password.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::run::check::is_secret;
+
+/// At most this many characters of a response are kept.
+const MAX_CHARS: usize = 300;
+
+/// A short, secret-free excerpt of a response body; `None` when empty.
+pub fn excerpt(body: &[u8]) -> Option<String> {
+    if body.is_empty() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(body);
+    let cleaned = match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(mut json) => {
+            redact_json(&mut json);
+            json.to_string()
+        }
+        Err(_) => redact_text(&text),
+    };
+    let one_line = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    Some(if one_line.chars().count() > MAX_CHARS {
+        format!("{}…", one_line.chars().take(MAX_CHARS).collect::<String>())
+    } else {
+        one_line
+    })
+}
+
+fn redact_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                if is_secret(k) && !val.is_object() && !val.is_array() {
+                    *val = serde_json::Value::from("[hidden]");
+                } else {
+                    redact_json(val);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// `token=abc`, `"password": "x"`, `Bearer abc` in text that is not JSON.
+fn redact_text(text: &str) -> String {
+    static PAIRS: OnceLock<Regex> = OnceLock::new();
+    static BEARER: OnceLock<Regex> = OnceLock::new();
+    let pairs = PAIRS.get_or_init(|| {
+        Regex::new(r#"(?i)([a-z_-]*(token|password|secret|authorization|cookie|api_?key|session)[a-z_-]*["']?\s*[:=]\s*["']?)(?:(?:bearer|basic)\s+)?[^"'&\s,;}<]+"#)
+            .expect("static regex")
+    });
+    let bearer = BEARER.get_or_init(|| {
+        Regex::new(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+").expect("static regex")
+    });
+    let text = pairs.replace_all(text, "${1}[hidden]");
+    bearer.replace_all(&text, "$1 [hidden]").into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn secrets_are_hidden_and_long_bodies_cut() {
+        let json = excerpt(
+            br#"{"error":"bad","access_token":"abc.def","user":{"password":"pw","name":"Ann"}}"#,
+        )
+        .unwrap();
+        assert!(
+            !json.contains("abc.def") && !json.contains("\"pw\""),
+            "{json}"
+        );
+        assert!(json.contains("Ann") && json.contains("bad"), "{json}");
+        let text =
+            excerpt(b"denied: token=abc123&user=ann; Authorization: Bearer xyz.789").unwrap();
+        assert!(
+            !text.contains("abc123") && !text.contains("xyz.789"),
+            "{text}"
+        );
+        assert!(text.contains("user=ann"), "{text}");
+        let long = excerpt(&[b'a'; 1000]).unwrap();
+        assert_eq!(long.chars().count(), 301);
+        assert_eq!(excerpt(b""), None);
+    }
+}
