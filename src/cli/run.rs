@@ -6,7 +6,8 @@ use std::sync::Arc;
 use super::load::{load_plan, print_diagnostics, split_vus, Overrides};
 use super::{RunArgs, EXIT_INVALID};
 use crate::plan;
-use crate::report::{console, json, results::Results};
+use crate::report::results::{Meta, Results};
+use crate::report::{console, json};
 use crate::run::{live, RunOptions};
 use crate::scenario::model::Executor;
 use crate::scenario::units::parse_duration;
@@ -169,6 +170,10 @@ pub fn execute(
         verdict,
         outcome.aborted,
         outcome.started_at,
+        Meta {
+            command: command_line(),
+            machine: crate::run::health::machine(),
+        },
     );
     print!(
         "{}",
@@ -184,4 +189,25 @@ pub fn execute(
         Err(e) => eprintln!("trek: cannot write results into {}: {e}", out.display()),
     }
     slo::exit_code(verdict)
+}
+
+/// The command line as typed, quoted where needed, with any password in a
+/// URL (`http://user:secret@host`) hidden.
+pub fn command_line() -> String {
+    std::env::args()
+        .map(|a| {
+            let a = match (a.find("://"), a.find('@')) {
+                (Some(scheme), Some(at)) if at > scheme => {
+                    format!("{}[hidden]{}", &a[..scheme + 3], &a[at..])
+                }
+                _ => a,
+            };
+            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c)) {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

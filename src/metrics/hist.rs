@@ -29,6 +29,25 @@ pub fn merge(into: &mut Histogram<u64>, other: &Histogram<u64>) {
     }
 }
 
+/// The percentiles at which a distribution is kept in results.json: even
+/// steps in the body, dense in the tail, where latency problems live.
+pub const CURVE: [f64; 27] = [
+    0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 75.0, 80.0, 85.0, 90.0, 92.5, 95.0, 96.0, 97.0,
+    98.0, 98.5, 99.0, 99.5, 99.75, 99.9, 99.95, 99.99, 99.995, 99.999, 100.0,
+];
+
+/// `[percentile, seconds]` at each of [`CURVE`]; empty when nothing was
+/// recorded.
+pub fn curve(h: &Histogram<u64>) -> Vec<[f64; 2]> {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    CURVE
+        .iter()
+        .map(|p| [*p, h.value_at_quantile(p / 100.0) as f64 / 1e6])
+        .collect()
+}
+
 /// Summary statistics of a histogram, in seconds.
 #[derive(
     Debug, Clone, Copy, Default, Serialize, serde::Deserialize, PartialEq, schemars::JsonSchema,

@@ -30,6 +30,8 @@ pub struct TimelinePoint {
 /// small record per second, not one histogram per second.
 #[derive(Debug, Default)]
 pub struct Collector {
+    /// The generator's health, one point a second.
+    pub health: Vec<crate::run::health::HealthPoint>,
     open: BTreeMap<(u32, usize), SecondStats>,
     settled: BTreeMap<(u32, usize), TimelinePoint>,
     vus: BTreeMap<(u32, usize), u64>,
@@ -148,6 +150,7 @@ impl Collector {
         }
         let timeline = self.settled.into_values().collect();
         Summary {
+            health: self.health,
             steps: merged.steps,
             scenarios: merged.scenarios,
             per_scenario,
@@ -171,6 +174,7 @@ pub struct Summary {
     pub total: StepStats,
     pub all_iterations: ScenarioStats,
     pub timeline: Vec<TimelinePoint>,
+    pub health: Vec<crate::run::health::HealthPoint>,
     /// Seconds from the first iteration to the end.
     pub duration: f64,
 }

@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::metrics::hist::curve;
 use crate::metrics::summary::{checks_rate, error_rate, TimelinePoint};
 use crate::metrics::{Stats, Summary};
 use crate::plan::Plan;
+use crate::run::health::{HealthPoint, Machine};
 use crate::slo::{SloResult, Verdict};
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -23,11 +25,30 @@ pub struct Results {
     pub description: Option<String>,
     pub file: String,
     pub trek_version: String,
+    /// The command line of the run (user information in URLs hidden).
+    #[serde(default)]
+    pub command: String,
+    #[serde(default)]
+    pub machine: Machine,
     pub totals: Totals,
     pub scenarios: Vec<ScenarioResult>,
     pub steps: Vec<StepResult>,
     pub slos: Vec<SloResult>,
     pub timeline: Vec<TimelinePoint>,
+    /// The load generator's CPU and memory, and the machine's, each second.
+    #[serde(default)]
+    pub health: Vec<HealthPoint>,
+    /// Set when the generator used nearly all the CPU it may use for
+    /// several seconds: its own queueing may be in the measured latency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator_warning: Option<String>,
+}
+
+/// What the run knows about itself, beyond the plan and the measurements.
+#[derive(Debug, Clone, Default)]
+pub struct Meta {
+    pub command: String,
+    pub machine: Machine,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -43,6 +64,9 @@ pub struct Totals {
     pub bytes_received: u64,
     pub latency: Stats,
     pub first_byte: Stats,
+    /// `[percentile, seconds]` of every request's latency.
+    #[serde(default)]
+    pub distribution: Vec<[f64; 2]>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -91,6 +115,9 @@ pub struct StepResult {
     /// From the actual send (equals `latency` in the closed model).
     pub service_time: Stats,
     pub first_byte: Stats,
+    /// `[percentile, seconds]` of this step's latency, dense in the tail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub distribution: Vec<[f64; 2]>,
 }
 
 /// The first occurrence of a failure reason.
@@ -120,6 +147,7 @@ impl Results {
         verdict: Verdict,
         aborted_reason: Option<String>,
         started_at: chrono::DateTime<chrono::Utc>,
+        meta: Meta,
     ) -> Self {
         let t = &summary.total;
         Self {
@@ -132,6 +160,8 @@ impl Results {
             description: plan.description.clone(),
             file: plan.file.clone(),
             trek_version: env!("CARGO_PKG_VERSION").to_string(),
+            command: meta.command,
+            machine: meta.machine,
             totals: Totals {
                 requests: t.count,
                 failures: t.failures,
@@ -144,6 +174,7 @@ impl Results {
                 bytes_received: t.received,
                 latency: Stats::of(&t.latency),
                 first_byte: Stats::of(&t.first_byte),
+                distribution: curve(&t.latency),
             },
             scenarios: plan
                 .scenarios
@@ -197,10 +228,13 @@ impl Results {
                     latency: Stats::of(&s.latency),
                     service_time: Stats::of(&s.service),
                     first_byte: Stats::of(&s.first_byte),
+                    distribution: curve(&s.latency),
                 })
                 .collect(),
             slos,
             timeline: summary.timeline.clone(),
+            health: summary.health.clone(),
+            generator_warning: crate::run::health::saturation_warning(&summary.health),
         }
     }
 }

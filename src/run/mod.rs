@@ -9,6 +9,7 @@
 pub mod check;
 pub mod executor;
 pub mod feeder;
+pub mod health;
 pub mod live;
 pub mod open;
 pub mod protocol;
@@ -279,6 +280,8 @@ async fn control(
     tokio::pin!(scenarios);
 
     let mut collector = Collector::default();
+    let mut sampler = health::Sampler::new();
+    let mut warned = false;
     let names: Vec<String> = plan.scenarios.iter().map(|s| s.name.clone()).collect();
     let mut status = live::Status::new(live, plan.scenarios.len());
     let mut tick = tokio::time::interval(Duration::from_millis(100));
@@ -313,6 +316,13 @@ async fn control(
                     collector.active_vus(second, i, a.load(Ordering::Relaxed));
                 }
                 if ticks % 10 == 0 {
+                    collector.health.push(sampler.sample(second));
+                    if !warned {
+                        if let Some(w) = health::saturation_warning(&collector.health) {
+                            status.note(&format!("warning: {w}"));
+                            warned = true;
+                        }
+                    }
                     for w in workers.iter() {
                         collector.add_seconds(w.recorder().drain_seconds(second));
                     }
