@@ -164,6 +164,7 @@ pub fn demo(args: &DemoArgs) -> i32 {
         .unwrap_or_else(|| PathBuf::from("reports").join(format!("demo-{stamp}")));
     let run_args = RunArgs {
         quiet: args.quiet,
+        format: crate::report::Format::ALL.to_vec(),
         ..RunArgs::default()
     };
     let seed = args.seed.unwrap_or_else(rand::random);

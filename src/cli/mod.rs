@@ -5,6 +5,7 @@ mod demo;
 mod init;
 mod load;
 mod plan;
+mod report;
 mod run;
 mod schema;
 mod validate;
@@ -34,6 +35,10 @@ pub enum Command {
     Init(InitArgs),
     /// Print the compiled step graph: loads, SLOs, variables read and written.
     Plan(PlanArgs),
+    /// Write every report (HTML, CSV, JUnit, Markdown) again from a results.json.
+    Report(ReportArgs),
+    /// Compare two results.json files step by step; exit 1 on a regression.
+    Compare(CompareArgs),
     /// Start the embedded demo target and run the bundled journeys against it.
     Demo(DemoArgs),
     /// Serve the embedded demo target (WikiPro and Ryze APIs) until stopped.
@@ -78,6 +83,47 @@ pub struct RunArgs {
     /// Worker threads generating load (default: one per CPU core).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Formats to write (comma-separated; default: all).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = crate::report::Format::ALL)]
+    pub format: Vec<crate::report::Format>,
+    /// A results.json to compare with: the top regressions go into
+    /// summary.md and report.html.
+    #[arg(long, value_name = "RESULTS")]
+    pub baseline: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The results.json of a run.
+    #[arg(value_name = "RESULTS")]
+    pub results: PathBuf,
+    /// Folder for the reports (default: the folder of RESULTS).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Formats to write (comma-separated; default: all).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = crate::report::Format::ALL)]
+    pub format: Vec<crate::report::Format>,
+    /// A results.json to compare with.
+    #[arg(long, value_name = "RESULTS")]
+    pub baseline: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The results.json of the earlier run.
+    #[arg(value_name = "BASE")]
+    pub base: PathBuf,
+    /// The results.json of the run to judge.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// A change that counts as a regression, e.g. `p95:+10%`, `p99:+50ms`,
+    /// `error_rate:+1%`, `throughput:-10%` (repeatable; default: p95:+10%,
+    /// p99:+20%, error_rate:+1%, throughput:-10%).
+    #[arg(long = "fail-on", value_name = "METRIC:CHANGE")]
+    pub fail_on: Vec<String>,
+    /// Also write NEW's reports, with the comparison, into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -207,6 +253,8 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Schema(args) => schema::schema(&args),
         Command::Init(args) => init::init(&args),
         Command::Plan(args) => plan::plan(&args),
+        Command::Report(args) => report::report(&args),
+        Command::Compare(args) => report::compare(&args),
         Command::Demo(args) => demo::demo(&args),
         Command::DemoTarget(args) => demo::demo_target(&args),
     }

@@ -7,7 +7,7 @@ use super::load::{load_plan, print_diagnostics, split_vus, Overrides};
 use super::{RunArgs, EXIT_INVALID};
 use crate::plan;
 use crate::report::results::{Meta, Results};
-use crate::report::{console, json};
+use crate::report::{compare, console};
 use crate::run::{live, RunOptions};
 use crate::scenario::model::Executor;
 use crate::scenario::units::parse_duration;
@@ -184,10 +184,21 @@ pub fn execute(
             }
         )
     );
-    match json::write(out, &results) {
-        Ok(path) => eprintln!("trek: results written to {}", path.display()),
-        Err(e) => eprintln!("trek: cannot write results into {}: {e}", out.display()),
-    }
+    let comparison = match &args.baseline {
+        Some(base) => match super::report::read_results(base) {
+            Ok(b) => Some(compare::compare(
+                &b,
+                &results,
+                &compare::default_thresholds(),
+            )),
+            Err(e) => {
+                eprintln!("trek: --baseline: {e}");
+                None
+            }
+        },
+        None => None,
+    };
+    super::report::write_reports(out, &results, &args.format, comparison.as_ref());
     slo::exit_code(verdict)
 }
 

@@ -1,0 +1,167 @@
+//! `trek report` (every format again from a results.json) and `trek
+//! compare` (two runs step by step, with regressions beyond thresholds),
+//! and the writing of reports that `trek run` shares.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use super::{CompareArgs, ReportArgs, EXIT_INVALID};
+use crate::report::compare::{self, percent, show, Comparison};
+use crate::report::results::Results;
+use crate::report::{self as reports, Format};
+
+/// Reads a results.json.
+pub fn read_results(path: &Path) -> Result<Results, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a trek results.json: {e}", path.display()))
+}
+
+/// Writes the reports and prints where they are.
+pub fn write_reports(
+    dir: &Path,
+    r: &Results,
+    formats: &[Format],
+    comparison: Option<&Comparison>,
+) -> bool {
+    match reports::write_all(dir, r, formats, comparison) {
+        Ok(paths) => {
+            eprintln!("trek: reports written:");
+            for p in paths {
+                eprintln!("  {}", p.display());
+            }
+            true
+        }
+        Err(e) => {
+            eprintln!("trek: cannot write the reports into {}: {e}", dir.display());
+            false
+        }
+    }
+}
+
+pub fn report(args: &ReportArgs) -> i32 {
+    let r = match read_results(&args.results) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("trek: {e}");
+            return EXIT_INVALID;
+        }
+    };
+    let comparison = match &args.baseline {
+        Some(b) => match read_results(b) {
+            Ok(base) => Some(compare::compare(&base, &r, &compare::default_thresholds())),
+            Err(e) => {
+                eprintln!("trek: --baseline: {e}");
+                return EXIT_INVALID;
+            }
+        },
+        None => None,
+    };
+    let dir = args
+        .out
+        .clone()
+        .or_else(|| args.results.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."));
+    // results.json itself is only rewritten into another folder.
+    let same = dir.join("results.json") == args.results
+        || std::fs::canonicalize(dir.join("results.json")).ok()
+            == std::fs::canonicalize(&args.results).ok();
+    let formats: Vec<Format> = args
+        .format
+        .iter()
+        .copied()
+        .filter(|f| !(same && *f == Format::Json))
+        .collect();
+    if write_reports(&dir, &r, &formats, comparison.as_ref()) {
+        0
+    } else {
+        1
+    }
+}
+
+pub fn compare(args: &CompareArgs) -> i32 {
+    let thresholds = if args.fail_on.is_empty() {
+        compare::default_thresholds()
+    } else {
+        match args
+            .fail_on
+            .iter()
+            .map(|t| compare::parse_threshold(t))
+            .collect()
+        {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("trek: --fail-on: {e}");
+                return EXIT_INVALID;
+            }
+        }
+    };
+    let (base, new) = match (read_results(&args.base), read_results(&args.new)) {
+        (Ok(b), Ok(n)) => (b, n),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("trek: {e}");
+            return EXIT_INVALID;
+        }
+    };
+    let c = compare::compare(&base, &new, &thresholds);
+    print!("{}", table(&c));
+    if let Some(dir) = &args.out {
+        write_reports(dir, &new, &Format::ALL, Some(&c));
+    }
+    i32::from(c.regressions > 0)
+}
+
+/// The comparison for a terminal.
+fn table(c: &Comparison) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "base: {} ({})", c.base_file, c.base_started_at);
+    let _ = writeln!(out, "new:  {} ({})", c.new_file, c.new_started_at);
+    let _ = writeln!(out, "regression thresholds: {}\n", c.thresholds.join(", "));
+    let _ = writeln!(
+        out,
+        "  {:<36} {:>18} {:>18} {:>18} {:>16} {:>18}",
+        "step", "p50", "p95", "p99", "errors", "throughput"
+    );
+    for s in &c.steps {
+        let name = format!("{}/{}", s.scenario, s.name);
+        if s.changes.is_empty() {
+            let only = if s.base.is_none() { "new step" } else { "gone" };
+            let _ = writeln!(out, "  {:<36} {only}", truncate(&name, 36));
+            continue;
+        }
+        let cells: Vec<String> = s
+            .changes
+            .iter()
+            .map(|ch| {
+                let mark = if ch.regression.is_some() { "✗" } else { " " };
+                format!("{} {}{mark}", show(ch.metric, ch.new), percent(ch))
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {:<36} {:>18} {:>18} {:>18} {:>16} {:>18}",
+            truncate(&name, 36),
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            cells[4]
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{} regression{} (✗); ~ marks a percentile with too few samples to judge (p95 needs 200, p99 1,000)",
+        c.regressions,
+        if c.regressions == 1 { "" } else { "s" }
+    );
+    out
+}
+
+fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(width - 1).collect::<String>())
+    }
+}

@@ -1,0 +1,149 @@
+//! `summary.md`: a compact summary for pull-request comments and CI step
+//! summaries: the verdict, the SLO table, the steps, what to look at, and
+//! the top regressions when a baseline was given.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use super::compare::{percent, show, Comparison};
+use super::console::{bound, value};
+use super::recommend::{recommend, Level};
+use super::results::Results;
+use crate::scenario::units::format_secs;
+use crate::slo::Verdict;
+
+fn icon(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "✅",
+        Verdict::Warn => "⚠️",
+        Verdict::Fail => "❌",
+        Verdict::Aborted => "⛔",
+    }
+}
+
+/// Text safe in a Markdown table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn summary(r: &Results, comparison: Option<&Comparison>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## {} trek: {} — {}\n",
+        icon(r.verdict),
+        r.verdict.as_str(),
+        cell(&r.name)
+    );
+    let t = &r.totals;
+    let _ = writeln!(
+        out,
+        "`{}` · {} · {} requests · {:.1} req/s · {} errors · checks {} · p95 {} · seed {}",
+        r.file,
+        format_secs(r.duration_s),
+        t.requests,
+        t.throughput,
+        value("error_rate", None, t.error_rate),
+        value("checks", None, t.checks_rate),
+        format_secs(t.latency.p95),
+        r.seed
+    );
+    if let Some(reason) = &r.aborted_reason {
+        let _ = writeln!(out, "\n**Aborted:** {}", cell(reason));
+    }
+    if let Some(w) = &r.generator_warning {
+        let _ = writeln!(out, "\n**Warning:** {}", cell(w));
+    }
+    if !r.slos.is_empty() {
+        out.push_str("\n| SLO | bound | measured | verdict |\n|---|---|---|---|\n");
+        for s in &r.slos {
+            let metric = match &s.stat {
+                Some(stat) => format!("{} {stat}", s.metric),
+                None => s.metric.clone(),
+            };
+            let measured = s.value.map_or("–".to_string(), |v| {
+                value(&s.metric, s.stat.as_deref(), v)
+            });
+            let _ = writeln!(
+                out,
+                "| {} {} | {} | {} | {} {} |",
+                cell(&s.scope),
+                metric,
+                cell(&bound(s)),
+                measured,
+                icon(s.verdict),
+                s.verdict.as_str()
+            );
+        }
+    }
+    if let Some(c) = comparison {
+        comparison_section(&mut out, c);
+    }
+    let recs: Vec<_> = recommend(r)
+        .into_iter()
+        .filter(|x| x.level != Level::Note)
+        .take(5)
+        .collect();
+    if !recs.is_empty() {
+        out.push_str("\n**Look at:**\n\n");
+        for x in recs {
+            let _ = writeln!(out, "- **{}**: {}", cell(&x.title), cell(&x.detail));
+        }
+    }
+    out.push_str("\n<details><summary>Steps</summary>\n\n");
+    out.push_str("| scenario | step | count | failures | p50 | p95 | p99 | max |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+    for s in &r.steps {
+        let l = &s.latency;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&s.scenario),
+            cell(&s.name),
+            s.count,
+            s.failures,
+            format_secs(l.p50),
+            format_secs(l.p95),
+            format_secs(l.p99),
+            format_secs(l.max)
+        );
+    }
+    out.push_str("\n</details>\n");
+    out
+}
+
+fn comparison_section(out: &mut String, c: &Comparison) {
+    let regressed = c.regressed();
+    let _ = writeln!(
+        out,
+        "\n**Compared with** `{}` ({}): {} regression{} beyond {}.",
+        c.base_file,
+        c.base_started_at,
+        c.regressions,
+        if c.regressions == 1 { "" } else { "s" },
+        c.thresholds.join(", ")
+    );
+    if regressed.is_empty() {
+        return;
+    }
+    out.push_str("\n| step | metric | base | new | change |\n|---|---|---:|---:|---:|\n");
+    for s in regressed.iter().take(10) {
+        for ch in s.regressions() {
+            let _ = writeln!(
+                out,
+                "| {}/{} | {} | {} | {} | **{}** |",
+                cell(&s.scenario),
+                cell(&s.name),
+                ch.metric.key(),
+                show(ch.metric, ch.base),
+                show(ch.metric, ch.new),
+                percent(ch)
+            );
+        }
+    }
+}
+
+pub fn write(dir: &Path, r: &Results, comparison: Option<&Comparison>) -> std::io::Result<PathBuf> {
+    let path = dir.join("summary.md");
+    std::fs::write(&path, summary(r, comparison))?;
+    Ok(path)
+}
