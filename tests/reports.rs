@@ -214,3 +214,61 @@ fn the_html_report_works_in_a_real_browser() {
         "a screenshot was saved"
     );
 }
+
+#[test]
+fn hostile_names_stay_text_in_every_format() {
+    let mut r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("results.json")).unwrap())
+            .unwrap();
+    let evil = "=HYPERLINK(\"https://evil.example\")<img src=https://evil.example/p>![x](https://evil.example/i.png)|</details>";
+    r["steps"][0]["name"] = evil.into();
+    let s = Scratch::new();
+    let file = s.file("evil/results.json", &r.to_string());
+    report(&file, &s.out(), &[]);
+    let csv = std::fs::read_to_string(s.out().join("results.csv")).unwrap();
+    assert!(
+        csv.contains("\"'=HYPERLINK("),
+        "formulas are defused: {csv}"
+    );
+    let md = std::fs::read_to_string(s.out().join("summary.md")).unwrap();
+    assert!(
+        !md.contains("<img") && !md.contains("![x]") && !md.contains("|</details>"),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(s.out().join("report.html")).unwrap();
+    assert!(
+        !html.contains("<img") && html.contains("&lt;img"),
+        "names are escaped in HTML"
+    );
+    let xml = std::fs::read_to_string(s.out().join("junit.xml")).unwrap();
+    assert!(!xml.contains("<img"));
+}
+
+#[test]
+fn compare_never_overwrites_its_inputs() {
+    let s = Scratch::new();
+    let base_dir = s.dir.path().join("base");
+    std::fs::create_dir_all(&base_dir).unwrap();
+    let base = base_dir.join("results.json");
+    std::fs::copy(fixtures().join("results.json"), &base).unwrap();
+    let before = std::fs::read(&base).unwrap();
+    let new = s.file(
+        "new/results.json",
+        &String::from_utf8(before.clone()).unwrap(),
+    );
+    let o = trek()
+        .arg("compare")
+        .arg(&base)
+        .arg(&new)
+        .arg("--out")
+        .arg(&base_dir)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert_eq!(
+        std::fs::read(&base).unwrap(),
+        before,
+        "the baseline is untouched"
+    );
+    assert!(base_dir.join("summary.md").is_file());
+}

@@ -63,16 +63,10 @@ pub fn report(args: &ReportArgs) -> i32 {
         .clone()
         .or_else(|| args.results.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
-    // results.json itself is only rewritten into another folder.
-    let same = dir.join("results.json") == args.results
-        || std::fs::canonicalize(dir.join("results.json")).ok()
-            == std::fs::canonicalize(&args.results).ok();
-    let formats: Vec<Format> = args
-        .format
-        .iter()
-        .copied()
-        .filter(|f| !(same && *f == Format::Json))
+    let inputs: Vec<&Path> = std::iter::once(args.results.as_path())
+        .chain(args.baseline.as_deref())
         .collect();
+    let formats = keep_inputs(&dir, &args.format, &inputs);
     if write_reports(&dir, &r, &formats, comparison.as_ref()) {
         0
     } else {
@@ -107,9 +101,28 @@ pub fn compare(args: &CompareArgs) -> i32 {
     let c = compare::compare(&base, &new, &thresholds);
     print!("{}", table(&c));
     if let Some(dir) = &args.out {
-        write_reports(dir, &new, &Format::ALL, Some(&c));
+        let formats = keep_inputs(dir, &Format::ALL, &[&args.base, &args.new]);
+        if !write_reports(dir, &new, &formats, Some(&c)) {
+            return 1;
+        }
     }
     i32::from(c.regressions > 0)
+}
+
+/// The formats to write into `dir`, without results.json when that would
+/// overwrite one of the input files (a baseline must never be replaced).
+fn keep_inputs(dir: &Path, formats: &[Format], inputs: &[&Path]) -> Vec<Format> {
+    let target = dir.join("results.json");
+    let target_real = std::fs::canonicalize(&target).ok();
+    let clobbers = inputs.iter().any(|input| {
+        *input == target
+            || (target_real.is_some() && std::fs::canonicalize(input).ok() == target_real)
+    });
+    formats
+        .iter()
+        .copied()
+        .filter(|f| !(clobbers && *f == Format::Json))
+        .collect()
 }
 
 /// The comparison for a terminal.

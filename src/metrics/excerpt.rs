@@ -36,7 +36,8 @@ fn redact_json(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Object(map) => {
             for (k, val) in map.iter_mut() {
-                if is_secret(k) && !val.is_object() && !val.is_array() {
+                if is_secret(k) {
+                    // The whole value, list or object alike.
                     *val = serde_json::Value::from("[hidden]");
                 } else {
                     redact_json(val);
@@ -44,6 +45,13 @@ fn redact_json(v: &mut serde_json::Value) {
             }
         }
         serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        // A message may quote a header: `"Authorization: Bearer …"`.
+        serde_json::Value::String(s) => {
+            let cleaned = redact_text(s);
+            if cleaned != *s {
+                *s = cleaned;
+            }
+        }
         _ => {}
     }
 }
@@ -53,7 +61,7 @@ fn redact_text(text: &str) -> String {
     static PAIRS: OnceLock<Regex> = OnceLock::new();
     static BEARER: OnceLock<Regex> = OnceLock::new();
     let pairs = PAIRS.get_or_init(|| {
-        Regex::new(r#"(?i)([a-z_-]*(token|password|secret|authorization|cookie|api_?key|session)[a-z_-]*["']?\s*[:=]\s*["']?)(?:(?:bearer|basic)\s+)?[^"'&\s,;}<]+"#)
+        Regex::new(r#"(?i)([a-z_-]*(token|password|secret|authorization|cookie|api[_-]?key|session|credential)[a-z_-]*["']?\s*[:=]\s*)(?:"[^"]*"|'[^']*'|(?:(?:bearer|basic)\s+)?[^"'&\s,;}<]+)"#)
             .expect("static regex")
     });
     let bearer = BEARER.get_or_init(|| {
@@ -78,6 +86,12 @@ mod tests {
             "{json}"
         );
         assert!(json.contains("Ann") && json.contains("bad"), "{json}");
+        let nested = excerpt(br#"{"password":["hunter2"],"session":{"id":"abc"},"error":"Authorization: Bearer eyJ.x","headers":{"X-Api-Key":"k1"}}"#).unwrap();
+        for leak in ["hunter2", "abc", "eyJ.x", "k1"] {
+            assert!(!nested.contains(leak), "{leak} in {nested}");
+        }
+        let quoted = excerpt(br#"password: "two words" ok"#).unwrap();
+        assert!(!quoted.contains("words"), "{quoted}");
         let text =
             excerpt(b"denied: token=abc123&user=ann; Authorization: Bearer xyz.789").unwrap();
         assert!(

@@ -154,6 +154,9 @@ pub fn parse_threshold(text: &str) -> Result<Threshold, String> {
     };
     if let Some(p) = body.strip_suffix('%') {
         let v: f64 = p.trim().parse().map_err(|_| bad())?;
+        if !v.is_finite() || v < 0.0 {
+            return Err(bad());
+        }
         if metric == Metric::ErrorRate {
             t.absolute = Some(v / 100.0);
         } else {
@@ -360,6 +363,8 @@ mod tests {
         assert!(parse_threshold("p95:-10%").is_err());
         assert!(parse_threshold("p42:+1%").is_err());
         assert!(parse_threshold("p95").is_err());
+        assert!(parse_threshold("p95:+-10%").is_err());
+        assert!(parse_threshold("p95:+NaN%").is_err());
     }
 
     #[test]

@@ -11,6 +11,16 @@ fn ms(v: f64) -> String {
     format!("{:.3}", v * 1000.0)
 }
 
+/// A user-written text for a spreadsheet cell: one starting with `=`, `+`,
+/// `-` or `@` would be taken for a formula, so it gets a leading `'`.
+fn text(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 fn stats_cells(s: &Stats) -> Vec<String> {
     [s.min, s.avg, s.p50, s.p90, s.p95, s.p99, s.p999, s.max]
         .into_iter()
@@ -62,22 +72,31 @@ fn step_row(r: &Results, s: &StepResult) -> Vec<String> {
         .map(|(k, _)| k.clone())
         .unwrap_or_default();
     let mut row = vec![
-        s.scenario.clone(),
-        s.name.clone(),
+        text(&s.scenario),
+        text(&s.name),
         s.kind.clone(),
         s.count.to_string(),
         s.failures.to_string(),
         format!("{rate:.6}"),
         format!("{throughput:.3}"),
     ];
-    row.extend(stats_cells(&s.latency));
-    row.extend([s.first_byte.p50, s.first_byte.p95, s.first_byte.p99].map(ms));
+    // No measurement is an empty cell, not a 0 ms that would plot as one.
+    if s.latency.count > 0 {
+        row.extend(stats_cells(&s.latency));
+    } else {
+        row.extend(std::iter::repeat_n(String::new(), 8));
+    }
+    if s.first_byte.count > 0 {
+        row.extend([s.first_byte.p50, s.first_byte.p95, s.first_byte.p99].map(ms));
+    } else {
+        row.extend(std::iter::repeat_n(String::new(), 3));
+    }
     row.extend([
         s.checks_passed.to_string(),
         s.checks_failed.to_string(),
         s.bytes_sent.to_string(),
         s.bytes_received.to_string(),
-        top,
+        text(&top),
     ]);
     row
 }
@@ -114,21 +133,24 @@ const TIMELINE_HEADER: [&str; 15] = [
 pub fn timeline_csv(r: &Results) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(TIMELINE_HEADER);
+    let by_second: std::collections::HashMap<u32, &crate::run::health::HealthPoint> =
+        r.health.iter().map(|h| (h.second, h)).collect();
     for p in &r.timeline {
-        let health = r.health.iter().find(|h| h.second == p.second);
+        let health = by_second.get(&p.second);
+        let latency = |v: f64| if p.requests > 0 { ms(v) } else { String::new() };
         let mb = |b: u64| format!("{:.1}", b as f64 / 1_048_576.0);
         let mut row = vec![
             p.second.to_string(),
-            p.scenario.clone(),
+            text(&p.scenario),
             p.active_vus.to_string(),
             p.iterations_started.to_string(),
             p.iterations_completed.to_string(),
             p.dropped.to_string(),
             p.requests.to_string(),
             p.failures.to_string(),
-            ms(p.p50),
-            ms(p.p95),
-            ms(p.p99),
+            latency(p.p50),
+            latency(p.p95),
+            latency(p.p99),
         ];
         row.extend(match health {
             Some(h) => [

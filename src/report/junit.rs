@@ -20,6 +20,7 @@ fn esc(s: &str) -> String {
             '\'' => out.push_str("&apos;"),
             // Characters XML 1.0 does not allow.
             c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            '\u{FFFE}' | '\u{FFFF}' => {}
             c => out.push(c),
         }
     }

@@ -21,9 +21,24 @@ fn icon(v: Verdict) -> &'static str {
     }
 }
 
-/// Text safe in a Markdown table cell.
+/// Text safe in a Markdown table cell (and in a pull-request comment): no
+/// HTML, no image or link syntax, no table breaks.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            '|' | '[' | ']' | '(' | ')' | '!' | '`' | '*' | '_' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 pub fn summary(r: &Results, comparison: Option<&Comparison>) -> String {
@@ -38,8 +53,8 @@ pub fn summary(r: &Results, comparison: Option<&Comparison>) -> String {
     let t = &r.totals;
     let _ = writeln!(
         out,
-        "`{}` · {} · {} requests · {:.1} req/s · {} errors · checks {} · p95 {} · seed {}",
-        r.file,
+        "{} · {} · {} requests · {:.1} req/s · {} errors · checks {} · p95 {} · seed {}",
+        cell(&r.file),
         format_secs(r.duration_s),
         t.requests,
         t.throughput,
@@ -115,8 +130,8 @@ fn comparison_section(out: &mut String, c: &Comparison) {
     let regressed = c.regressed();
     let _ = writeln!(
         out,
-        "\n**Compared with** `{}` ({}): {} regression{} beyond {}.",
-        c.base_file,
+        "\n**Compared with** {} ({}): {} regression{} beyond {}.",
+        cell(&c.base_file),
         c.base_started_at,
         c.regressions,
         if c.regressions == 1 { "" } else { "s" },

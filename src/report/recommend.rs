@@ -93,7 +93,8 @@ pub fn recommend(r: &Results) -> Vec<Recommendation> {
         if s.verdict != Verdict::Pass {
             continue;
         }
-        let (Some(v), Some(bound)) = (s.value, s.critical.or(s.target)) else {
+        // The nearer bound: a target warns before the critical bound fails.
+        let (Some(v), Some(bound)) = (s.value, s.target.or(s.critical)) else {
             continue;
         };
         let higher_is_better = matches!(s.metric.as_str(), "throughput" | "checks");

@@ -255,7 +255,11 @@ pub fn line_chart(title: &str, series: &[Series], x: XAxis, unit: Unit) -> Strin
         if s.points.len() <= 120 {
             for (px_, py_) in &s.points {
                 let label = match x {
-                    XAxis::Percentile => format!("p{}: {}", short(*px_), unit.show(*py_)),
+                    XAxis::Percentile => {
+                        let p = format!("{px_:.3}");
+                        let p = p.trim_end_matches('0').trim_end_matches('.');
+                        format!("p{p}: {}", unit.show(*py_))
+                    }
                     XAxis::Seconds => format!("{}: {}", clock(*px_), unit.show(*py_)),
                 };
                 let _ = write!(

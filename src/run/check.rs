@@ -231,15 +231,17 @@ pub fn matches(m: &Matcher, found: Option<&J>, scope: &Value) -> Result<(), Stri
 
 /// Words that mark a field or header as secret: its values never appear in
 /// failure reasons (which end up in reports and logs).
-const SECRET_WORDS: [&str; 8] = [
+const SECRET_WORDS: [&str; 10] = [
     "token",
     "password",
     "secret",
     "authorization",
     "cookie",
     "api_key",
+    "api-key",
     "apikey",
     "session",
+    "credential",
 ];
 
 pub fn is_secret(name: &str) -> bool {

@@ -94,6 +94,7 @@ impl Sampler {
 pub fn machine() -> Machine {
     let mut sys = System::new();
     sys.refresh_memory();
+    sys.refresh_cpu_list(sysinfo::CpuRefreshKind::nothing());
     Machine {
         hostname: System::host_name().unwrap_or_default(),
         os: System::long_os_version().unwrap_or_default(),

@@ -148,6 +148,15 @@ fn comparison_section(out: &mut String, c: &Comparison) {
     );
     out.push_str(r#"<div class="scroll"><table class="sortable"><thead><tr><th>scenario</th><th>step</th><th>metric</th><th class="num">base</th><th class="num">new</th><th class="num">change</th></tr></thead><tbody>"#);
     for s in &c.steps {
+        if s.changes.is_empty() {
+            let what = if s.base.is_none() { "new step" } else { "gone" };
+            let _ = write!(
+                out,
+                r#"<tr><td>{}</td><td>{}</td><td colspan="4">{what}</td></tr>"#,
+                esc(&s.scenario),
+                esc(&s.name)
+            );
+        }
         for ch in &s.changes {
             let class = if ch.regression.is_some() { "up" } else { "ok" };
             let _ = write!(
@@ -337,6 +346,24 @@ fn failures(out: &mut String, r: &Results) {
         .iter()
         .flat_map(|s| s.failure_reasons.iter().map(move |(k, n)| (s, k, *n)))
         .collect();
+    let could_not_run: Vec<_> = r
+        .scenarios
+        .iter()
+        .flat_map(|s| s.errors.iter().map(move |(k, n)| (s, k, *n)))
+        .collect();
+    if !could_not_run.is_empty() {
+        out.push_str(r#"<h3>Steps that could not run</h3><div class="scroll"><table><thead><tr><th>scenario</th><th>reason</th><th class="num">count</th></tr></thead><tbody>"#);
+        for (s, reason, n) in could_not_run {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td>{}</tr>",
+                esc(&s.name),
+                esc(reason),
+                num(n as f64, &n.to_string())
+            );
+        }
+        out.push_str("</tbody></table></div>");
+    }
     if rows.is_empty() {
         out.push_str(r#"<p class="meta">No request failed.</p>"#);
         return;
