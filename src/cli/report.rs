@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::{CompareArgs, ReportArgs, EXIT_INVALID};
 use crate::report::compare::{self, percent, show, Comparison};
+use crate::report::console::truncate;
 use crate::report::results::Results;
 use crate::report::{self as reports, Format};
 
@@ -169,12 +170,4 @@ fn table(c: &Comparison) -> String {
         if c.regressions == 1 { "" } else { "s" }
     );
     out
-}
-
-fn truncate(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(width - 1).collect::<String>())
-    }
 }

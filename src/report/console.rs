@@ -183,7 +183,8 @@ pub fn render(r: &Results, style: &Style) -> String {
     out
 }
 
-fn truncate(s: &str, width: usize) -> String {
+/// `s`, cut to `width` characters with an ellipsis.
+pub fn truncate(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
         s.to_string()
     } else {
