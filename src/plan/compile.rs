@@ -967,11 +967,26 @@ impl Compile<'_, '_, '_> {
         };
         let expect = self.expect(&h.expect);
         let captures = h.capture.iter().filter_map(|c| self.capture(c)).collect();
+        let parsed_url = match (&url, &base) {
+            (Tpl::Lit(full), None) => match url::Url::parse(full) {
+                Ok(u) => Some(u),
+                Err(e) => {
+                    self.r.error(
+                        code::BAD_VALUE,
+                        h.url.span,
+                        format!("`{}` is not a valid URL: {e}", h.url.value.trim()),
+                    );
+                    return None;
+                }
+            },
+            _ => None,
+        };
         Some(HttpStep {
             id,
             method: h.method,
             url,
             base,
+            parsed_url,
             headers,
             query,
             body,

@@ -208,6 +208,9 @@ pub struct HttpStep {
     /// literal; `base` is kept for templated relative URLs.
     pub url: Tpl,
     pub base: Option<Arc<str>>,
+    /// The URL parsed once at load time, when it is a literal: no parsing
+    /// per request.
+    pub parsed_url: Option<url::Url>,
     pub headers: Vec<(String, Tpl)>,
     pub query: Vec<(String, Tpl)>,
     pub body: Body,

@@ -436,7 +436,8 @@ pub(super) fn finish_with(
     Flow::Next
 }
 
-pub(super) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Request, String> {
+/// A templated URL, rendered and parsed for this request.
+fn render_url(h: &HttpStep, scope: &Value) -> Result<Url, String> {
     let rendered = h.url.render(scope).map_err(|e| format!("URL: {e}"))?;
     let full = match &h.base {
         Some(base) if !(rendered.starts_with("http://") || rendered.starts_with("https://")) => {
@@ -445,11 +446,18 @@ pub(super) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Re
         }
         _ => rendered.into_owned(),
     };
-    let mut url = Url::parse(&full).map_err(|e| {
+    Url::parse(&full).map_err(|e| {
         // The query may carry a token: leave it out of the message.
         let shown = full.split('?').next().unwrap_or_default();
         format!("invalid URL `{shown}`: {e}")
-    })?;
+    })
+}
+
+pub(super) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Request, String> {
+    let mut url = match &h.parsed_url {
+        Some(url) => url.clone(),
+        None => render_url(h, scope)?,
+    };
     if !h.query.is_empty() {
         let mut pairs = url.query_pairs_mut();
         for (k, v) in &h.query {
