@@ -156,7 +156,10 @@ fn compare_flags_an_injected_regression_and_passes_an_unchanged_run() {
             .output()
             .unwrap()
     };
-    let unchanged = cmp(&results[0], &results[1], &[]);
+    // The same threshold for both comparisons, wide enough for a busy CI
+    // machine (two identical runs have differed by +17% in p95 while other
+    // tests ran beside them) and far below the injected +200%.
+    let unchanged = cmp(&results[0], &results[1], &["--fail-on", "p95:+50%"]);
     assert_eq!(code(&unchanged), 0, "{}", text(&unchanged));
     assert!(
         text(&unchanged).contains("0 regressions"),
@@ -168,7 +171,7 @@ fn compare_flags_an_injected_regression_and_passes_an_unchanged_run() {
     let regressed = cmp(
         &results[0],
         &results[2],
-        &["--fail-on", "p95:+10%", "--out", out.to_str().unwrap()],
+        &["--fail-on", "p95:+50%", "--out", out.to_str().unwrap()],
     );
     assert_eq!(code(&regressed), 1, "{}", text(&regressed));
     assert!(text(&regressed).contains("✗"), "{}", text(&regressed));
