@@ -275,3 +275,26 @@ fn compare_never_overwrites_its_inputs() {
     );
     assert!(base_dir.join("summary.md").is_file());
 }
+
+#[test]
+fn a_baseline_puts_the_comparison_into_the_reports() {
+    let s = Scratch::new();
+    let results = fixtures().join("results.json");
+    report(
+        &results,
+        &s.out(),
+        &[
+            "--baseline",
+            results.to_str().unwrap(),
+            "--format",
+            "markdown,html",
+        ],
+    );
+    let md = std::fs::read_to_string(s.out().join("summary.md")).unwrap();
+    assert!(
+        md.contains("**Compared with**") && md.contains("0 regressions"),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(s.out().join("report.html")).unwrap();
+    assert!(html.contains("Compared with the baseline"));
+}

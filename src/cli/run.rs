@@ -205,20 +205,56 @@ pub fn execute(
 /// The command line as typed, quoted where needed, with any password in a
 /// URL (`http://user:secret@host`) hidden.
 pub fn command_line() -> String {
-    std::env::args()
-        .map(|a| {
-            let a = match (a.find("://"), a.find('@')) {
-                (Some(scheme), Some(at)) if at > scheme => {
-                    format!("{}[hidden]{}", &a[..scheme + 3], &a[at..])
-                }
-                _ => a,
-            };
-            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c)) {
-                format!("'{}'", a.replace('\'', "'\\''"))
-            } else {
-                a
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    shown_args(std::env::args())
+}
+
+fn shown_args(args: impl Iterator<Item = String>) -> String {
+    args.map(|a| {
+        let a = hide_userinfo(a);
+        if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c)) {
+            format!("'{}'", a.replace('\'', "'\\''"))
+        } else {
+            a
+        }
+    })
+    .collect::<Vec<_>>()
+    .join(" ")
+}
+
+/// `http://user:pw@host/x` → `http://[hidden]@host/x`; only an `@` in the
+/// authority (before the path) counts.
+fn hide_userinfo(a: String) -> String {
+    let Some(scheme) = a.find("://") else {
+        return a;
+    };
+    let start = scheme + 3;
+    let end = a[start..]
+        .find(['/', '?', '#'])
+        .map_or(a.len(), |i| start + i);
+    match a[start..end].rfind('@') {
+        Some(at) => format!("{}[hidden]{}", &a[..start], &a[start + at..]),
+        None => a,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_args;
+
+    #[test]
+    fn the_command_line_hides_url_passwords_and_quotes_what_needs_it() {
+        let args = [
+            "trek",
+            "run",
+            "--base-url",
+            "https://qa:s3cret@api.test/v1",
+            "http://api.test/users/@me",
+            "my file.yaml",
+        ]
+        .map(String::from);
+        assert_eq!(
+            shown_args(args.into_iter()),
+            "trek run --base-url https://[hidden]@api.test/v1 http://api.test/users/@me 'my file.yaml'"
+        );
+    }
 }

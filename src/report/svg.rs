@@ -88,7 +88,8 @@ fn nice_step(range: f64, n: f64) -> f64 {
     nice * mag
 }
 
-fn esc(s: &str) -> String {
+/// Text safe in HTML and SVG text and attributes.
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

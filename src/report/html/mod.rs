@@ -11,19 +11,12 @@ use super::compare::{percent, show, Comparison};
 use super::console::{bound, value};
 use super::recommend::{recommend, Level};
 use super::results::Results;
-use super::svg::{line_chart, Series, Unit, XAxis, PALETTE};
+use super::svg::{esc, line_chart, Series, Unit, XAxis, PALETTE};
 use crate::metrics::Stats;
 use crate::scenario::units::format_secs;
 
 const STYLE: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("sort.js");
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// A number cell that sorts by its value.
 fn num(v: f64, text: &str) -> String {
