@@ -260,6 +260,41 @@ fn cookies_are_kept_per_virtual_user_and_across_redirects() {
     }
 }
 
+/// httpbin's /gzip, /deflate and /brotli answer compressed JSON saying which
+/// encoding they used; the checks can only read it once trek decompressed it.
+#[test]
+fn compressed_bodies_are_decompressed_before_checks() {
+    let bin = httpbin();
+    let s = Scratch::new();
+    let file = s.file(
+        "compressed.yaml",
+        &scenario(
+            &bin.base,
+            "{ vus: 2, iterations: 2 }",
+            r#"
+  - { name: gzip, get: /gzip, expect: { json: { $.gzipped: true } } }
+  - { name: deflate, get: /deflate, expect: { json: { $.deflated: true } } }
+  - { name: brotli, get: /brotli, expect: { json: { $.brotli: true } } }
+  - name: asked for nothing
+    get: /headers
+    headers: { accept-encoding: identity }
+    expect: { json: { "$.headers['Accept-Encoding']": identity } }
+"#,
+        ),
+    );
+    let out = run(&s, &file, &[]);
+    let r = s.results(&out);
+    for name in ["gzip", "deflate", "brotli", "asked for nothing"] {
+        assert_eq!(step(&r, name)["count"], 4, "{}", text(&out));
+        assert_eq!(
+            step(&r, name)["failures"],
+            0,
+            "{name}: {:#}",
+            step(&r, name)
+        );
+    }
+}
+
 #[test]
 fn a_parallel_group_takes_about_as_long_as_its_slowest_member() {
     let bin = httpbin();

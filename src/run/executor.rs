@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, sleep_until, Instant};
 
+use super::protocol::http::Conns;
 use super::vu::{new_cursor, run_steps, Env, Flow};
 use super::{RunCtx, WorkerCtx};
 use crate::metrics::IterationEnd;
@@ -229,6 +230,7 @@ async fn vu_main(
     control: Control,
 ) {
     control.active.fetch_add(1, Ordering::Relaxed);
+    let conns = Arc::new(Conns::default());
     let mut iteration = 0u64;
     loop {
         if *control.phase.borrow() != Phase::Run || control.exhausted.load(Ordering::Relaxed) {
@@ -252,6 +254,7 @@ async fn vu_main(
         let one = Iteration {
             run: &run,
             worker: &worker,
+            conns: &conns,
             scenario,
             vu,
             iteration,
@@ -271,6 +274,8 @@ async fn vu_main(
 pub struct Iteration<'a> {
     pub run: &'a Arc<RunCtx>,
     pub worker: &'a Arc<WorkerCtx>,
+    /// The user's keep-alive connections, which outlive its iterations.
+    pub conns: &'a Arc<Conns>,
     pub scenario: usize,
     pub vu: u64,
     pub iteration: u64,
@@ -303,6 +308,7 @@ impl Iteration<'_> {
             worker: worker.clone(),
             scenario,
             jar: Arc::new(Jar::default()),
+            conns: self.conns.clone(),
             kept: Default::default(),
         };
         worker.iteration_started(scenario, run.second());

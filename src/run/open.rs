@@ -263,11 +263,13 @@ async fn user(
     control: Control,
 ) {
     let mut iteration = 0;
+    let conns = Arc::new(crate::run::protocol::http::Conns::default());
     while let Some(due) = work.recv().await {
         control.active.fetch_add(1, Ordering::Relaxed);
         let one = Iteration {
             run: &run,
             worker: &worker,
+            conns: &conns,
             scenario,
             vu,
             iteration,

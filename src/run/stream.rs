@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use super::check::{self, Seen};
-use super::protocol::http::{self, classify, Failure};
+use super::protocol::http::{self, Failure};
 use super::protocol::sse::{Event, Parser};
 use super::vu::{build_request, finish_with, no_response, Answer, Cursor, Env, Flow};
 use crate::plan::{SseStep, Step};
@@ -49,14 +49,12 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
             reqwest::header::HeaderValue::from_static("text/event-stream"),
         );
     }
+    // Events are read as they arrive: no compression asked for.
+    req.compressed = false;
     let lag = std::mem::take(&mut cur.lag);
     let start = Instant::now();
     let timeout = h.timeout;
-    let opened = match tokio::time::timeout(
-        timeout,
-        http::open(env.worker.client(), &env.jar, req, start),
-    )
-    .await
+    let opened = match tokio::time::timeout(timeout, http::open(env.transport(), req, start)).await
     {
         Ok(Ok(o)) => o,
         Ok(Err(f)) => {
@@ -71,9 +69,8 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
         }
     };
     env.worker.response();
-    let status = opened.response.status().as_u16();
-    let mut opened = opened;
-    let headers = std::mem::take(opened.response.headers_mut());
+    let status = opened.status;
+    let headers = opened.headers;
     let (sent, received) = (opened.sent, opened.received);
     let content_type = headers
         .get(reqwest::header::CONTENT_TYPE)
@@ -91,7 +88,7 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
     } else {
         match tokio::time::timeout_at(
             (start + timeout).into(),
-            read_stream(opened.response, start, s.until.as_ref()),
+            read_stream(opened.body, start, s.until.as_ref()),
         )
         .await
         {
@@ -118,7 +115,7 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
         body: read
             .last
             .as_ref()
-            .map(|e| e.data.clone().into_bytes())
+            .map(|e| e.data.clone().into())
             .unwrap_or_default(),
         first_byte: read.first_event.unwrap_or_default(),
         latency: start.elapsed(),
@@ -202,16 +199,12 @@ impl Read {
     }
 }
 
-async fn read_stream(
-    mut response: reqwest::Response,
-    start: Instant,
-    until: Option<&Until>,
-) -> Read {
+async fn read_stream(mut body: http::Body, start: Instant, until: Option<&Until>) -> Read {
     let mut read = Read::empty();
     let mut parser = Parser::new();
     let mut previous: Option<Duration> = None;
     loop {
-        match response.chunk().await {
+        match body.chunk().await {
             Ok(Some(chunk)) => {
                 read.bytes += chunk.len() as u64;
                 for event in parser.feed(&chunk) {
@@ -232,7 +225,7 @@ async fn read_stream(
             }
             Ok(None) => return read,
             Err(e) => {
-                read.broken = Some(format!("the stream broke: {}", classify(e).reason()));
+                read.broken = Some(format!("the stream broke: {}", e.reason()));
                 return read;
             }
         }

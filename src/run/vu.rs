@@ -37,6 +37,8 @@ pub struct Env {
     pub worker: Arc<WorkerCtx>,
     pub scenario: usize,
     pub jar: Arc<Jar>,
+    /// The user's own keep-alive connections (kept across iterations).
+    pub conns: Arc<http::Conns>,
     /// WebSocket connections kept open by `keep: true` steps, by step label;
     /// closed when the iteration ends.
     pub kept: super::websocket::Kept,
@@ -265,6 +267,14 @@ async fn think(cur: &mut Cursor, t: &Think) {
 }
 
 impl Env {
+    pub(super) fn transport(&self) -> http::Transport<'_> {
+        http::Transport {
+            client: self.worker.client(),
+            conns: &self.conns,
+            jar: &self.jar,
+        }
+    }
+
     fn record(&self, s: &Sample) {
         self.worker.record(s);
     }
@@ -295,7 +305,7 @@ async fn http_step(env: &Env, cur: &mut Cursor, step: &Step, h: &HttpStep) -> Fl
         }
     };
     let lag = std::mem::take(&mut cur.lag);
-    let result = http::send(env.worker.client(), &env.jar, req).await;
+    let result = http::send(env.transport(), req).await;
     let resp = match result {
         Ok(r) => r,
         Err(f) => {
@@ -386,7 +396,7 @@ pub(super) fn finish_with(
 ) -> Flow {
     let timed = !matches!(answer, Answer::Nothing);
     let response: &[u8] = match &answer {
-        Answer::Response(r, ..) => &r.body,
+        Answer::Response(r, ..) => &r.body[..],
         _ => &[],
     };
     let (service_us, latency_us, first_byte_us, sent, received, passed, failed) = match answer {
@@ -480,7 +490,7 @@ pub(super) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Re
         Body::Json(t) => {
             let v = t.render(scope).map_err(|e| format!("json body: {e}"))?;
             (
-                Some(serde_json::to_vec(&v).map_err(|e| e.to_string())?),
+                Some(serde_json::to_vec(&v).map_err(|e| e.to_string())?.into()),
                 Some("application/json"),
             )
         }
@@ -489,7 +499,7 @@ pub(super) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Re
                 t.render(scope)
                     .map_err(|e| format!("body: {e}"))?
                     .into_owned()
-                    .into_bytes(),
+                    .into(),
             ),
             Some("text/plain; charset=utf-8"),
         ),
@@ -499,7 +509,7 @@ pub(super) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Re
                 s.append_pair(k, &v.render(scope).map_err(|e| format!("form `{k}`: {e}"))?);
             }
             (
-                Some(s.finish().into_bytes()),
+                Some(s.finish().into()),
                 Some("application/x-www-form-urlencoded"),
             )
         }
@@ -524,5 +534,6 @@ pub(super) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Re
         body,
         timeout: h.timeout,
         follow_redirects: env.run.plan.follow_redirects,
+        compressed: true,
     })
 }

@@ -246,7 +246,7 @@ async fn converse(
                             let resp = super::protocol::http::Response {
                                 status: 101,
                                 headers: Default::default(),
-                                body: text.into_bytes(),
+                                body: text.into(),
                                 first_byte: Duration::ZERO,
                                 latency: Duration::ZERO,
                                 sent: 0,

@@ -1,12 +1,19 @@
 //! HTTP exchanges: one request (following redirects itself, so that each
 //! virtual user's cookie jar sees every `Set-Cookie`), timed from the first
-//! send to the first response byte and to the last body byte.
+//! send to the first response byte and to the last body byte. Plain
+//! `http://` goes through trek's own HTTP/1.1 client (`h1`), on the virtual
+//! user's own connections; `https://` through reqwest (TLS, HTTP/2).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Client, Method, StatusCode, Url};
+
+use super::h1;
+pub use super::h1::Conns;
 
 const MAX_REDIRECTS: usize = 10;
 
@@ -14,16 +21,28 @@ pub struct Request {
     pub method: Method,
     pub url: Url,
     pub headers: HeaderMap,
-    pub body: Option<Vec<u8>>,
+    pub body: Option<Bytes>,
     pub timeout: Duration,
     pub follow_redirects: bool,
+    /// Ask for a compressed response and decompress it (not for streams).
+    pub compressed: bool,
+}
+
+/// What a virtual user sends its requests with.
+#[derive(Clone, Copy)]
+pub struct Transport<'a> {
+    /// For `https://`.
+    pub client: &'a Client,
+    /// The user's own connections, for `http://`.
+    pub conns: &'a Arc<Conns>,
+    pub jar: &'a Jar,
 }
 
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
     pub headers: HeaderMap,
-    pub body: Vec<u8>,
+    pub body: Bytes,
     /// From the send to the final response's headers.
     pub first_byte: Duration,
     /// From the send to the final response's last body byte.
@@ -64,19 +83,17 @@ impl Failure {
 
 /// Sends `req`, following redirects when asked, with `jar`'s cookies, and
 /// reads the whole body.
-pub async fn send(client: &Client, jar: &Jar, req: Request) -> Result<Response, Failure> {
+pub async fn send(via: Transport<'_>, req: Request) -> Result<Response, Failure> {
     let start = Instant::now();
     let timeout = req.timeout;
     let whole = async {
-        let mut open = open(client, jar, req, start).await?;
-        let status = open.response.status().as_u16();
-        let headers = std::mem::take(open.response.headers_mut());
-        let body = open.response.bytes().await.map_err(classify)?;
+        let mut open = open(via, req, start).await?;
+        let body = open.body.all().await?;
         open.received += body.len() as u64;
         Ok(Response {
-            status,
-            headers,
-            body: body.to_vec(),
+            status: open.status,
+            headers: open.headers,
+            body,
             first_byte: open.first_byte,
             latency: start.elapsed(),
             sent: open.sent,
@@ -91,7 +108,9 @@ pub async fn send(client: &Client, jar: &Jar, req: Request) -> Result<Response, 
 
 /// A response whose headers have arrived and whose body is still to read.
 pub struct Opened {
-    pub response: reqwest::Response,
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Body,
     /// From `start` to the final response's headers.
     pub first_byte: Duration,
     pub sent: u64,
@@ -101,12 +120,8 @@ pub struct Opened {
 
 /// Sends `req` and follows redirects up to the final response's headers.
 /// The caller applies the time limit.
-pub async fn open(
-    client: &Client,
-    jar: &Jar,
-    mut req: Request,
-    start: Instant,
-) -> Result<Opened, Failure> {
+pub async fn open(via: Transport<'_>, mut req: Request, start: Instant) -> Result<Opened, Failure> {
+    let jar = via.jar;
     let mut sent = 0u64;
     let mut received = 0u64;
     for _ in 0..=MAX_REDIRECTS {
@@ -117,22 +132,38 @@ pub async fn open(
             }
         }
         sent += request_size(&req, &headers);
-        let mut builder = client
-            .request(req.method.clone(), req.url.clone())
-            .headers(headers);
-        if let Some(body) = &req.body {
-            builder = builder.body(body.clone());
-        }
-        let resp = builder.send().await.map_err(classify)?;
+        let (status, headers, body) = if req.url.scheme() == "http" {
+            let head = h1::exchange(
+                via.conns,
+                &req.method,
+                &req.url,
+                headers,
+                req.body.clone(),
+                req.compressed,
+            )
+            .await?;
+            (head.status, head.headers, Body::H1(head.body))
+        } else {
+            let mut builder = via
+                .client
+                .request(req.method.clone(), req.url.clone())
+                .headers(headers);
+            if let Some(body) = &req.body {
+                builder = builder.body(body.clone());
+            }
+            let mut resp = builder.send().await.map_err(classify)?;
+            let headers = std::mem::take(resp.headers_mut());
+            (resp.status().as_u16(), headers, Body::Reqwest(resp))
+        };
         let first_byte = start.elapsed();
-        let status = resp.status();
-        if resp.headers().contains_key(SET_COOKIE) {
-            jar.set_cookies(&mut resp.headers().get_all(SET_COOKIE).iter(), &req.url);
+        if headers.contains_key(SET_COOKIE) {
+            jar.set_cookies(&mut headers.get_all(SET_COOKIE).iter(), &req.url);
         }
-        received += response_size(resp.headers(), 0);
+        received += response_size(&headers, 0);
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
         if req.follow_redirects && status.is_redirection() {
-            if let Some(next) = redirect_target(&req.url, resp.headers()) {
-                received += resp.bytes().await.map_err(classify)?.len() as u64;
+            if let Some(next) = redirect_target(&req.url, &headers) {
+                received += body.all().await?.len() as u64;
                 if matches!(
                     status,
                     StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND | StatusCode::SEE_OTHER
@@ -151,7 +182,9 @@ pub async fn open(
             }
         }
         return Ok(Opened {
-            response: resp,
+            status: status.as_u16(),
+            headers,
+            body,
             first_byte,
             sent,
             received,
@@ -165,6 +198,30 @@ pub async fn open(
 fn redirect_target(base: &Url, headers: &HeaderMap) -> Option<Url> {
     let location = headers.get(LOCATION)?.to_str().ok()?;
     base.join(location).ok()
+}
+
+/// A response body still to read.
+pub enum Body {
+    H1(h1::Body),
+    Reqwest(reqwest::Response),
+}
+
+impl Body {
+    /// The next piece as it arrived; `None` at the end.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, Failure> {
+        match self {
+            Body::H1(b) => b.chunk().await,
+            Body::Reqwest(r) => r.chunk().await.map_err(classify),
+        }
+    }
+
+    /// The whole body, decompressed.
+    pub async fn all(self) -> Result<Bytes, Failure> {
+        match self {
+            Body::H1(b) => b.all().await,
+            Body::Reqwest(r) => r.bytes().await.map_err(classify),
+        }
+    }
 }
 
 pub fn classify(e: reqwest::Error) -> Failure {
@@ -190,7 +247,7 @@ fn request_size(req: &Request, headers: &HeaderMap) -> u64 {
         + req.url.path().len()
         + req.url.query().map_or(0, |q| q.len() + 1)
         + 12;
-    (line + header_size(headers) + req.body.as_ref().map_or(0, Vec::len)) as u64
+    (line + header_size(headers) + req.body.as_ref().map_or(0, Bytes::len)) as u64
 }
 
 fn response_size(headers: &HeaderMap, body: usize) -> u64 {
