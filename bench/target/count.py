@@ -1,0 +1,65 @@
+"""Reads one tool's own count of successful requests (0 when any request or
+check failed), or the wall-clock seconds from /usr/bin/time -v, for
+bench/peers.sh:  count.py TOOL FILE"""
+import csv
+import json
+import re
+import sys
+
+
+def trek(path):
+    t = json.load(open(path))["totals"]
+    return t["requests"] if t["failures"] == 0 else 0
+
+
+def oha(path):
+    s = json.load(open(path))["summary"]
+    ok = json.load(open(path)).get("statusCodeDistribution", {}).get("200", 0)
+    total = sum(json.load(open(path)).get("statusCodeDistribution", {}).values())
+    return ok if ok == total and s["successRate"] == 1.0 else 0
+
+
+def drill(path):
+    text = open(path).read()
+    if "Assertion mismatched" in text or "failed" in text.lower() and "Failed requests" not in text:
+        return 0
+    total = re.search(r"Total requests\s+(\d+)", text)
+    failed = re.search(r"Failed requests\s+(\d+)", text)
+    if not total or (failed and int(failed.group(1)) > 0):
+        return 0
+    return int(total.group(1))
+
+
+def k6(path):
+    m = json.load(open(path))["metrics"]
+    checks = m["checks"]
+    if checks.get("fails", 0) > 0 or m["http_req_failed"].get("passes", 0) > 0:
+        return 0
+    return int(m["http_reqs"]["count"])
+
+
+def artillery(path):
+    c = json.load(open(path))["aggregate"]["counters"]
+    if c.get("plugins.expect.failed", 0) or c.get("vusers.failed", 0):
+        return 0
+    return c.get("http.requests", 0)
+
+
+def locust(path):
+    for row in csv.DictReader(open(path)):
+        if row["Name"] == "Aggregated":
+            return int(row["Request Count"]) if int(row["Failure Count"]) == 0 else 0
+    return 0
+
+
+def wall(path):
+    m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", open(path).read())
+    h, mnt, s = m.groups()
+    return int(h or 0) * 3600 + int(mnt) * 60 + float(s)
+
+
+try:
+    print(globals()[sys.argv[1]](sys.argv[2]))
+except (OSError, KeyError, ValueError, TypeError, AttributeError) as e:
+    print(f"bench: cannot read {sys.argv[2]}: {e!r}", file=sys.stderr)
+    print(0)
