@@ -262,6 +262,7 @@ fn cookies_are_kept_per_virtual_user_and_across_redirects() {
 
 /// httpbin's /gzip, /deflate and /brotli answer compressed JSON saying which
 /// encoding they used; the checks can only read it once trek decompressed it.
+/// Also: trek names itself in `User-Agent`.
 #[test]
 fn compressed_bodies_are_decompressed_before_checks() {
     let bin = httpbin();
@@ -275,6 +276,9 @@ fn compressed_bodies_are_decompressed_before_checks() {
   - { name: gzip, get: /gzip, expect: { json: { $.gzipped: true } } }
   - { name: deflate, get: /deflate, expect: { json: { $.deflated: true } } }
   - { name: brotli, get: /brotli, expect: { json: { $.brotli: true } } }
+  - name: agent
+    get: /user-agent
+    expect: { json: { "$['user-agent']": { matches: "^trek/[0-9]" } } }
   - name: asked for nothing
     get: /headers
     headers: { accept-encoding: identity }
@@ -284,7 +288,7 @@ fn compressed_bodies_are_decompressed_before_checks() {
     );
     let out = run(&s, &file, &[]);
     let r = s.results(&out);
-    for name in ["gzip", "deflate", "brotli", "asked for nothing"] {
+    for name in ["gzip", "deflate", "brotli", "agent", "asked for nothing"] {
         assert_eq!(step(&r, name)["count"], 4, "{}", text(&out));
         assert_eq!(
             step(&r, name)["failures"],

@@ -48,7 +48,7 @@ impl RunCtx {
 
 /// One worker thread's share of the run.
 pub struct WorkerCtx {
-    client: reqwest::Client,
+    https: protocol::http::Https,
     recorder: Mutex<Recorder>,
     pub handle: tokio::runtime::Handle,
     responses: AtomicU64,
@@ -57,8 +57,8 @@ pub struct WorkerCtx {
 }
 
 impl WorkerCtx {
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
+    pub fn https(&self) -> &protocol::http::Https {
+        &self.https
     }
 
     fn recorder(&self) -> MutexGuard<'_, Recorder> {
@@ -226,16 +226,8 @@ fn spawn_workers(
         let handle = handle_rx
             .recv()
             .map_err(|_| std::io::Error::other("worker thread died"))??;
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .danger_accept_invalid_certs(plan.insecure)
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .user_agent(concat!("trek/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(std::io::Error::other)?;
         workers.push(Arc::new(WorkerCtx {
-            client,
+            https: protocol::http::Https::new(plan.insecure),
             recorder: Mutex::new(Recorder::new(plan.steps.len(), plan.scenarios.len())),
             handle,
             responses: AtomicU64::new(0),

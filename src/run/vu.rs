@@ -109,10 +109,13 @@ async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
             Err(e) => return env.step_error(cur, step, &format!("`when`: {e}")),
         }
     }
+    // The protocol steps' futures are large (several KB with hyper's and
+    // tungstenite's state inside) and are boxed, so that a user waiting
+    // between steps holds only the small future of a `think`.
     let flow = match &step.node {
-        Node::Http(h) => http_step(env, cur, step, h).await,
-        Node::Sse(s) => super::stream::sse_step(env, cur, step, s).await,
-        Node::WebSocket(w) => super::websocket::ws_step(env, cur, step, w).await,
+        Node::Http(h) => Box::pin(http_step(env, cur, step, h)).await,
+        Node::Sse(s) => Box::pin(super::stream::sse_step(env, cur, step, s)).await,
+        Node::WebSocket(w) => Box::pin(super::websocket::ws_step(env, cur, step, w)).await,
         Node::Think(t) => {
             think(cur, t).await;
             Flow::Next
@@ -269,7 +272,7 @@ async fn think(cur: &mut Cursor, t: &Think) {
 impl Env {
     pub(super) fn transport(&self) -> http::Transport<'_> {
         http::Transport {
-            client: self.worker.client(),
+            https: self.worker.https(),
             conns: &self.conns,
             jar: &self.jar,
         }

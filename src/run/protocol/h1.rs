@@ -20,7 +20,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, Connection, SendRequest};
 use hyper::header::{
-    HeaderMap, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, HOST,
+    HeaderMap, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, HOST, USER_AGENT,
 };
 use hyper::{Method, Uri};
 use hyper_util::rt::TokioIo;
@@ -141,6 +141,12 @@ pub async fn exchange(
             None => HeaderValue::from_str(host_text),
         };
         headers.insert(HOST, value.map_err(|e| Failure::Other(e.to_string()))?);
+    }
+    if !headers.contains_key(USER_AGENT) {
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(super::http::USER_AGENT),
+        );
     }
     let ours = compressed && !headers.contains_key(ACCEPT_ENCODING);
     if ours {

@@ -4,7 +4,7 @@
 //! `http://` goes through trek's own HTTP/1.1 client (`h1`), on the virtual
 //! user's own connections; `https://` through reqwest (TLS, HTTP/2).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -28,11 +28,45 @@ pub struct Request {
     pub compressed: bool,
 }
 
+/// The worker's client for `https://`, built when first needed: reading the
+/// system's root certificates takes time and memory a plain-HTTP run does
+/// not need.
+pub struct Https {
+    insecure: bool,
+    client: OnceLock<Result<Client, String>>,
+}
+
+impl Https {
+    pub fn new(insecure: bool) -> Self {
+        Https {
+            insecure,
+            client: OnceLock::new(),
+        }
+    }
+
+    fn client(&self) -> Result<&Client, Failure> {
+        let built = self.client.get_or_init(|| {
+            Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .danger_accept_invalid_certs(self.insecure)
+                .tcp_nodelay(true)
+                .pool_idle_timeout(Duration::from_secs(30))
+                .user_agent(USER_AGENT)
+                .build()
+                .map_err(|e| format!("cannot set up TLS: {e}"))
+        });
+        built.as_ref().map_err(|e| Failure::Connect(e.clone()))
+    }
+}
+
+/// The `User-Agent` trek sends unless a step sets one.
+pub const USER_AGENT: &str = concat!("trek/", env!("CARGO_PKG_VERSION"));
+
 /// What a virtual user sends its requests with.
 #[derive(Clone, Copy)]
 pub struct Transport<'a> {
     /// For `https://`.
-    pub client: &'a Client,
+    pub https: &'a Https,
     /// The user's own connections, for `http://`.
     pub conns: &'a Arc<Conns>,
     pub jar: &'a Jar,
@@ -145,7 +179,8 @@ pub async fn open(via: Transport<'_>, mut req: Request, start: Instant) -> Resul
             (head.status, head.headers, Body::H1(head.body))
         } else {
             let mut builder = via
-                .client
+                .https
+                .client()?
                 .request(req.method.clone(), req.url.clone())
                 .headers(headers);
             if let Some(body) = &req.body {
