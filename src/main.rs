@@ -1,23 +1,7 @@
-//! trek: load testing for HTTP APIs.
-//!
-//! The flow, one direction: a scenario file is read into a model
-//! (`scenario`), compiled into a plan (`plan`), run by virtual users
-//! (`run`), measured (`metrics`), judged (`slo`) and reported (`report`).
-//! `cli` holds the commands; `demo` is the embedded demo target.
-
-mod cli;
-mod demo;
-mod diagnostic;
-mod metrics;
-mod plan;
-mod report;
-mod run;
-mod scenario;
-mod schema;
-mod slo;
-mod template;
+//! The `trek` command; everything it does lives in the library (`src/lib.rs`).
 
 use clap::Parser;
+use trek::cli;
 
 fn main() {
     let cli = cli::Cli::parse();

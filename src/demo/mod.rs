@@ -11,8 +11,8 @@ mod store;
 mod wikipro;
 
 use std::future::Future;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -49,9 +49,21 @@ impl Default for Config {
     }
 }
 
+/// The fault layer's settings, and the delays it actually slept (a timer
+/// sleeps a little longer than asked), which `GET /telemetry/delay` reports
+/// so that a client's own overhead can be told apart from the target's.
+struct Faults {
+    config: Config,
+    slept: Mutex<hdrhistogram::Histogram<u64>>,
+}
+
 pub fn router(config: Config) -> Router {
     let store = Arc::new(Store::new(config.first_token, config.token_delay));
-    let faults = Arc::new(config);
+    let faults = Arc::new(Faults {
+        config,
+        slept: Mutex::new(hdrhistogram::Histogram::new(3).expect("3 significant digits")),
+    });
+    let delays = faults.clone();
     let api = Router::new()
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/verify", get(auth::verify_handler))
@@ -101,6 +113,10 @@ pub fn router(config: Config) -> Router {
             get(|| async { Json(serde_json::json!({ "status": "ok" })) }),
         )
         .route("/telemetry/health", get(wikipro::telemetry))
+        .route(
+            "/telemetry/delay",
+            get(move || async move { Json(delay_report(&delays)) }),
+        )
         .merge(api)
         .with_state(store)
 }
@@ -108,10 +124,11 @@ pub fn router(config: Config) -> Router {
 /// Delays each request by the configured latency and jitter, and answers a
 /// share of them with 500. Health routes are exempt (they sit outside).
 async fn inject_faults(
-    State(config): State<Arc<Config>>,
+    State(faults): State<Arc<Faults>>,
     request: Request,
     next: Next,
 ) -> Response {
+    let config = &faults.config;
     let (extra, fail) = {
         let mut rng = rand::rng();
         let jitter = if config.jitter.is_zero() {
@@ -125,7 +142,12 @@ async fn inject_faults(
         )
     };
     if !extra.is_zero() {
+        let start = Instant::now();
         tokio::time::sleep(extra).await;
+        let slept = start.elapsed().as_micros() as u64;
+        if let Ok(mut h) = faults.slept.lock() {
+            let _ = h.record(slept);
+        }
     }
     if fail {
         return errors::ApiError::new(
@@ -135,6 +157,18 @@ async fn inject_faults(
         .into_response();
     }
     next.run(request).await
+}
+
+/// The injected delays slept so far, in microseconds.
+fn delay_report(faults: &Faults) -> serde_json::Value {
+    let h = faults.slept.lock().unwrap_or_else(|e| e.into_inner());
+    serde_json::json!({
+        "count": h.len(),
+        "p50_us": h.value_at_quantile(0.5),
+        "p95_us": h.value_at_quantile(0.95),
+        "p99_us": h.value_at_quantile(0.99),
+        "max_us": h.max(),
+    })
 }
 
 /// Serves the demo target on `listener` until `shutdown` resolves.

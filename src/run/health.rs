@@ -46,6 +46,12 @@ pub struct Sampler {
     usable: usize,
 }
 
+impl Default for Sampler {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Sampler {
     pub fn new() -> Self {
         let mut sys = System::new();
