@@ -44,6 +44,8 @@ pub struct Conns {
 struct Conn {
     host: Box<str>,
     port: u16,
+    /// The `Host` header for requests on this connection, made once.
+    host_header: HeaderValue,
     send: SendRequest<Out>,
     driver: Driver,
 }
@@ -135,12 +137,12 @@ pub async fn exchange(
     let target: Uri = url[url::Position::BeforePath..url::Position::AfterQuery]
         .parse()
         .map_err(|e| Failure::Other(format!("invalid request target: {e}")))?;
+    let (mut conn, mut reused) = match conns.take(host_text, port) {
+        Some(c) => (c, true),
+        None => (connect(url, &host, port).await?, false),
+    };
     if !headers.contains_key(HOST) {
-        let value = match url.port() {
-            Some(p) => HeaderValue::from_str(&format!("{host_text}:{p}")),
-            None => HeaderValue::from_str(host_text),
-        };
-        headers.insert(HOST, value.map_err(|e| Failure::Other(e.to_string()))?);
+        headers.insert(HOST, conn.host_header.clone());
     }
     if !headers.contains_key(USER_AGENT) {
         headers.insert(
@@ -156,17 +158,13 @@ pub async fn exchange(
     *req.method_mut() = method.clone();
     *req.uri_mut() = target;
     *req.headers_mut() = headers;
-    let (mut conn, mut reused) = match conns.take(host_text, port) {
-        Some(c) => (c, true),
-        None => (connect(&host, port).await?, false),
-    };
     let response = loop {
         match send(&mut conn, req).await {
             Ok(r) => break r,
             // Never sent: the server had closed this idle connection.
             Err((_, Some(back))) if reused => {
                 req = back;
-                conn = connect(&host, port).await?;
+                conn = connect(url, &host, port).await?;
                 reused = false;
             }
             Err((e, _)) => return Err(classify(&e)),
@@ -190,7 +188,13 @@ pub async fn exchange(
     })
 }
 
-async fn connect(host: &Host<&str>, port: u16) -> Result<Conn, Failure> {
+async fn connect(url: &Url, host: &Host<&str>, port: u16) -> Result<Conn, Failure> {
+    let host_text = url.host_str().unwrap_or_default();
+    let host_header = match url.port() {
+        Some(p) => HeaderValue::from_str(&format!("{host_text}:{p}")),
+        None => HeaderValue::from_str(host_text),
+    }
+    .map_err(|e| Failure::Other(format!("the host cannot be sent: {e}")))?;
     let stream = match host {
         Host::Ipv4(ip) => TcpStream::connect((*ip, port)).await,
         Host::Ipv6(ip) => TcpStream::connect((*ip, port)).await,
@@ -205,6 +209,7 @@ async fn connect(host: &Host<&str>, port: u16) -> Result<Conn, Failure> {
     Ok(Conn {
         host: host.to_string().into(),
         port,
+        host_header,
         send,
         driver: Driver {
             conn: Some(Box::pin(driver)),

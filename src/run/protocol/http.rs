@@ -159,7 +159,10 @@ pub async fn open(via: Transport<'_>, mut req: Request, start: Instant) -> Resul
     let mut sent = 0u64;
     let mut received = 0u64;
     for _ in 0..=MAX_REDIRECTS {
-        let mut headers = req.headers.clone();
+        // Room for what trek adds (Host, User-Agent, Accept-Encoding,
+        // Cookie) without growing the map.
+        let mut headers = HeaderMap::with_capacity(req.headers.len() + 4);
+        headers.extend(req.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
         if !headers.contains_key(COOKIE) {
             if let Some(c) = jar.cookies(&req.url) {
                 headers.insert(COOKIE, c);
