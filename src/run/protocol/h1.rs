@@ -258,13 +258,7 @@ async fn send(
 }
 
 fn classify(e: &hyper::Error) -> Failure {
-    let mut msg = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        msg = s.to_string();
-        source = s.source();
-    }
-    Failure::Other(format!("request failed: {msg}"))
+    Failure::Other(format!("request failed: {}", super::http::root_cause(e)))
 }
 
 /// `Authorization: Basic` from the user and password of a URL

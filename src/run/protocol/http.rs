@@ -262,16 +262,23 @@ impl Body {
     }
 }
 
-pub fn classify(e: reqwest::Error) -> Failure {
-    if e.is_timeout() {
-        return Failure::Timeout(Duration::ZERO);
-    }
+/// The innermost error's message: the one that says what went wrong
+/// ("Connection refused"), not which layer noticed it.
+pub fn root_cause(e: &dyn std::error::Error) -> String {
     let mut msg = e.to_string();
-    let mut source = std::error::Error::source(&e);
+    let mut source = e.source();
     while let Some(s) = source {
         msg = s.to_string();
         source = s.source();
     }
+    msg
+}
+
+pub fn classify(e: reqwest::Error) -> Failure {
+    if e.is_timeout() {
+        return Failure::Timeout(Duration::ZERO);
+    }
+    let msg = root_cause(&e);
     if e.is_connect() {
         Failure::Connect(msg)
     } else {
