@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -15,6 +15,7 @@ use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use trek::metrics::{Recorder, Sample};
 use trek::plan::{check_str, Body, HttpStep, Node, Options, Plan};
 use trek::run::check::{self, Seen};
+use trek::run::protocol::headers::Headers;
 use trek::run::protocol::http::Response;
 use trek::template::scope::Scope;
 
@@ -87,10 +88,11 @@ fn checks(c: &mut Criterion) {
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let response = |body: &'static str| Response {
         status: 200,
-        headers: headers.clone(),
+        headers: Headers::from_map(&headers),
         body: Bytes::from_static(body.as_bytes()),
         first_byte: Duration::from_micros(300),
         latency: Duration::from_micros(400),
+        ended: Instant::now(),
         sent: 120,
         received: 180,
     };

@@ -8,7 +8,8 @@
 //!          hyper-spawned  a hyper HTTP/1 connection per task, driven by
 //!                         a task of its own (hyper's documented way)
 //!          hyper-inline   the connection driven by the task that uses it
-//!                         (what src/run/protocol/h1.rs does)
+//!                         (what trek did before it had its own client)
+//!          trek           trek's own HTTP/1.1 client (src/run/protocol/h1.rs)
 
 use std::future::Future;
 use std::pin::Pin;
@@ -55,6 +56,7 @@ fn main() {
                             count.fetch_add(1, Ordering::Relaxed);
                         }
                     }
+                    "trek" => trek_loop(&url, &count, deadline).await,
                     m => hyper_loop(m == "hyper-inline", &url, &count, deadline).await,
                 }
             }));
@@ -65,6 +67,27 @@ fn main() {
     });
     let n = count.load(Ordering::Relaxed);
     println!("{mode}: {n} requests, {:.0} req/s", n as f64 / secs as f64);
+}
+
+async fn trek_loop(url: &str, count: &AtomicU64, deadline: Instant) {
+    use trek::run::protocol::h1::{exchange, Conns, Outgoing};
+    let url = url::Url::parse(url).unwrap();
+    let conns = Arc::new(Conns::default());
+    let headers = reqwest::header::HeaderMap::new();
+    while Instant::now() < deadline {
+        let req = Outgoing {
+            method: &reqwest::Method::GET,
+            url: &url,
+            headers: &headers,
+            cookie: None,
+            body: None,
+            compressed: true,
+        };
+        let head = exchange(&conns, req).await.unwrap();
+        assert_eq!(head.status, 200);
+        head.body.all().await.unwrap();
+        count.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 async fn hyper_loop(inline: bool, url: &str, count: &AtomicU64, deadline: Instant) {

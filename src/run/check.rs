@@ -85,8 +85,8 @@ pub fn check(expect: &Expect, seen: &Seen, scope: &Value) -> Outcome {
         let value = seen
             .resp
             .headers
-            .get(name.as_str())
-            .map(|v| J::String(String::from_utf8_lossy(v.as_bytes()).into_owned()));
+            .get(name)
+            .map(|v| J::String(String::from_utf8_lossy(v).into_owned()));
         verdict(
             matches(m, value.as_ref(), scope)
                 .map_err(|e| format!("header {name}: {}", redact_if_secret(name, e))),
@@ -338,8 +338,8 @@ pub fn capture(
             CaptureFrom::Header(name) => seen
                 .resp
                 .headers
-                .get(name.as_str())
-                .map(|v| Value::from(String::from_utf8_lossy(v.as_bytes()).into_owned())),
+                .get(name)
+                .map(|v| Value::from(String::from_utf8_lossy(v).into_owned())),
             CaptureFrom::Regex(re) => {
                 let text = seen.text();
                 re.captures(text)

@@ -313,22 +313,25 @@ impl Iteration<'_> {
             conns: self.conns.clone(),
             kept: Default::default(),
         };
-        worker.iteration_started(scenario, run.second());
         let began = scheduled.unwrap_or_else(std::time::Instant::now);
-        cur.lag = began.elapsed();
+        worker.iteration_started(scenario, run.second_at(began));
+        if scheduled.is_some() {
+            cur.lag = began.elapsed();
+        }
         let mut phase = control.phase.clone();
         let flow = tokio::select! {
             flow = run_steps(&env, &mut cur, &plan.scenarios[scenario].steps) => Some(flow),
             _ = phase.wait_for(|p| *p == Phase::Hard) => None,
         };
-        let micros = began.elapsed().as_micros() as u64;
+        let ended = std::time::Instant::now();
+        let micros = ended.saturating_duration_since(began).as_micros() as u64;
         let end = match flow {
             None => IterationEnd::Interrupted,
             Some(Flow::Stop) => IterationEnd::Failed,
             Some(Flow::Next) if cur.failed => IterationEnd::Failed,
             Some(Flow::Next) => IterationEnd::Completed,
         };
-        worker.iteration_ended(scenario, run.second(), micros, end);
+        worker.iteration_ended(scenario, run.second_at(ended), micros, end);
         Some(end)
     }
 }

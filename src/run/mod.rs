@@ -42,7 +42,13 @@ pub struct RunCtx {
 impl RunCtx {
     /// Whole seconds since the run started.
     pub fn second(&self) -> u32 {
-        self.start.elapsed().as_secs() as u32
+        self.second_at(Instant::now())
+    }
+
+    /// Whole seconds from the run's start to `at` (a time already read,
+    /// which saves reading the clock again).
+    pub fn second_at(&self, at: Instant) -> u32 {
+        at.saturating_duration_since(self.start).as_secs() as u32
     }
 }
 

@@ -73,8 +73,7 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
     let headers = opened.headers;
     let (sent, received) = (opened.sent, opened.received);
     let content_type = headers
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+        .get_str("content-type")
         .unwrap_or_default()
         .to_string();
     let not_a_stream = (200..300).contains(&status) && !content_type.contains("text/event-stream");
@@ -109,6 +108,7 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
             },
         }
     };
+    let ended = Instant::now();
     let resp = http::Response {
         status,
         headers,
@@ -118,7 +118,8 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
             .map(|e| e.data.clone().into())
             .unwrap_or_default(),
         first_byte: read.first_event.unwrap_or_default(),
-        latency: start.elapsed(),
+        latency: ended.saturating_duration_since(start),
+        ended,
         sent,
         received: received + read.bytes,
     };

@@ -109,8 +109,8 @@ async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
             Err(e) => return env.step_error(cur, step, &format!("`when`: {e}")),
         }
     }
-    // The protocol steps' futures are large (several KB with hyper's and
-    // tungstenite's state inside) and are boxed, so that a user waiting
+    // The protocol steps' futures are large (several KB with the HTTP client's
+    // and tungstenite's state inside) and are boxed, so that a user waiting
     // between steps holds only the small future of a `think`.
     let flow = match &step.node {
         Node::Http(h) => Box::pin(http_step(env, cur, step, h)).await,
@@ -398,6 +398,10 @@ pub(super) fn finish_with(
     failure: Option<String>,
 ) -> Flow {
     let timed = !matches!(answer, Answer::Nothing);
+    let second = match &answer {
+        Answer::Response(r, ..) => env.run.second_at(r.ended),
+        _ => env.run.second(),
+    };
     let response: &[u8] = match &answer {
         Answer::Response(r, ..) => &r.body[..],
         _ => &[],
@@ -436,7 +440,7 @@ pub(super) fn finish_with(
         gaps: stream.map_or(&[], |s| s.1),
         connect_us: None,
         receives: &[],
-        second: env.run.second(),
+        second,
         is_request: true,
         timed,
     });
@@ -480,7 +484,9 @@ pub(super) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Re
             );
         }
     }
-    let mut headers = HeaderMap::with_capacity(h.headers.len() + 1);
+    // No allocation for a step without headers or body.
+    let with_body = usize::from(!matches!(h.body, Body::None));
+    let mut headers = HeaderMap::with_capacity(h.headers.len() + with_body);
     for (name, tpl) in &h.headers {
         let value = tpl
             .render(scope)

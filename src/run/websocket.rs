@@ -249,6 +249,7 @@ async fn converse(
                                 body: text.into(),
                                 first_byte: Duration::ZERO,
                                 latency: Duration::ZERO,
+                                ended: Instant::now(),
                                 sent: 0,
                                 received: 0,
                             };

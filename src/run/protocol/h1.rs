@@ -1,46 +1,56 @@
-//! trek's own HTTP/1.1 client for plain `http://` targets, built on hyper's
-//! connection API. Each virtual user owns its keep-alive connections (none
-//! is shared between users, so the only lock on the request path is the
-//! user's own, never contended) and drives them inside its own task rather
-//! than in a task per connection. Against reqwest's pooled client this
-//! roughly halves the CPU per request (bench/RESULTS.md).
+//! trek's HTTP/1.1 client for plain `http://` targets. Each virtual user
+//! owns its keep-alive connections (none is shared between users, so the
+//! only lock on the request path is the user's own, never contended) and
+//! reads and writes them in its own task: a request is one write of its
+//! head (and a small body), the response is parsed from the bytes as they
+//! arrive (`wire`), with nothing between the socket and the step but a
+//! buffer. bench/RESULTS.md has what this saves against reqwest and hyper.
 //!
-//! An idle connection the server has closed is found out when it is next
-//! used, before the request is written: the request then goes on a new
-//! connection. A request already written is never sent twice. Connections
-//! idle for longer than `IDLE_TIMEOUT` are closed rather than reused, since
-//! a server or a middlebox may have dropped them without a word.
+//! An idle connection the server has closed is found out before the next
+//! request is written on it, and the request goes on a new connection; so
+//! does one whose writing failed on a reused connection (the server cannot
+//! have answered a request it did not receive). A request whose sending
+//! completed is never sent twice. Connections idle for longer than
+//! `IDLE_TIMEOUT` are closed rather than reused, since a server or a
+//! middlebox may have dropped them without a word.
 
-use std::future::{poll_fn, Future};
-use std::io::Read;
-use std::pin::Pin;
+use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::client::conn::http1::{self, Connection, SendRequest};
-use hyper::header::{
-    HeaderMap, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, HOST,
-    RANGE, USER_AGENT,
+use reqwest::header::{
+    HeaderMap, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, COOKIE, HOST, RANGE, USER_AGENT,
 };
-use hyper::{Method, Uri};
-use hyper_util::rt::TokioIo;
+use reqwest::Method;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use url::{Host, Url};
 
+use super::headers::Headers;
 use super::http::Failure;
-
-type Io = TokioIo<TcpStream>;
-type Out = Full<Bytes>;
+use super::wire::{self, Framing, Piece};
 
 /// Idle connections a user keeps beyond this many are closed.
 const MAX_IDLE: usize = 8;
 
 /// An idle connection older than this is closed instead of reused.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A connection idle for less than this is reused without first checking
+/// whether the server closed it: a keep-alive timeout is seconds long, and
+/// a server closing sooner says `Connection: close`. Saves a system call
+/// per request when a user sends one request right after another.
+const CHECK_AFTER: Duration = Duration::from_millis(1);
+
+/// A body up to this size goes out in the same write as the head.
+const COALESCE: usize = 16 * 1024;
+
+/// The read buffer's size when a response starts.
+const READ_BUFFER: usize = 8 * 1024;
+
+/// The most the read buffer grows by at once for a large body.
+const READ_AHEAD: u64 = 1 << 20;
 
 /// One virtual user's idle keep-alive connections.
 #[derive(Default)]
@@ -51,44 +61,53 @@ pub struct Conns {
 struct Conn {
     host: Box<str>,
     port: u16,
-    /// The `Host` header for requests on this connection, made once.
-    host_header: HeaderValue,
     /// When it last went idle.
     since: Instant,
-    send: SendRequest<Out>,
-    driver: Driver,
+    stream: TcpStream,
+    /// Bytes read and not yet taken by a response.
+    buf: BytesMut,
 }
 
-/// hyper's connection future, which reads and writes the socket; polled by
-/// the user's task whenever it waits on this connection.
-struct Driver {
-    /// `None` once the connection has closed: dropping hyper's future then
-    /// hands a request still waiting on it back as unsent.
-    conn: Option<Pin<Box<Connection<Io, Out>>>>,
-}
+impl Conn {
+    /// Whether the server has closed (or written to) this idle connection.
+    /// Costs no system call unless the socket has had an event.
+    fn closed_while_idle(&self) -> bool {
+        let mut probe = [0u8; 1];
+        !matches!(self.stream.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    }
 
-impl Driver {
-    fn poll(&mut self, cx: &mut Context<'_>) {
-        if let Some(conn) = &mut self.conn {
-            if conn.as_mut().poll(cx).is_ready() {
-                self.conn = None;
-            }
+    /// Reads what has arrived into the buffer; 0 when the server closed.
+    /// `expected`: bytes known to be on their way, to read them in one go.
+    async fn fill(&mut self, expected: u64) -> std::io::Result<usize> {
+        let spare = self.buf.capacity() - self.buf.len();
+        if spare < 1024 {
+            let more = expected.saturating_sub(self.buf.len() as u64);
+            self.buf
+                .reserve(more.clamp(READ_BUFFER as u64, READ_AHEAD) as usize);
         }
+        self.stream.read_buf(&mut self.buf).await
     }
 }
 
 impl Conns {
-    fn take(&self, host: &str, port: u16) -> Option<Conn> {
+    /// An idle connection to `host:port`, and how long it has been idle.
+    fn take(&self, host: &str, port: u16) -> Option<(Conn, Duration)> {
+        let now = Instant::now();
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        idle.retain(|c| c.since.elapsed() < IDLE_TIMEOUT);
+        idle.retain(|c| now.saturating_duration_since(c.since) < IDLE_TIMEOUT);
         let at = idle
             .iter()
             .rposition(|c| c.port == port && &*c.host == host)?;
-        Some(idle.swap_remove(at))
+        let conn = idle.swap_remove(at);
+        let idle_for = now.saturating_duration_since(conn.since);
+        Some((conn, idle_for))
     }
 
     fn put(&self, mut conn: Conn) {
         conn.since = Instant::now();
+        // An idle connection holds no read buffer: ten thousand users
+        // thinking between requests would otherwise keep 80 MB.
+        conn.buf = BytesMut::new();
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < MAX_IDLE {
             idle.push(conn);
@@ -102,19 +121,33 @@ impl Conns {
     }
 }
 
+/// One request as the step made it.
+pub struct Outgoing<'a> {
+    pub method: &'a Method,
+    pub url: &'a Url,
+    pub headers: &'a HeaderMap,
+    /// From the user's cookie jar, when the step sets no `Cookie`.
+    pub cookie: Option<&'a HeaderValue>,
+    pub body: Option<&'a Bytes>,
+    /// Ask for a compressed body (unless the step set `Accept-Encoding`
+    /// itself) and decompress it.
+    pub compressed: bool,
+}
+
 /// A response whose head has arrived.
 pub struct Head {
     pub status: u16,
-    pub headers: HeaderMap,
+    pub headers: Headers,
     pub body: Body,
 }
 
 /// The body still to read. Holds the connection until the last byte, then
 /// gives it back to its user; dropped early, the connection is closed.
 pub struct Body {
-    incoming: Incoming,
     conn: Option<Conn>,
     conns: Arc<Conns>,
+    framing: Framing,
+    keep_alive: bool,
     /// `Content-Encoding` to undo, when trek asked for compression.
     encoding: Option<Encoding>,
 }
@@ -129,87 +162,135 @@ enum Encoding {
 /// What `Accept-Encoding` trek sends when the step sets none.
 const ACCEPTED: &str = "gzip, deflate, br";
 
-/// Sends one request (no redirects) on one of the user's connections.
-/// `compressed`: ask for a compressed body (unless the step set
-/// `Accept-Encoding` itself) and decompress it.
-pub async fn exchange(
-    conns: &Arc<Conns>,
-    method: &Method,
-    url: &Url,
-    mut headers: HeaderMap,
-    body: Option<Bytes>,
-    compressed: bool,
-) -> Result<Head, Failure> {
+/// Sends one request (no redirects) on one of the user's connections and
+/// reads the response's head.
+pub async fn exchange(conns: &Arc<Conns>, req: Outgoing<'_>) -> Result<Head, Failure> {
+    let url = req.url;
     let port = url.port_or_known_default().unwrap_or(80);
     let host = url
         .host()
         .ok_or_else(|| Failure::Other(format!("the URL `{url}` has no host")))?;
-    let host_text = url.host_str().unwrap_or_default();
-    let target: Uri = url[url::Position::BeforePath..url::Position::AfterQuery]
-        .parse()
-        .map_err(|e| Failure::Other(format!("invalid request target: {e}")))?;
-    let (mut conn, mut reused) = match conns.take(host_text, port) {
-        Some(c) => (c, true),
-        None => (connect(url, &host, port).await?, false),
-    };
-    if !headers.contains_key(HOST) {
-        headers.insert(HOST, conn.host_header.clone());
-    }
-    if !url.username().is_empty() && !headers.contains_key(AUTHORIZATION) {
-        headers.insert(AUTHORIZATION, basic_auth(url)?);
-    }
-    if !headers.contains_key(USER_AGENT) {
-        headers.insert(
-            USER_AGENT,
-            HeaderValue::from_static(super::http::USER_AGENT),
-        );
-    }
+    let headers = req.headers;
     // A byte range of a compressed body could not be decompressed.
-    let ours = compressed && !headers.contains_key(ACCEPT_ENCODING) && !headers.contains_key(RANGE);
-    if ours {
-        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED));
-    }
-    let mut req = hyper::Request::new(Full::new(body.unwrap_or_default()));
-    *req.method_mut() = method.clone();
-    *req.uri_mut() = target;
-    *req.headers_mut() = headers;
-    let response = loop {
-        match send(&mut conn, req).await {
-            Ok(r) => break r,
-            // Never sent: the server had closed this idle connection.
-            Err((_, Some(back))) if reused => {
-                req = back;
-                conn = connect(url, &host, port).await?;
+    let ours =
+        req.compressed && !headers.contains_key(ACCEPT_ENCODING) && !headers.contains_key(RANGE);
+    let (out, separate) = request_bytes(&req, ours);
+
+    let taken = conns
+        .take(url.host_str().unwrap_or_default(), port)
+        .filter(|(c, idle_for)| *idle_for < CHECK_AFTER || !c.closed_while_idle());
+    let mut reused = taken.is_some();
+    let mut conn = match taken {
+        Some((c, _)) => c,
+        None => connect(&host, port).await?,
+    };
+    loop {
+        match write(&mut conn, &out, separate).await {
+            Ok(()) => break,
+            // The server had closed this idle connection: nothing of the
+            // request reached it, so it goes on a new connection.
+            Err(_) if reused => {
+                conn = connect(&host, port).await?;
                 reused = false;
             }
-            Err((e, _)) => return Err(classify(&e)),
+            Err(e) => return Err(io_failure(&e)),
+        }
+    }
+    let head = loop {
+        match wire::parse_head(&mut conn.buf, *req.method == Method::HEAD) {
+            Ok(Some(head)) => break head,
+            Ok(None) => {}
+            Err(e) => return Err(Failure::Other(e)),
+        }
+        match conn.fill(0).await {
+            Ok(0) => {
+                return Err(Failure::Other(
+                    "request failed: the server closed the connection without answering".into(),
+                ))
+            }
+            Ok(_) => {}
+            Err(e) => return Err(io_failure(&e)),
         }
     };
-    let (mut parts, incoming) = response.into_parts();
-    let encoding = if ours { encoding(&parts.headers) } else { None };
+    let mut response_headers = head.headers;
+    let encoding = if ours {
+        encoding(&response_headers)
+    } else {
+        None
+    };
     if encoding.is_some() {
-        parts.headers.remove(CONTENT_ENCODING);
-        parts.headers.remove(CONTENT_LENGTH);
+        response_headers.remove("content-encoding");
+        response_headers.remove("content-length");
     }
     Ok(Head {
-        status: parts.status.as_u16(),
-        headers: parts.headers,
+        status: head.status,
+        headers: response_headers,
         body: Body {
-            incoming,
             conn: Some(conn),
             conns: conns.clone(),
+            framing: head.framing,
+            keep_alive: head.keep_alive && !wire::connection_has(headers, "close"),
             encoding,
         },
     })
 }
 
-async fn connect(url: &Url, host: &Host<&str>, port: u16) -> Result<Conn, Failure> {
-    let host_text = url.host_str().unwrap_or_default();
-    let host_header = match url.port() {
-        Some(p) => HeaderValue::from_str(&format!("{host_text}:{p}")),
-        None => HeaderValue::from_str(host_text),
+/// The request's head, with the body when it is small enough to go in the
+/// same write; a larger body is returned to be written after it. trek adds
+/// `Host`, the jar's `Cookie`, Basic authentication from the URL's user,
+/// `User-Agent` and `Accept-Encoding` where the step sets none.
+fn request_bytes<'a>(req: &Outgoing<'a>, ours: bool) -> (Vec<u8>, Option<&'a Bytes>) {
+    let (url, headers) = (req.url, req.headers);
+    let length = wire::body_length(req.method, req.body);
+    let body = req.body.filter(|b| !b.is_empty() && length.is_some());
+    let inline = body.filter(|b| b.len() <= COALESCE);
+    let mut out = Vec::with_capacity(256 + inline.map_or(0, |b| b.len()));
+    wire::request_line(
+        &mut out,
+        req.method,
+        &url[url::Position::BeforePath..url::Position::AfterQuery],
+    );
+    if !headers.contains_key(HOST) {
+        // `host` or `host:port` as the URL has it.
+        let authority = &url[url::Position::BeforeHost..url::Position::AfterPort];
+        wire::header_line(&mut out, b"host", authority.as_bytes());
     }
-    .map_err(|e| Failure::Other(format!("the host cannot be sent: {e}")))?;
+    if let Some(cookie) = req.cookie.filter(|_| !headers.contains_key(COOKIE)) {
+        wire::header_line(&mut out, b"cookie", cookie.as_bytes());
+    }
+    if !url.username().is_empty() && !headers.contains_key(AUTHORIZATION) {
+        wire::header_line(&mut out, b"authorization", basic_auth(url).as_bytes());
+    }
+    if !headers.contains_key(USER_AGENT) {
+        wire::header_line(&mut out, b"user-agent", super::http::USER_AGENT.as_bytes());
+    }
+    if ours {
+        wire::header_line(&mut out, b"accept-encoding", ACCEPTED.as_bytes());
+    }
+    wire::step_headers(&mut out, headers);
+    if let Some(n) = length {
+        let _ = write!(out, "content-length: {n}\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    if let Some(b) = inline {
+        out.extend_from_slice(b);
+    }
+    (out, body.filter(|b| b.len() > COALESCE))
+}
+
+async fn write(conn: &mut Conn, head: &[u8], body: Option<&Bytes>) -> std::io::Result<()> {
+    conn.stream.write_all(head).await?;
+    if let Some(body) = body {
+        conn.stream.write_all(body).await?;
+    }
+    Ok(())
+}
+
+fn io_failure(e: &std::io::Error) -> Failure {
+    Failure::Other(format!("request failed: {}", super::http::root_cause(e)))
+}
+
+async fn connect(host: &Host<&str>, port: u16) -> Result<Conn, Failure> {
     let stream = match host {
         Host::Ipv4(ip) => TcpStream::connect((*ip, port)).await,
         Host::Ipv6(ip) => TcpStream::connect((*ip, port)).await,
@@ -217,53 +298,18 @@ async fn connect(url: &Url, host: &Host<&str>, port: u16) -> Result<Conn, Failur
     }
     .map_err(|e| Failure::Connect(e.to_string()))?;
     let _ = stream.set_nodelay(true);
-    let (send, driver) = http1::Builder::new()
-        .handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| Failure::Connect(e.to_string()))?;
     Ok(Conn {
         host: host.to_string().into(),
         port,
-        host_header,
         since: Instant::now(),
-        send,
-        driver: Driver {
-            conn: Some(Box::pin(driver)),
-        },
+        stream,
+        buf: BytesMut::new(),
     })
-}
-
-/// A request that failed, and the request itself when it was never sent.
-type Unsent = (hyper::Error, Option<hyper::Request<Out>>);
-
-async fn send(
-    conn: &mut Conn,
-    req: hyper::Request<Out>,
-) -> Result<hyper::Response<Incoming>, Unsent> {
-    let Conn { send, driver, .. } = conn;
-    if let Err(e) = (Drive {
-        fut: poll_fn(|cx| send.poll_ready(cx)),
-        driver,
-    })
-    .await
-    {
-        return Err((e, Some(req)));
-    }
-    let fut = send.try_send_request(req);
-    tokio::pin!(fut);
-    Drive { fut, driver }.await.map_err(|mut e| {
-        let back = e.take_message();
-        (e.into_error(), back)
-    })
-}
-
-fn classify(e: &hyper::Error) -> Failure {
-    Failure::Other(format!("request failed: {}", super::http::root_cause(e)))
 }
 
 /// `Authorization: Basic` from the user and password of a URL
 /// (`http://user:secret@host/`), as browsers and reqwest send it.
-fn basic_auth(url: &Url) -> Result<HeaderValue, Failure> {
+fn basic_auth(url: &Url) -> String {
     use base64::Engine;
     let decode = |s: &str| {
         percent_encoding::percent_decode_str(s)
@@ -273,14 +319,11 @@ fn basic_auth(url: &Url) -> Result<HeaderValue, Failure> {
     let user = decode(url.username());
     let password = url.password().map(decode).unwrap_or_default();
     let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    let mut value = HeaderValue::from_str(&format!("Basic {token}"))
-        .map_err(|e| Failure::Other(format!("the URL's user cannot be sent: {e}")))?;
-    value.set_sensitive(true);
-    Ok(value)
+    format!("Basic {token}")
 }
 
-fn encoding(headers: &HeaderMap) -> Option<Encoding> {
-    let value = headers.get(CONTENT_ENCODING)?.to_str().ok()?.trim();
+fn encoding(headers: &Headers) -> Option<Encoding> {
+    let value = headers.get_str("content-encoding")?.trim();
     match value.to_ascii_lowercase().as_str() {
         "gzip" | "x-gzip" => Some(Encoding::Gzip),
         "deflate" => Some(Encoding::Deflate),
@@ -297,35 +340,69 @@ impl Body {
             let Some(conn) = self.conn.as_mut() else {
                 return Ok(None);
             };
-            let frame = Drive {
-                fut: self.incoming.frame(),
-                driver: &mut conn.driver,
-            }
-            .await;
-            match frame {
-                None => {
-                    if let Some(conn) = self.conn.take().filter(|c| c.driver.conn.is_some()) {
-                        self.conns.put(conn);
-                    }
+            let piece = match self.framing.next(&mut conn.buf) {
+                Ok(p) => p,
+                Err(e) => {
+                    self.conn = None;
+                    return Err(Failure::Other(format!("request failed: {e}")));
+                }
+            };
+            match piece {
+                Piece::Data(data) => return Ok(Some(data)),
+                Piece::End => {
+                    self.release();
                     return Ok(None);
                 }
-                Some(Err(e)) => {
-                    self.conn = None;
-                    return Err(classify(&e));
-                }
-                Some(Ok(frame)) => {
-                    if let Ok(data) = frame.into_data() {
-                        if !data.is_empty() {
-                            return Ok(Some(data));
-                        }
+                Piece::NeedMore => match conn.fill(self.framing.expected()).await {
+                    Ok(0) if self.framing.complete_at_close() => {
+                        self.conn = None;
+                        return Ok(None);
                     }
-                }
+                    Ok(0) => {
+                        self.conn = None;
+                        return Err(Failure::Other(
+                            "request failed: the connection closed before the end of the body"
+                                .into(),
+                        ));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        self.conn = None;
+                        return Err(io_failure(&e));
+                    }
+                },
+            }
+        }
+    }
+
+    /// Gives the connection back to its user if it can carry another
+    /// request: the server did not ask to close it and sent nothing more.
+    fn release(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            if self.keep_alive && conn.buf.is_empty() {
+                self.conns.put(conn);
             }
         }
     }
 
     /// The whole body, decompressed when trek asked for compression.
     pub async fn all(mut self) -> Result<Bytes, Failure> {
+        // A body of known length is read into one piece, without copying.
+        if let (Framing::Length(n), Some(conn)) = (&self.framing, &mut self.conn) {
+            let n = *n;
+            while (conn.buf.len() as u64) < n {
+                match conn.fill(n).await {
+                    Ok(0) => {
+                        return Err(Failure::Other(
+                            "request failed: the connection closed before the end of the body"
+                                .into(),
+                        ))
+                    }
+                    Ok(_) => {}
+                    Err(e) => return Err(io_failure(&e)),
+                }
+            }
+        }
         let mut first: Option<Bytes> = None;
         let mut rest = BytesMut::new();
         while let Some(data) = self.chunk().await? {
@@ -367,27 +444,6 @@ fn decode(encoding: Encoding, raw: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Polls `fut`, and the connection's driver beside it, in the caller's task.
-struct Drive<'a, F> {
-    fut: F,
-    driver: &'a mut Driver,
-}
-
-impl<F: Future + Unpin> Future for Drive<'_, F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        if let Poll::Ready(v) = Pin::new(&mut self.fut).poll(cx) {
-            return Poll::Ready(v);
-        }
-        // The driver ends when the connection closes; what that means for
-        // the request shows in `fut`'s own result.
-        let this = &mut *self;
-        this.driver.poll(cx);
-        Pin::new(&mut this.fut).poll(cx)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::io::Write;
@@ -407,7 +463,7 @@ mod tests {
         (url, accepted)
     }
 
-    /// `server`, which also keeps the head of the last request it read.
+    /// `server`, which also keeps the last request it read (head and body).
     async fn recording_server(
         reply: Vec<u8>,
         close_after_one: bool,
@@ -433,8 +489,17 @@ mod tests {
                         }
                         seen.extend_from_slice(&buf[..n]);
                         while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
-                            let head: Vec<u8> = seen.drain(..end + 4).collect();
-                            *heads.lock().unwrap() = String::from_utf8_lossy(&head).to_lowercase();
+                            let head = String::from_utf8_lossy(&seen[..end + 4]).to_lowercase();
+                            let length: usize = head
+                                .split("\r\n")
+                                .find_map(|l| l.strip_prefix("content-length: "))
+                                .map_or(0, |n| n.parse().unwrap());
+                            if seen.len() < end + 4 + length {
+                                break;
+                            }
+                            let request: Vec<u8> = seen.drain(..end + 4 + length).collect();
+                            *heads.lock().unwrap() =
+                                String::from_utf8_lossy(&request).to_lowercase();
                             let _ = sock.write_all(&reply).await;
                             if close_after_one {
                                 return;
@@ -457,8 +522,19 @@ mod tests {
         r
     }
 
-    async fn get(conns: &Arc<Conns>, url: &Url) -> Result<(u16, HeaderMap, Bytes), Failure> {
-        let head = exchange(conns, &Method::GET, url, HeaderMap::new(), None, true).await?;
+    fn outgoing<'a>(url: &'a Url, headers: &'a HeaderMap) -> Outgoing<'a> {
+        Outgoing {
+            method: &Method::GET,
+            url,
+            headers,
+            cookie: None,
+            body: None,
+            compressed: true,
+        }
+    }
+
+    async fn get(conns: &Arc<Conns>, url: &Url) -> Result<(u16, Headers, Bytes), Failure> {
+        let head = exchange(conns, outgoing(url, &HeaderMap::new())).await?;
         let body = head.body.all().await?;
         Ok((head.status, head.headers, body))
     }
@@ -492,7 +568,7 @@ mod tests {
     async fn a_body_left_unread_closes_its_connection() {
         let (url, accepted) = server(ok(b"unread", ""), false).await;
         let conns = Arc::new(Conns::default());
-        let head = exchange(&conns, &Method::GET, &url, HeaderMap::new(), None, true)
+        let head = exchange(&conns, outgoing(&url, &HeaderMap::new()))
             .await
             .unwrap();
         drop(head);
@@ -517,7 +593,7 @@ mod tests {
             let conns = Arc::new(Conns::default());
             let (_, headers, body) = get(&conns, &url).await.unwrap();
             assert_eq!(&body[..], text, "{name}");
-            assert!(!headers.contains_key(CONTENT_ENCODING), "{name}");
+            assert!(!headers.contains("content-encoding"), "{name}");
         }
     }
 
@@ -560,9 +636,7 @@ mod tests {
         // A byte range is asked for uncompressed.
         let mut headers = HeaderMap::new();
         headers.insert(RANGE, HeaderValue::from_static("bytes=0-0"));
-        let head_ = exchange(&conns, &Method::GET, &url, headers, None, true)
-            .await
-            .unwrap();
+        let head_ = exchange(&conns, outgoing(&url, &headers)).await.unwrap();
         head_.body.all().await.unwrap();
         let sent = head.lock().unwrap().clone();
         assert!(sent.contains("range: bytes=0-0"), "{sent}");
@@ -576,5 +650,87 @@ mod tests {
         drop(listener);
         let conns = Arc::new(Conns::default());
         assert!(matches!(get(&conns, &url).await, Err(Failure::Connect(_))));
+    }
+
+    #[tokio::test]
+    async fn chunked_bodies_keep_the_connection_and_a_close_ends_it() {
+        let chunked = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+        let (url, accepted) = server(chunked.to_vec(), false).await;
+        let conns = Arc::new(Conns::default());
+        for _ in 0..3 {
+            let (_, _, body) = get(&conns, &url).await.unwrap();
+            assert_eq!(&body[..], b"abcde");
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+
+        // `Connection: close` from the server: every request on a new one.
+        let (url, accepted) = server(ok(b"bye", "connection: close\r\n"), false).await;
+        for _ in 0..3 {
+            let (_, _, body) = get(&conns, &url).await.unwrap();
+            assert_eq!(&body[..], b"bye");
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_body_until_the_server_closes() {
+        let (url, _) = server(b"HTTP/1.1 200 OK\r\n\r\nto the end".to_vec(), true).await;
+        let conns = Arc::new(Conns::default());
+        let (_, _, body) = get(&conns, &url).await.unwrap();
+        assert_eq!(&body[..], b"to the end");
+        assert_eq!(conns.idle(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_cut_off_body_is_an_error() {
+        let (url, _) = server(
+            b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nshort".to_vec(),
+            true,
+        )
+        .await;
+        let conns = Arc::new(Conns::default());
+        let err = get(&conns, &url).await.unwrap_err();
+        assert!(
+            err.reason().contains("closed before the end of the body"),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn large_bodies_both_ways() {
+        // Three megabytes back, read whole; a 100 KB upload, written after
+        // its head and received whole by the server.
+        let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let (url, _, last) = recording_server(ok(&big, ""), false).await;
+        let conns = Arc::new(Conns::default());
+        let upload = Bytes::from(vec![b'u'; 100_000]);
+        let headers = HeaderMap::new();
+        let req = Outgoing {
+            method: &Method::POST,
+            body: Some(&upload),
+            ..outgoing(&url, &headers)
+        };
+        let head = exchange(&conns, req).await.unwrap();
+        assert!(head.body.all().await.unwrap() == big);
+        let sent = last.lock().unwrap().clone();
+        assert!(
+            sent.contains("content-length: 100000\r\n"),
+            "{}",
+            &sent[..200]
+        );
+        assert!(sent.ends_with(&"u".repeat(100_000)));
+        // An empty POST says so.
+        let req = Outgoing {
+            method: &Method::POST,
+            ..outgoing(&url, &headers)
+        };
+        exchange(&conns, req)
+            .await
+            .unwrap()
+            .body
+            .all()
+            .await
+            .unwrap();
+        assert!(last.lock().unwrap().contains("content-length: 0\r\n"));
     }
 }

@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use reqwest::cookie::{CookieStore, Jar};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, COOKIE, LOCATION, SET_COOKIE};
-use reqwest::{Client, Method, StatusCode, Url};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, COOKIE};
+use reqwest::{Client, Method, Url};
 
 use super::h1;
 pub use super::h1::Conns;
+use super::headers::Headers;
 
 const MAX_REDIRECTS: usize = 10;
 
@@ -75,12 +76,14 @@ pub struct Transport<'a> {
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
-    pub headers: HeaderMap,
+    pub headers: Headers,
     pub body: Bytes,
     /// From the send to the final response's headers.
     pub first_byte: Duration,
     /// From the send to the final response's last body byte.
     pub latency: Duration,
+    /// When the last body byte arrived.
+    pub ended: Instant,
     pub sent: u64,
     pub received: u64,
 }
@@ -124,12 +127,14 @@ pub async fn send(via: Transport<'_>, req: Request) -> Result<Response, Failure>
         let mut open = open(via, req, start).await?;
         let body = open.body.all().await?;
         open.received += body.len() as u64;
+        let ended = Instant::now();
         Ok(Response {
             status: open.status,
             headers: open.headers,
             body,
             first_byte: open.first_byte,
-            latency: start.elapsed(),
+            latency: ended.saturating_duration_since(start),
+            ended,
             sent: open.sent,
             received: open.received,
         })
@@ -143,7 +148,7 @@ pub async fn send(via: Transport<'_>, req: Request) -> Result<Response, Failure>
 /// A response whose headers have arrived and whose body is still to read.
 pub struct Opened {
     pub status: u16,
-    pub headers: HeaderMap,
+    pub headers: Headers,
     pub body: Body,
     /// From `start` to the final response's headers.
     pub first_byte: Duration,
@@ -159,28 +164,30 @@ pub async fn open(via: Transport<'_>, mut req: Request, start: Instant) -> Resul
     let mut sent = 0u64;
     let mut received = 0u64;
     for _ in 0..=MAX_REDIRECTS {
-        // Room for what trek adds (Host, User-Agent, Accept-Encoding,
-        // Cookie) without growing the map.
-        let mut headers = HeaderMap::with_capacity(req.headers.len() + 4);
-        headers.extend(req.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
-        if !headers.contains_key(COOKIE) {
-            if let Some(c) = jar.cookies(&req.url) {
-                headers.insert(COOKIE, c);
-            }
-        }
-        sent += request_size(&req, &headers);
+        let cookie = match req.headers.contains_key(COOKIE) {
+            true => None,
+            false => jar.cookies(&req.url),
+        };
+        sent += request_size(&req, cookie.as_ref());
         let (status, headers, body) = if req.url.scheme() == "http" {
             let head = h1::exchange(
                 via.conns,
-                &req.method,
-                &req.url,
-                headers,
-                req.body.clone(),
-                req.compressed,
+                h1::Outgoing {
+                    method: &req.method,
+                    url: &req.url,
+                    headers: &req.headers,
+                    cookie: cookie.as_ref(),
+                    body: req.body.as_ref(),
+                    compressed: req.compressed,
+                },
             )
             .await?;
             (head.status, head.headers, Body::H1(head.body))
         } else {
+            let mut headers = req.headers.clone();
+            if let Some(c) = cookie {
+                headers.insert(COOKIE, c);
+            }
             let mut builder = via
                 .https
                 .client()?
@@ -189,24 +196,25 @@ pub async fn open(via: Transport<'_>, mut req: Request, start: Instant) -> Resul
             if let Some(body) = &req.body {
                 builder = builder.body(body.clone());
             }
-            let mut resp = builder.send().await.map_err(classify)?;
-            let headers = std::mem::take(resp.headers_mut());
+            let resp = builder.send().await.map_err(classify)?;
+            let headers = Headers::from_map(resp.headers());
             (resp.status().as_u16(), headers, Body::Reqwest(resp))
         };
         let first_byte = start.elapsed();
-        if headers.contains_key(SET_COOKIE) {
-            jar.set_cookies(&mut headers.get_all(SET_COOKIE).iter(), &req.url);
+        if headers.contains("set-cookie") {
+            let cookies: Vec<HeaderValue> = headers
+                .get_all("set-cookie")
+                .filter_map(|v| HeaderValue::from_bytes(v).ok())
+                .collect();
+            jar.set_cookies(&mut cookies.iter(), &req.url);
         }
         received += response_size(&headers, 0);
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-        if req.follow_redirects && status.is_redirection() {
+        if req.follow_redirects && (300..400).contains(&status) {
             if let Some(next) = redirect_target(&req.url, &headers) {
                 received += body.all().await?.len() as u64;
-                if matches!(
-                    status,
-                    StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND | StatusCode::SEE_OTHER
-                ) && req.method != Method::HEAD
-                {
+                // 301, 302 and 303 turn into a GET without a body, as
+                // browsers do; 307 and 308 repeat the request as it was.
+                if matches!(status, 301..=303) && req.method != Method::HEAD {
                     req.method = Method::GET;
                     req.body = None;
                     req.headers.remove(reqwest::header::CONTENT_TYPE);
@@ -220,7 +228,7 @@ pub async fn open(via: Transport<'_>, mut req: Request, start: Instant) -> Resul
             }
         }
         return Ok(Opened {
-            status: status.as_u16(),
+            status,
             headers,
             body,
             first_byte,
@@ -233,8 +241,8 @@ pub async fn open(via: Transport<'_>, mut req: Request, start: Instant) -> Resul
     )))
 }
 
-fn redirect_target(base: &Url, headers: &HeaderMap) -> Option<Url> {
-    let location = headers.get(LOCATION)?.to_str().ok()?;
+fn redirect_target(base: &Url, headers: &Headers) -> Option<Url> {
+    let location = headers.get_str("location")?;
     base.join(location).ok()
 }
 
@@ -287,16 +295,17 @@ pub fn classify(e: reqwest::Error) -> Failure {
 }
 
 /// Bytes on the wire, approximately: request line, headers, body.
-fn request_size(req: &Request, headers: &HeaderMap) -> u64 {
+fn request_size(req: &Request, cookie: Option<&HeaderValue>) -> u64 {
     let line = req.method.as_str().len()
         + req.url.path().len()
         + req.url.query().map_or(0, |q| q.len() + 1)
         + 12;
-    (line + header_size(headers) + req.body.as_ref().map_or(0, Bytes::len)) as u64
+    let cookie = cookie.map_or(0, |c| c.len() + 10);
+    (line + header_size(&req.headers) + cookie + req.body.as_ref().map_or(0, Bytes::len)) as u64
 }
 
-fn response_size(headers: &HeaderMap, body: usize) -> u64 {
-    (17 + header_size(headers) + body) as u64
+fn response_size(headers: &Headers, body: usize) -> u64 {
+    (17 + headers.wire_size() + 2 + body) as u64
 }
 
 fn header_size(headers: &HeaderMap) -> usize {

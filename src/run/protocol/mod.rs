@@ -2,5 +2,7 @@
 //! response; none evaluates checks or SLOs.
 
 pub mod h1;
+pub mod headers;
 pub mod http;
 pub mod sse;
+pub mod wire;
