@@ -156,28 +156,34 @@ measure() {
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 results="$work/results.tsv"
+# The runs take turns (trek, wrk, oha, trek, wrk, oha, ...) rather than each
+# tool running three times in a row: this machine's speed drifts by tens of
+# percent over minutes, and a drift should not land on one tool only.
 for workload in $workloads; do
-  for tool in $tools; do
-    rps=(); cpu=(); rss=(); per_vu=()
-    for _ in $(seq "$runs"); do
+  declare -A rps=() cpu=() rss=() per_vu=()
+  for _ in $(seq "$runs"); do
+    for tool in $tools; do
       line=$(measure "$tool" "$workload") || continue
       read -r req secs cpu_s kb vus <<< "$line"
       if [ "${req:-0}" -le 0 ]; then
         echo "bench: $tool $workload: no successful run (see $work/out-$tool-$workload while it runs)" >&2
         continue
       fi
-      rps+=("$(python3 -c "print($req / $secs)")")
-      cpu+=("$(python3 -c "print($cpu_s * 1e6 / $req)")")
-      rss+=("$kb")
-      per_vu+=("$(python3 -c "print($kb / $vus)")")
+      rps[$tool]+="$(python3 -c "print($req / $secs)") "
+      cpu[$tool]+="$(python3 -c "print($cpu_s * 1e6 / $req)") "
+      rss[$tool]+="$kb "
+      per_vu[$tool]+="$(python3 -c "print($kb / $vus)") "
     done
-    [ ${#rps[@]} -gt 0 ] || continue
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$tool" \
-      "$(printf '%s\n' "${rps[@]}" | median)" \
-      "$(printf '%s\n' "${cpu[@]}" | median)" \
-      "$(printf '%s\n' "${rss[@]}" | median)" \
-      "$(printf '%s\n' "${per_vu[@]}" | median)" >> "$results"
   done
+  for tool in $tools; do
+    [ -n "${rps[$tool]:-}" ] || continue
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$tool" \
+      "$(printf '%s\n' ${rps[$tool]} | median)" \
+      "$(printf '%s\n' ${cpu[$tool]} | median)" \
+      "$(printf '%s\n' ${rss[$tool]} | median)" \
+      "$(printf '%s\n' ${per_vu[$tool]} | median)" >> "$results"
+  done
+  unset rps cpu rss per_vu
 done
 
 python3 bench/target/table.py "$results"

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use reqwest::cookie::Jar;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, sleep_until, Instant};
@@ -309,7 +308,7 @@ impl Iteration<'_> {
             run: run.clone(),
             worker: worker.clone(),
             scenario,
-            jar: Arc::new(Jar::default()),
+            jar: Default::default(),
             conns: self.conns.clone(),
             kept: Default::default(),
         };

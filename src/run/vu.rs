@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use minijinja::value::Value;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use reqwest::cookie::Jar;
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use reqwest::Url;
 
@@ -36,7 +35,7 @@ pub struct Env {
     pub run: Arc<RunCtx>,
     pub worker: Arc<WorkerCtx>,
     pub scenario: usize,
-    pub jar: Arc<Jar>,
+    pub jar: http::Cookies,
     /// The user's own keep-alive connections (kept across iterations).
     pub conns: Arc<http::Conns>,
     /// WebSocket connections kept open by `keep: true` steps, by step label;

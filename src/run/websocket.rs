@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use minijinja::value::Value;
-use reqwest::cookie::CookieStore;
 use serde_json::Value as J;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -304,7 +303,7 @@ async fn connect(env: &Env, w: &WsStep, url: &str, scope: &Value) -> Result<Conn
         .replacen("ws://", "http://", 1);
     let own_cookie = request.headers().contains_key("cookie");
     if let (Ok(u), false) = (reqwest::Url::parse(&http_url), own_cookie) {
-        if let Some(c) = env.jar.cookies(&u) {
+        if let Some(c) = env.jar.get(&u) {
             if let Ok(v) = HeaderValue::from_bytes(c.as_bytes()) {
                 request.headers_mut().insert("cookie", v);
             }

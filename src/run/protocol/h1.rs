@@ -6,11 +6,13 @@
 //! arrive (`wire`), with nothing between the socket and the step but a
 //! buffer. bench/RESULTS.md has what this saves against reqwest and hyper.
 //!
-//! An idle connection the server has closed is found out before the next
-//! request is written on it, and the request goes on a new connection; so
-//! does one whose writing failed on a reused connection (the server cannot
-//! have answered a request it did not receive). A request whose sending
-//! completed is never sent twice. Connections idle for longer than
+//! An idle connection the server has closed (or written stray bytes to) is
+//! found out before the next request is written on it, and the request
+//! goes on a new connection; so does one whose head could not be written
+//! whole on a reused connection (the server cannot have acted on it). A
+//! request written whole is never sent twice. A large body is written while
+//! watching for an early answer (a 413 or 401 before the server read it),
+//! which then becomes the response. Connections idle for longer than
 //! `IDLE_TIMEOUT` are closed rather than reused, since a server or a
 //! middlebox may have dropped them without a word.
 
@@ -20,7 +22,8 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{
-    HeaderMap, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, COOKIE, HOST, RANGE, USER_AGENT,
+    HeaderMap, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, CONNECTION, COOKIE, HOST, RANGE,
+    USER_AGENT,
 };
 use reqwest::Method;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -36,12 +39,6 @@ const MAX_IDLE: usize = 8;
 
 /// An idle connection older than this is closed instead of reused.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A connection idle for less than this is reused without first checking
-/// whether the server closed it: a keep-alive timeout is seconds long, and
-/// a server closing sooner says `Connection: close`. Saves a system call
-/// per request when a user sends one request right after another.
-const CHECK_AFTER: Duration = Duration::from_millis(1);
 
 /// A body up to this size goes out in the same write as the head.
 const COALESCE: usize = 16 * 1024;
@@ -70,7 +67,9 @@ struct Conn {
 
 impl Conn {
     /// Whether the server has closed (or written to) this idle connection.
-    /// Costs no system call unless the socket has had an event.
+    /// Costs no system call unless the socket has had an event since the
+    /// last read (tokio clears its readiness when a read comes back short,
+    /// as the end of a response does).
     fn closed_while_idle(&self) -> bool {
         let mut probe = [0u8; 1];
         !matches!(self.stream.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
@@ -90,17 +89,15 @@ impl Conn {
 }
 
 impl Conns {
-    /// An idle connection to `host:port`, and how long it has been idle.
-    fn take(&self, host: &str, port: u16) -> Option<(Conn, Duration)> {
+    /// An idle connection to `host:port`.
+    fn take(&self, host: &str, port: u16) -> Option<Conn> {
         let now = Instant::now();
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         idle.retain(|c| now.saturating_duration_since(c.since) < IDLE_TIMEOUT);
         let at = idle
             .iter()
             .rposition(|c| c.port == port && &*c.host == host)?;
-        let conn = idle.swap_remove(at);
-        let idle_for = now.saturating_duration_since(conn.since);
-        Some((conn, idle_for))
+        Some(idle.swap_remove(at))
     }
 
     fn put(&self, mut conn: Conn) {
@@ -170,31 +167,41 @@ pub async fn exchange(conns: &Arc<Conns>, req: Outgoing<'_>) -> Result<Head, Fai
     let host = url
         .host()
         .ok_or_else(|| Failure::Other(format!("the URL `{url}` has no host")))?;
-    let headers = req.headers;
+    let set = StepSets::of(req.headers);
     // A byte range of a compressed body could not be decompressed.
-    let ours =
-        req.compressed && !headers.contains_key(ACCEPT_ENCODING) && !headers.contains_key(RANGE);
-    let (out, separate) = request_bytes(&req, ours);
+    let ours = req.compressed && !set.accept_encoding && !set.range;
+    let (out, separate) = request_bytes(&req, &set, ours);
 
     let taken = conns
         .take(url.host_str().unwrap_or_default(), port)
-        .filter(|(c, idle_for)| *idle_for < CHECK_AFTER || !c.closed_while_idle());
+        .filter(|c| !c.closed_while_idle());
     let mut reused = taken.is_some();
     let mut conn = match taken {
-        Some((c, _)) => c,
-        None => connect(&host, port).await?,
+        Some(c) => c,
+        None => Box::pin(connect(&host, port)).await?,
     };
     loop {
-        match write(&mut conn, &out, separate).await {
+        match conn.stream.write_all(&out).await {
             Ok(()) => break,
-            // The server had closed this idle connection: nothing of the
-            // request reached it, so it goes on a new connection.
+            // The server had closed this idle connection: the request did
+            // not reach it whole, so it goes on a new connection.
             Err(_) if reused => {
-                conn = connect(&host, port).await?;
+                conn = Box::pin(connect(&host, port)).await?;
                 reused = false;
             }
             Err(e) => return Err(io_failure(&e)),
         }
+    }
+    let mut cut_short = false;
+    if let Some(body) = separate {
+        // Boxed, as a rare path that would otherwise enlarge every
+        // request's future.
+        cut_short = match Box::pin(write_body(&mut conn, body)).await {
+            Ok(cut) => cut,
+            // The server may have answered before it stopped reading.
+            Err(_) if !conn.buf.is_empty() => true,
+            Err(e) => return Err(io_failure(&e)),
+        };
     }
     let head = loop {
         match wire::parse_head(&mut conn.buf, *req.method == Method::HEAD) {
@@ -229,17 +236,59 @@ pub async fn exchange(conns: &Arc<Conns>, req: Outgoing<'_>) -> Result<Head, Fai
             conn: Some(conn),
             conns: conns.clone(),
             framing: head.framing,
-            keep_alive: head.keep_alive && !wire::connection_has(headers, "close"),
+            keep_alive: head.keep_alive && !set.close && !cut_short,
             encoding,
         },
     })
+}
+
+/// Which of the headers trek would add the step set itself, found in one
+/// pass over the step's headers (usually none or a few).
+#[derive(Default)]
+struct StepSets {
+    host: bool,
+    cookie: bool,
+    authorization: bool,
+    user_agent: bool,
+    accept_encoding: bool,
+    range: bool,
+    /// `Connection: close`.
+    close: bool,
+}
+
+impl StepSets {
+    fn of(headers: &HeaderMap) -> Self {
+        let mut set = StepSets::default();
+        for (name, value) in headers {
+            if name == HOST {
+                set.host = true;
+            } else if name == COOKIE {
+                set.cookie = true;
+            } else if name == AUTHORIZATION {
+                set.authorization = true;
+            } else if name == USER_AGENT {
+                set.user_agent = true;
+            } else if name == ACCEPT_ENCODING {
+                set.accept_encoding = true;
+            } else if name == RANGE {
+                set.range = true;
+            } else if name == CONNECTION {
+                set.close |= wire::lists(std::iter::once(value.as_bytes()), "close");
+            }
+        }
+        set
+    }
 }
 
 /// The request's head, with the body when it is small enough to go in the
 /// same write; a larger body is returned to be written after it. trek adds
 /// `Host`, the jar's `Cookie`, Basic authentication from the URL's user,
 /// `User-Agent` and `Accept-Encoding` where the step sets none.
-fn request_bytes<'a>(req: &Outgoing<'a>, ours: bool) -> (Vec<u8>, Option<&'a Bytes>) {
+fn request_bytes<'a>(
+    req: &Outgoing<'a>,
+    set: &StepSets,
+    ours: bool,
+) -> (Vec<u8>, Option<&'a Bytes>) {
     let (url, headers) = (req.url, req.headers);
     let length = wire::body_length(req.method, req.body);
     let body = req.body.filter(|b| !b.is_empty() && length.is_some());
@@ -250,18 +299,18 @@ fn request_bytes<'a>(req: &Outgoing<'a>, ours: bool) -> (Vec<u8>, Option<&'a Byt
         req.method,
         &url[url::Position::BeforePath..url::Position::AfterQuery],
     );
-    if !headers.contains_key(HOST) {
+    if !set.host {
         // `host` or `host:port` as the URL has it.
         let authority = &url[url::Position::BeforeHost..url::Position::AfterPort];
         wire::header_line(&mut out, b"host", authority.as_bytes());
     }
-    if let Some(cookie) = req.cookie.filter(|_| !headers.contains_key(COOKIE)) {
+    if let Some(cookie) = req.cookie.filter(|_| !set.cookie) {
         wire::header_line(&mut out, b"cookie", cookie.as_bytes());
     }
-    if !url.username().is_empty() && !headers.contains_key(AUTHORIZATION) {
+    if !url.username().is_empty() && !set.authorization {
         wire::header_line(&mut out, b"authorization", basic_auth(url).as_bytes());
     }
-    if !headers.contains_key(USER_AGENT) {
+    if !set.user_agent {
         wire::header_line(&mut out, b"user-agent", super::http::USER_AGENT.as_bytes());
     }
     if ours {
@@ -278,12 +327,41 @@ fn request_bytes<'a>(req: &Outgoing<'a>, ours: bool) -> (Vec<u8>, Option<&'a Byt
     (out, body.filter(|b| b.len() > COALESCE))
 }
 
-async fn write(conn: &mut Conn, head: &[u8], body: Option<&Bytes>) -> std::io::Result<()> {
-    conn.stream.write_all(head).await?;
-    if let Some(body) = body {
-        conn.stream.write_all(body).await?;
+/// Writes a large body after its head while watching for an early answer
+/// (a 413 or 401 sent before the server read the body): when one comes, the
+/// rest is not written and the answer is read as the response. Returns
+/// whether the body was cut short (the connection cannot be reused then).
+async fn write_body(conn: &mut Conn, body: &[u8]) -> std::io::Result<bool> {
+    let mut at = 0;
+    while at < body.len() {
+        let stream = &conn.stream;
+        let readable = tokio::select! {
+            biased;
+            r = stream.readable() => r.map(|_| true)?,
+            r = stream.writable() => r.map(|_| false)?,
+        };
+        if readable {
+            conn.buf.reserve(READ_BUFFER);
+            match conn.stream.try_read_buf(&mut conn.buf) {
+                // An answer, or the server closed: either way, stop.
+                Ok(_) => return Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        } else {
+            match conn.stream.try_write(&body[at..]) {
+                Ok(n) => at += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => {
+                    // Keep an answer that came before the server hung up.
+                    conn.buf.reserve(READ_BUFFER);
+                    let _ = conn.stream.try_read_buf(&mut conn.buf);
+                    return Err(e);
+                }
+            }
+        }
     }
-    Ok(())
+    Ok(false)
 }
 
 fn io_failure(e: &std::io::Error) -> Failure {
@@ -450,7 +528,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpListener;
+    use tokio::net::{TcpListener, TcpStream};
 
     use super::*;
 
@@ -732,5 +810,95 @@ mod tests {
             .await
             .unwrap();
         assert!(last.lock().unwrap().contains("content-length: 0\r\n"));
+    }
+
+    /// A server that runs `script` on every connection it accepts, and
+    /// counts them.
+    async fn scripted<F, Fut>(script: F) -> (Url, Arc<AtomicUsize>)
+    where
+        F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(script(sock));
+            }
+        });
+        (url, accepted)
+    }
+
+    /// Reads one request head (and nothing after it).
+    async fn read_head(sock: &mut TcpStream) {
+        let mut seen = Vec::new();
+        let mut byte = [0u8; 1];
+        while !seen.ends_with(b"\r\n\r\n") {
+            if sock.read(&mut byte).await.unwrap_or(0) == 0 {
+                return;
+            }
+            seen.push(byte[0]);
+        }
+    }
+
+    #[tokio::test]
+    async fn an_answer_before_the_upload_ends_is_the_response() {
+        // The server refuses after the head and stops reading: 32 MB cannot
+        // fit in the sockets' buffers, so waiting to finish writing would
+        // wait until the step's timeout.
+        let (url, _) = scripted(|mut sock| async move {
+            read_head(&mut sock).await;
+            let _ = sock
+                .write_all(b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 3\r\n\r\nbig")
+                .await;
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        })
+        .await;
+        let conns = Arc::new(Conns::default());
+        let upload = Bytes::from(vec![b'u'; 32 << 20]);
+        let headers = HeaderMap::new();
+        let req = Outgoing {
+            method: &Method::POST,
+            body: Some(&upload),
+            ..outgoing(&url, &headers)
+        };
+        let sent = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            let head = exchange(&conns, req).await.unwrap();
+            (head.status, head.body.all().await.unwrap())
+        })
+        .await
+        .expect("the early answer was not read");
+        assert_eq!((sent.0, &sent.1[..]), (413, &b"big"[..]));
+        // The body was cut short: the connection is not reused.
+        assert_eq!(conns.idle(), 0);
+    }
+
+    #[tokio::test]
+    async fn bytes_after_a_response_retire_its_connection() {
+        // A server that sends stray bytes after a complete response: the
+        // next request must not read them as its answer.
+        let (url, accepted) = scripted(|mut sock| async move {
+            loop {
+                read_head(&mut sock).await;
+                let r = sock
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                    .await;
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                if r.is_err() || sock.write_all(b"junk").await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+        let conns = Arc::new(Conns::default());
+        for _ in 0..3 {
+            let (status, _, body) = get(&conns, &url).await.unwrap();
+            assert_eq!((status, &body[..]), (200, &b"ok"[..]));
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 3);
     }
 }

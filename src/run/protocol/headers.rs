@@ -71,6 +71,13 @@ impl Headers {
         })
     }
 
+    /// Every header in order, name and value as bytes.
+    pub fn raw(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.spans
+            .iter()
+            .map(|s| (self.slice(&s.name), self.slice(&s.value)))
+    }
+
     /// The values of every header called `name` (any case).
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.spans
@@ -118,11 +125,6 @@ impl Headers {
             .iter()
             .map(|s| (s.name.end - s.name.start + s.value.end - s.value.start) as usize + 4)
             .sum()
-    }
-
-    /// Whether a `Connection` header lists `token`.
-    pub fn connection_has(&self, token: &str) -> bool {
-        super::wire::lists(self.get_all("connection"), token)
     }
 }
 

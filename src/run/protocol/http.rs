@@ -4,6 +4,7 @@
 //! `http://` goes through trek's own HTTP/1.1 client (`h1`), on the virtual
 //! user's own connections; `https://` through reqwest (TLS, HTTP/2).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -63,6 +64,36 @@ impl Https {
 /// The `User-Agent` trek sends unless a step sets one.
 pub const USER_AGENT: &str = concat!("trek/", env!("CARGO_PKG_VERSION"));
 
+/// A virtual user's cookies for one iteration. Most API journeys carry
+/// none, so the jar is not searched until a response has set one.
+#[derive(Default)]
+pub struct Cookies {
+    jar: Jar,
+    any: AtomicBool,
+}
+
+impl Cookies {
+    /// The `Cookie` header for a request to `url`.
+    pub fn get(&self, url: &Url) -> Option<HeaderValue> {
+        if !self.any.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.jar.cookies(url)
+    }
+
+    /// Keeps the cookies of a response from `url`.
+    pub fn set(&self, headers: &Headers, url: &Url) {
+        let values: Vec<HeaderValue> = headers
+            .get_all("set-cookie")
+            .filter_map(|v| HeaderValue::from_bytes(v).ok())
+            .collect();
+        if !values.is_empty() {
+            self.any.store(true, Ordering::Relaxed);
+            self.jar.set_cookies(&mut values.iter(), url);
+        }
+    }
+}
+
 /// What a virtual user sends its requests with.
 #[derive(Clone, Copy)]
 pub struct Transport<'a> {
@@ -70,7 +101,7 @@ pub struct Transport<'a> {
     pub https: &'a Https,
     /// The user's own connections, for `http://`.
     pub conns: &'a Arc<Conns>,
-    pub jar: &'a Jar,
+    pub jar: &'a Cookies,
 }
 
 #[derive(Debug)]
@@ -166,7 +197,7 @@ pub async fn open(via: Transport<'_>, mut req: Request, start: Instant) -> Resul
     for _ in 0..=MAX_REDIRECTS {
         let cookie = match req.headers.contains_key(COOKIE) {
             true => None,
-            false => jar.cookies(&req.url),
+            false => jar.get(&req.url),
         };
         sent += request_size(&req, cookie.as_ref());
         let (status, headers, body) = if req.url.scheme() == "http" {
@@ -196,22 +227,18 @@ pub async fn open(via: Transport<'_>, mut req: Request, start: Instant) -> Resul
             if let Some(body) = &req.body {
                 builder = builder.body(body.clone());
             }
-            let resp = builder.send().await.map_err(classify)?;
+            // Boxed: reqwest's future is large, and would otherwise make
+            // every plain-HTTP request's future as large.
+            let resp = Box::pin(builder.send()).await.map_err(classify)?;
             let headers = Headers::from_map(resp.headers());
             (resp.status().as_u16(), headers, Body::Reqwest(resp))
         };
         let first_byte = start.elapsed();
-        if headers.contains("set-cookie") {
-            let cookies: Vec<HeaderValue> = headers
-                .get_all("set-cookie")
-                .filter_map(|v| HeaderValue::from_bytes(v).ok())
-                .collect();
-            jar.set_cookies(&mut cookies.iter(), &req.url);
-        }
+        jar.set(&headers, &req.url);
         received += response_size(&headers, 0);
         if req.follow_redirects && (300..400).contains(&status) {
             if let Some(next) = redirect_target(&req.url, &headers) {
-                received += body.all().await?.len() as u64;
+                received += Box::pin(body.all()).await?.len() as u64;
                 // 301, 302 and 303 turn into a GET without a body, as
                 // browsers do; 307 and 308 repeat the request as it was.
                 if matches!(status, 301..=303) && req.method != Method::HEAD {
@@ -257,7 +284,7 @@ impl Body {
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, Failure> {
         match self {
             Body::H1(b) => b.chunk().await,
-            Body::Reqwest(r) => r.chunk().await.map_err(classify),
+            Body::Reqwest(r) => Box::pin(r.chunk()).await.map_err(classify),
         }
     }
 
@@ -265,7 +292,7 @@ impl Body {
     pub async fn all(self) -> Result<Bytes, Failure> {
         match self {
             Body::H1(b) => b.all().await,
-            Body::Reqwest(r) => r.bytes().await.map_err(classify),
+            Body::Reqwest(r) => Box::pin(r.bytes()).await.map_err(classify),
         }
     }
 }

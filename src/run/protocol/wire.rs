@@ -12,7 +12,7 @@ use reqwest::Method;
 use super::headers::Headers;
 
 /// A response head larger than this is refused.
-pub const MAX_HEAD: usize = 64 * 1024;
+pub const MAX_HEAD: usize = 400 * 1024;
 
 /// Headers one response may carry.
 const MAX_HEADERS: usize = 100;
@@ -86,8 +86,6 @@ pub struct Head {
     pub framing: Framing,
     /// Whether the connection can carry another request after the body.
     pub keep_alive: bool,
-    /// Bytes of the head (with any interim 1xx heads before it).
-    pub size: usize,
 }
 
 /// Parses the response head at the start of `buf` and removes it; `None`
@@ -95,14 +93,11 @@ pub struct Head {
 /// `103 Early Hints`) are skipped. `head_request`: the answer to a HEAD
 /// has no body, whatever its `Content-Length` says.
 pub fn parse_head(buf: &mut BytesMut, head_request: bool) -> Result<Option<Head>, String> {
-    let mut skipped = 0;
     loop {
-        let Some(parsed) = parse_one(buf)? else {
+        let Some((status, version, headers)) = parse_one(buf)? else {
             return Ok(None);
         };
-        let (status, version, headers, size) = parsed;
         if (100..200).contains(&status) && status != 101 {
-            skipped += size;
             continue;
         }
         let (framing, keep_alive) = framing(status, version, &headers, head_request)?;
@@ -111,12 +106,11 @@ pub fn parse_head(buf: &mut BytesMut, head_request: bool) -> Result<Option<Head>
             headers,
             framing,
             keep_alive,
-            size: skipped + size,
         }));
     }
 }
 
-type Parsed = (u16, u8, Headers, usize);
+type Parsed = (u16, u8, Headers);
 
 fn parse_one(buf: &mut BytesMut) -> Result<Option<Parsed>, String> {
     if buf.is_empty() {
@@ -131,14 +125,11 @@ fn parse_one(buf: &mut BytesMut) -> Result<Option<Parsed>, String> {
         buf,
         &mut slots,
     );
+    let too_large = || format!("the response head is larger than {} KiB", MAX_HEAD / 1024);
     let size = match parsed {
+        Ok(httparse::Status::Complete(n)) if n > MAX_HEAD => return Err(too_large()),
         Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => {
-            return Err(format!(
-                "the response head is larger than {} KiB",
-                MAX_HEAD / 1024
-            ))
-        }
+        Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => return Err(too_large()),
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => {
             return Err(format!("the response has more than {MAX_HEADERS} headers"))
@@ -146,6 +137,9 @@ fn parse_one(buf: &mut BytesMut) -> Result<Option<Parsed>, String> {
         Err(e) => return Err(format!("invalid response head: {e}")),
     };
     let status = response.code.unwrap_or_default();
+    if status < 100 {
+        return Err(format!("invalid response status {status:03}"));
+    }
     let version = response.version.unwrap_or(1);
     // Names and values stay where they are in the head's bytes: note
     // where each one lies, then cut the head off the buffer.
@@ -163,35 +157,47 @@ fn parse_one(buf: &mut BytesMut) -> Result<Option<Parsed>, String> {
     for (name, value) in spans {
         headers.push(name, value);
     }
-    Ok(Some((status, version, headers, size)))
+    Ok(Some((status, version, headers)))
 }
 
 /// How the body is delimited (RFC 9112, section 6.3), and whether the
-/// connection may be used again.
+/// connection may be used again. One pass over the headers.
 fn framing(
     status: u16,
     version: u8,
     headers: &Headers,
     head_request: bool,
 ) -> Result<(Framing, bool), String> {
-    let mut keep_alive = if version >= 1 {
-        !headers.connection_has("close")
-    } else {
-        headers.connection_has("keep-alive")
-    };
+    let (mut close, mut keep) = (false, false);
+    let mut length: Option<u64> = None;
+    let mut encoding: Option<&[u8]> = None;
+    for (name, value) in headers.raw() {
+        let is = |want: &str| name.eq_ignore_ascii_case(want.as_bytes());
+        match name.len() {
+            10 if is("connection") => {
+                close |= lists(std::iter::once(value), "close");
+                keep |= lists(std::iter::once(value), "keep-alive");
+            }
+            14 if is("content-length") => length = content_length(length, value)?,
+            // Only the last coding says whether the body is chunked.
+            17 if is("transfer-encoding") => encoding = Some(value),
+            _ => {}
+        }
+    }
+    let mut keep_alive = if version >= 1 { !close } else { keep };
     if head_request || status < 200 || status == 204 || status == 304 {
         // 101 hands the connection to another protocol.
         return Ok((Framing::Length(0), keep_alive && status != 101));
     }
-    let length = content_length(headers)?;
-    if let Some(last) = headers.get_all("transfer-encoding").last() {
-        let chunked = last
+    if let Some(codings) = encoding {
+        let chunked = codings
             .rsplit(|&b| b == b',')
             .next()
             .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"));
-        // Both framings at once is how requests get smuggled: read this
-        // body by its chunks, but do not trust the connection after it.
-        keep_alive &= length.is_none();
+        // Both framings at once is how requests get smuggled, and HTTP/1.0
+        // has no chunks: read this body by its chunks, but do not trust
+        // the connection after it.
+        keep_alive &= length.is_none() && version >= 1;
         if chunked {
             return Ok((Framing::Chunked(Chunked::Size), keep_alive));
         }
@@ -203,21 +209,21 @@ fn framing(
     }
 }
 
-fn content_length(headers: &Headers) -> Result<Option<u64>, String> {
-    let mut found = None;
-    for value in headers.get_all("content-length") {
-        for part in std::str::from_utf8(value).unwrap_or("x").split(',') {
-            let part = part.trim();
-            let n = part
-                .parse::<u64>()
-                .ok()
-                .filter(|_| part.bytes().all(|b| b.is_ascii_digit()))
-                .ok_or_else(|| format!("invalid Content-Length `{part}`"))?;
-            if found.is_some_and(|f| f != n) {
-                return Err("the response has two different Content-Length values".into());
-            }
-            found = Some(n);
+/// Adds one `Content-Length` value to what was found before: every number
+/// in every such header must agree.
+fn content_length(found: Option<u64>, value: &[u8]) -> Result<Option<u64>, String> {
+    let mut found = found;
+    for part in std::str::from_utf8(value).unwrap_or("x").split(',') {
+        let part = part.trim();
+        let n = part
+            .parse::<u64>()
+            .ok()
+            .filter(|_| part.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| format!("invalid Content-Length `{part}`"))?;
+        if found.is_some_and(|f| f != n) {
+            return Err("the response has two different Content-Length values".into());
         }
+        found = Some(n);
     }
     Ok(found)
 }
@@ -286,11 +292,30 @@ impl Framing {
     }
 }
 
+/// A chunk-size line: hex digits, maybe extensions, CRLF. Stricter than
+/// httparse alone, which takes a line without digits as size 0 (ending the
+/// body early) and a bare LF inside an extension.
+fn chunk_size(buf: &[u8]) -> Result<httparse::Status<(usize, u64)>, ()> {
+    if buf.first().is_some_and(|b| !b.is_ascii_hexdigit()) {
+        return Err(());
+    }
+    match buf.iter().position(|&b| b == b'\n') {
+        None => Ok(httparse::Status::Partial),
+        Some(end) if end == 0 || buf[end - 1] != b'\r' => Err(()),
+        Some(end) => match httparse::parse_chunk_size(&buf[..=end]) {
+            Ok(httparse::Status::Complete(done)) if done.0 == end + 1 => {
+                Ok(httparse::Status::Complete(done))
+            }
+            _ => Err(()),
+        },
+    }
+}
+
 impl Chunked {
     fn next(&mut self, buf: &mut BytesMut) -> Result<Piece, String> {
         loop {
             match self {
-                Chunked::Size => match httparse::parse_chunk_size(buf) {
+                Chunked::Size => match chunk_size(buf) {
                     Ok(httparse::Status::Complete((used, size))) => {
                         buf.advance(used);
                         *self = if size == 0 {
@@ -406,7 +431,6 @@ mod tests {
         assert_eq!((head.status, &body[..]), (200, &b"hello"[..]));
         assert_eq!(head.headers.get_str("x-a"), Some("b"));
         assert!(head.keep_alive);
-        assert_eq!(head.size, 46);
     }
 
     #[test]
@@ -470,6 +494,36 @@ mod tests {
         assert!(!keep(
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n"
         ));
+        // HTTP/1.0 has no chunked coding: a server sending one is not
+        // trusted with another request.
+        assert!(!keep(
+            b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n\
+              0\r\n\r\n"
+        ));
+    }
+
+    #[test]
+    fn chunk_size_lines_must_be_hex_digits_and_crlf() {
+        let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        for bad in [
+            "\r\nhello\r\n0\r\n\r\n",
+            ";x\r\n0\r\n\r\n",
+            "5;a\nb\r\nhello\r\n0\r\n\r\n",
+            "5\nhello\r\n0\r\n\r\n",
+        ] {
+            let raw = format!("{head}{bad}");
+            assert_eq!(
+                read_all_ways(raw.as_bytes(), false).unwrap_err(),
+                "invalid chunk size in a chunked body",
+                "{bad:?}"
+            );
+        }
+        let (_, body) = read_all_ways(
+            format!("{head}A\r\n0123456789\r\n0\r\n\r\n").as_bytes(),
+            false,
+        )
+        .unwrap();
+        assert_eq!(&body[..], b"0123456789");
     }
 
     #[test]
@@ -496,13 +550,22 @@ mod tests {
             "closed before the end of the body"
         );
         assert!(err(b"HTTTP/1.1 200 OK\r\n\r\n").starts_with("invalid response head"));
+        assert_eq!(
+            err(b"HTTP/1.1 099 Odd\r\n\r\n"),
+            "invalid response status 099"
+        );
         let many = format!("HTTP/1.1 200 OK\r\n{}\r\n", "a: b\r\n".repeat(101));
         assert_eq!(
             err(many.as_bytes()),
             "the response has more than 100 headers"
         );
+        // Too large, whether it comes in pieces or in one read.
         let mut big = BytesMut::from(&b"HTTP/1.1 200 OK\r\nx: "[..]);
         big.extend_from_slice(&vec![b'y'; MAX_HEAD]);
+        assert!(parse_head(&mut big, false)
+            .unwrap_err()
+            .contains("larger than"));
+        big.extend_from_slice(b"\r\n\r\n");
         assert!(parse_head(&mut big, false)
             .unwrap_err()
             .contains("larger than"));
