@@ -401,12 +401,16 @@ fn basic_auth(url: &Url) -> String {
 }
 
 fn encoding(headers: &Headers) -> Option<Encoding> {
-    let value = headers.get_str("content-encoding")?.trim();
-    match value.to_ascii_lowercase().as_str() {
-        "gzip" | "x-gzip" => Some(Encoding::Gzip),
-        "deflate" => Some(Encoding::Deflate),
-        "br" => Some(Encoding::Brotli),
-        _ => None,
+    let value = headers.get("content-encoding")?.trim_ascii();
+    let is = |name: &str| value.eq_ignore_ascii_case(name.as_bytes());
+    if is("gzip") || is("x-gzip") {
+        Some(Encoding::Gzip)
+    } else if is("deflate") {
+        Some(Encoding::Deflate)
+    } else if is("br") {
+        Some(Encoding::Brotli)
+    } else {
+        None
     }
 }
 
