@@ -17,9 +17,11 @@
 #               10 s (trek, drill, k6, Artillery, Locust)
 #   W3 idle     10,000 virtual users, each one request then 10 s of
 #               thinking, for 15 s: peak RSS per user (trek)
-#   W4 ws       1,000 virtual users each holding a WebSocket open 10 s
-#               against trek's demo target (nginx has no WebSocket server
-#               of its own): peak RSS per user (trek)
+#   W4 ws       1,000 virtual users each registering, logging in and
+#               holding a WebSocket open 10 s against trek's demo target
+#               (nginx has no WebSocket server of its own): peak RSS per
+#               user (trek, k6, Artillery; wrk, oha, drill and Locust
+#               speak no WebSocket)
 #
 # Per tool and workload, the median of RUNS runs (default 3): requests/s,
 # CPU-µs per request (user+sys from /usr/bin/time -v over the requests the
@@ -134,10 +136,22 @@ measure() {
         -e BASE="$base" "$work/k6.js" > "$out/stdout" 2>&1 || true
       requests=$(python3 bench/target/count.py k6 "$out/summary.json")
       ;;
+    k6:w4)
+      K6_NO_USAGE_REPORT=true "${pin[@]}" "$k6" run --quiet --no-color --summary-export "$out/summary.json" \
+        -e DEMO="$demo" "$work/k6-w4.js" > "$out/stdout" 2>&1 || true
+      requests=$(python3 bench/target/count.py k6 "$out/summary.json")
+      vus=1000
+      ;;
     artillery:w2)
       (cd "$work" && ARTILLERY_DISABLE_TELEMETRY=true "${pin[@]}" "$artillery" run --quiet \
         --output "$out/report.json" artillery.yaml > "$out/stdout" 2>&1) || true
       requests=$(python3 bench/target/count.py artillery "$out/report.json")
+      ;;
+    artillery:w4)
+      (cd "$work" && ARTILLERY_DISABLE_TELEMETRY=true "${pin[@]}" "$artillery" run --quiet \
+        --output "$out/report.json" artillery-w4.yaml > "$out/stdout" 2>&1) || true
+      requests=$(python3 bench/target/count.py artillery_ws "$out/report.json")
+      vus=1000
       ;;
     locust:w2)
       (cd "$work" && "${pin[@]}" "$locust" -f locustfile.py --headless -u 50 -r 50 -t ${duration}s \

@@ -45,6 +45,15 @@ def artillery(path):
     return c.get("http.requests", 0)
 
 
+def artillery_ws(path):
+    """W4: its users, when every one connected, said hello and held on
+    (register and login happen in the connect hook, outside its counts)."""
+    c = json.load(open(path))["aggregate"]["counters"]
+    if c.get("vusers.failed", 0) or any(k.startswith("errors.") for k in c):
+        return 0
+    return c.get("vusers.completed", 0)
+
+
 def locust(path):
     for row in csv.DictReader(open(path)):
         if row["Name"] == "Aggregated":

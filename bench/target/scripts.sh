@@ -115,6 +115,78 @@ export default function () {
 }
 JS
 
+# W4 for k6: the same register, login and WebSocket hold as trek's w4.yaml
+# (emails unique across runs: the demo target keeps its users).
+cat > "$work/k6-w4.js" <<JS
+import http from 'k6/http';
+import ws from 'k6/ws';
+import { check } from 'k6';
+export const options = {
+  scenarios: { w4: { executor: 'per-vu-iterations', vus: 1000, iterations: 1, maxDuration: '60s' } },
+};
+export default function () {
+  const email = \`ws\${__VU}-\${Date.now()}-\${Math.floor(Math.random() * 1e9)}@bench.example\`;
+  const json = { headers: { 'Content-Type': 'application/json' } };
+  const reg = http.post(\`\${__ENV.DEMO}/api/auth/register\`,
+    JSON.stringify({ email, password: 'secret-123', name: 'Bench' }), json);
+  check(reg, { 'register 201': (r) => r.status === 201 });
+  const login = http.post(\`\${__ENV.DEMO}/api/auth/login\`,
+    JSON.stringify({ email, password: 'secret-123' }), json);
+  check(login, { 'login 200': (r) => r.status === 200 });
+  const url = __ENV.DEMO.replace('http://', 'ws://') + '/ws/sync';
+  const params = { headers: { Authorization: \`Bearer \${login.json('access_token')}\` } };
+  let acked = false;
+  const res = ws.connect(url, params, (socket) => {
+    socket.on('open', () => socket.send(JSON.stringify({ op: 'hello', id: 0 })));
+    socket.on('message', (m) => { acked = acked || JSON.parse(m).ack === 0; });
+    socket.setTimeout(() => socket.close(), 10000);
+  });
+  check(res, { 'upgraded': (r) => r && r.status === 101 });
+  check(acked, { 'ack 0': (a) => a });
+}
+JS
+
+# W4 for Artillery: a scenario speaks one protocol, so each user registers
+# and logs in from the WebSocket engine's connect hook (Node's fetch; these
+# two requests are not in Artillery's counts), then says hello and holds.
+cat > "$work/artillery-w4.yaml" <<YAML
+config:
+  target: '${demo:-http://127.0.0.1:9}'
+  phases:
+    - { duration: 1, arrivalCount: 1000 }
+  processor: ./artillery-w4.js
+scenarios:
+  - engine: ws
+    flow:
+      - connect: { function: login }
+      - send:
+          payload: '{"op":"hello","id":0}'
+          match: { json: "\$.ack", value: 0 }
+      - think: 10
+YAML
+cat > "$work/artillery-w4.js" <<JS
+module.exports = {
+  async login(wsArgs, context, done) {
+    try {
+      const base = '${demo:-http://127.0.0.1:9}';
+      const email = \`ws-\${Date.now()}-\${Math.floor(Math.random() * 1e9)}@bench.example\`;
+      const post = (path, body) => fetch(base + path, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const reg = await post('/api/auth/register', { email, password: 'secret-123', name: 'Bench' });
+      if (reg.status !== 201) throw new Error('register ' + reg.status);
+      const login = await post('/api/auth/login', { email, password: 'secret-123' });
+      if (login.status !== 200) throw new Error('login ' + login.status);
+      const token = (await login.json()).access_token;
+      wsArgs.target = base.replace('http://', 'ws://') + '/ws/sync';
+      wsArgs.options = { ...(wsArgs.options || {}), headers: { authorization: 'Bearer ' + token } };
+      done();
+    } catch (e) {
+      done(e);
+    }
+  },
+};
+JS
+
 # Artillery starts users by arrival rate: all 50 arrive in the first
 # second, then each loops until the end of the test.
 cat > "$work/artillery.yaml" <<YAML

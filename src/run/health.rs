@@ -44,6 +44,8 @@ pub struct Sampler {
     sys: System,
     pid: Option<Pid>,
     usable: usize,
+    /// When the process's CPU time was last read, and its value in ms.
+    last: (std::time::Instant, u64),
 }
 
 impl Default for Sampler {
@@ -61,9 +63,18 @@ impl Sampler {
             sys,
             pid,
             usable: usable_cpus(),
+            last: (std::time::Instant::now(), 0),
         };
         s.refresh_process();
+        s.last = (std::time::Instant::now(), s.cpu_time());
         s
+    }
+
+    /// The process's CPU time so far, in ms.
+    fn cpu_time(&self) -> u64 {
+        self.pid
+            .and_then(|pid| self.sys.process(pid))
+            .map_or(0, |p| p.accumulated_cpu_time())
     }
 
     fn refresh_process(&mut self) {
@@ -81,10 +92,21 @@ impl Sampler {
         self.sys.refresh_cpu_usage();
         self.sys.refresh_memory();
         self.refresh_process();
-        let (cpu, rss) = self
+        let rss = self
             .pid
             .and_then(|pid| self.sys.process(pid))
-            .map_or((0.0, 0), |p| (f64::from(p.cpu_usage()), p.memory()));
+            .map_or(0, |p| p.memory());
+        // From the CPU time itself rather than sysinfo's `cpu_usage`, which
+        // stays 0 on the first refreshes of a process that had used under
+        // a clock tick when it was first seen (the first second of a run).
+        let (now, used) = (std::time::Instant::now(), self.cpu_time());
+        let wall_ms = now.duration_since(self.last.0).as_secs_f64() * 1000.0;
+        let cpu = if wall_ms > 0.0 {
+            used.saturating_sub(self.last.1) as f64 / wall_ms * 100.0
+        } else {
+            0.0
+        };
+        self.last = (now, used);
         HealthPoint {
             second,
             cpu_percent: round1(cpu),

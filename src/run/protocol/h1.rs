@@ -196,12 +196,9 @@ pub async fn exchange(conns: &Arc<Conns>, req: Outgoing<'_>) -> Result<Head, Fai
     if let Some(body) = separate {
         // Boxed, as a rare path that would otherwise enlarge every
         // request's future.
-        cut_short = match Box::pin(write_body(&mut conn, body)).await {
-            Ok(cut) => cut,
-            // The server may have answered before it stopped reading.
-            Err(_) if !conn.buf.is_empty() => true,
-            Err(e) => return Err(io_failure(&e)),
-        };
+        cut_short = Box::pin(write_body(&mut conn, body))
+            .await
+            .map_err(|e| io_failure(&e))?;
     }
     let head = loop {
         match wire::parse_head(&mut conn.buf, *req.method == Method::HEAD) {
@@ -343,7 +340,12 @@ async fn write_body(conn: &mut Conn, body: &[u8]) -> std::io::Result<bool> {
         if readable {
             conn.buf.reserve(READ_BUFFER);
             match conn.stream.try_read_buf(&mut conn.buf) {
-                // An answer, or the server closed: either way, stop.
+                // The server closed: what it said, if anything, is read next.
+                Ok(0) => return Ok(true),
+                // `100 Continue` (asked for with `Expect`) or `103 Early
+                // Hints`: the server wants the rest of the body.
+                Ok(_) if wire::only_interim(&mut conn.buf) => {}
+                // The final answer has begun.
                 Ok(_) => return Ok(true),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                 Err(e) => return Err(e),
@@ -352,12 +354,9 @@ async fn write_body(conn: &mut Conn, body: &[u8]) -> std::io::Result<bool> {
             match conn.stream.try_write(&body[at..]) {
                 Ok(n) => at += n,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) => {
-                    // Keep an answer that came before the server hung up.
-                    conn.buf.reserve(READ_BUFFER);
-                    let _ = conn.stream.try_read_buf(&mut conn.buf);
-                    return Err(e);
-                }
+                // The server stopped reading and hung up: its answer, if it
+                // sent one before, or the reset, is read next.
+                Err(_) => return Ok(true),
             }
         }
     }
@@ -904,5 +903,44 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(30)).await;
         }
         assert_eq!(accepted.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_100_continue_does_not_stop_an_upload() {
+        // The server says `100 Continue` after the head, reads the whole
+        // body, then answers: trek must keep sending after the 100.
+        let (url, _) = scripted(|mut sock| async move {
+            read_head(&mut sock).await;
+            let _ = sock.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await;
+            let mut left = 8usize << 20;
+            let mut buf = vec![0u8; 64 * 1024];
+            while left > 0 {
+                match sock.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => left = left.saturating_sub(n),
+                }
+            }
+            let _ = sock
+                .write_all(b"HTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\nok")
+                .await;
+        })
+        .await;
+        let conns = Arc::new(Conns::default());
+        let upload = Bytes::from(vec![b'u'; 8 << 20]);
+        let mut headers = HeaderMap::new();
+        headers.insert("expect", HeaderValue::from_static("100-continue"));
+        let req = Outgoing {
+            method: &Method::PUT,
+            body: Some(&upload),
+            ..outgoing(&url, &headers)
+        };
+        let got = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            let head = exchange(&conns, req).await.unwrap();
+            (head.status, head.body.all().await.unwrap())
+        })
+        .await
+        .expect("the upload stopped at the 100 Continue");
+        assert_eq!((got.0, &got.1[..]), (201, &b"ok"[..]));
+        assert_eq!(conns.idle(), 1);
     }
 }

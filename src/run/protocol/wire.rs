@@ -110,6 +110,37 @@ pub fn parse_head(buf: &mut BytesMut, head_request: bool) -> Result<Option<Head>
     }
 }
 
+/// Removes complete interim heads (`100 Continue`, `103 Early Hints`)
+/// from the start of `buf`, and says whether the final answer may still be
+/// to come: `true` while `buf` holds nothing else, or only the start of
+/// another interim head. A client sending a large body keeps sending then.
+pub fn only_interim(buf: &mut BytesMut) -> bool {
+    loop {
+        const LINE: &[u8] = b"HTTP/1.1 1";
+        let n = buf.len().min(LINE.len());
+        // "HTTP/1.x 1", with any minor version.
+        let prefix = buf[..n]
+            .iter()
+            .zip(LINE)
+            .enumerate()
+            .all(|(i, (b, want))| i == 7 || b == want);
+        if !prefix {
+            return false;
+        }
+        if buf.len() < 12 {
+            return true;
+        }
+        if &buf[9..12] == b"101" {
+            return false;
+        }
+        match parse_one(buf) {
+            Ok(Some(_)) => {}
+            Ok(None) => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
 type Parsed = (u16, u8, Headers);
 
 fn parse_one(buf: &mut BytesMut) -> Result<Option<Parsed>, String> {
@@ -169,7 +200,7 @@ fn framing(
     head_request: bool,
 ) -> Result<(Framing, bool), String> {
     let (mut close, mut keep) = (false, false);
-    let mut length: Option<u64> = None;
+    let mut length: Result<Option<u64>, String> = Ok(None);
     let mut encoding: Option<&[u8]> = None;
     for (name, value) in headers.raw() {
         let is = |want: &str| name.eq_ignore_ascii_case(want.as_bytes());
@@ -178,7 +209,9 @@ fn framing(
                 close |= lists(std::iter::once(value), "close");
                 keep |= lists(std::iter::once(value), "keep-alive");
             }
-            14 if is("content-length") => length = content_length(length, value)?,
+            14 if is("content-length") => {
+                length = length.and_then(|found| content_length(found, value));
+            }
             // Only the last coding says whether the body is chunked.
             17 if is("transfer-encoding") => encoding = Some(value),
             _ => {}
@@ -190,20 +223,22 @@ fn framing(
         return Ok((Framing::Length(0), keep_alive && status != 101));
     }
     if let Some(codings) = encoding {
+        // The last coding listed (empty list elements do not count).
         let chunked = codings
             .rsplit(|&b| b == b',')
-            .next()
-            .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"));
-        // Both framings at once is how requests get smuggled, and HTTP/1.0
-        // has no chunks: read this body by its chunks, but do not trust
-        // the connection after it.
-        keep_alive &= length.is_none() && version >= 1;
+            .map(<[u8]>::trim_ascii)
+            .find(|t| !t.is_empty())
+            .is_some_and(|t| t.eq_ignore_ascii_case(b"chunked"));
+        // Transfer-Encoding overrides Content-Length. Both at once is how
+        // requests get smuggled, and HTTP/1.0 has no chunks: read this body
+        // by its chunks, but do not trust the connection after it.
+        keep_alive &= matches!(length, Ok(None)) && version >= 1;
         if chunked {
             return Ok((Framing::Chunked(Chunked::Size), keep_alive));
         }
         return Ok((Framing::UntilClose, false));
     }
-    match length {
+    match length? {
         Some(n) => Ok((Framing::Length(n), keep_alive)),
         None => Ok((Framing::UntilClose, false)),
     }
@@ -295,18 +330,20 @@ impl Framing {
 /// A chunk-size line: hex digits, maybe extensions, CRLF. Stricter than
 /// httparse alone, which takes a line without digits as size 0 (ending the
 /// body early) and a bare LF inside an extension.
-fn chunk_size(buf: &[u8]) -> Result<httparse::Status<(usize, u64)>, ()> {
+fn chunk_size(buf: &[u8]) -> Result<httparse::Status<(usize, u64)>, &'static str> {
+    const INVALID: &str = "invalid chunk size in a chunked body";
+    const LONG: &str = "a chunk-size line is too long";
     if buf.first().is_some_and(|b| !b.is_ascii_hexdigit()) {
-        return Err(());
+        return Err(INVALID);
     }
     match buf.iter().position(|&b| b == b'\n') {
+        None if buf.len() > MAX_LINE => Err(LONG),
         None => Ok(httparse::Status::Partial),
-        Some(end) if end == 0 || buf[end - 1] != b'\r' => Err(()),
+        Some(end) if end >= MAX_LINE => Err(LONG),
+        Some(end) if end == 0 || buf[end - 1] != b'\r' => Err(INVALID),
         Some(end) => match httparse::parse_chunk_size(&buf[..=end]) {
-            Ok(httparse::Status::Complete(done)) if done.0 == end + 1 => {
-                Ok(httparse::Status::Complete(done))
-            }
-            _ => Err(()),
+            Ok(httparse::Status::Complete(done)) => Ok(httparse::Status::Complete(done)),
+            _ => Err(INVALID),
         },
     }
 }
@@ -324,11 +361,8 @@ impl Chunked {
                             Chunked::Data(size)
                         };
                     }
-                    Ok(httparse::Status::Partial) if buf.len() > MAX_LINE => {
-                        return Err("a chunk-size line is too long".into())
-                    }
                     Ok(httparse::Status::Partial) => return Ok(Piece::NeedMore),
-                    Err(_) => return Err("invalid chunk size in a chunked body".into()),
+                    Err(e) => return Err(e.into()),
                 },
                 Chunked::Data(_) if buf.is_empty() => return Ok(Piece::NeedMore),
                 Chunked::Data(rest) => {
@@ -503,6 +537,51 @@ mod tests {
     }
 
     #[test]
+    fn what_a_head_request_or_204_says_of_its_length_does_not_matter() {
+        for raw in [
+            "HTTP/1.1 204 No Content\r\nContent-Length: 10, 20\r\n\r\n",
+            "HTTP/1.1 304 Not Modified\r\nContent-Length: x\r\n\r\n",
+        ] {
+            let (head, body) = read_all_ways(raw.as_bytes(), false).unwrap();
+            assert!(body.is_empty() && head.keep_alive, "{raw}");
+        }
+        let raw = "HTTP/1.1 200 OK\r\nContent-Length: 10, 20\r\n\r\n";
+        assert!(read_all_ways(raw.as_bytes(), true).is_ok());
+        // Transfer-Encoding overrides a broken Content-Length; an empty
+        // list element is not a coding.
+        let raw =
+            "HTTP/1.1 200 OK\r\nContent-Length: x\r\nTransfer-Encoding: gzip, chunked,\r\n\r\n\
+                   2\r\nok\r\n0\r\n\r\n";
+        let (head, body) = read_all_ways(raw.as_bytes(), false).unwrap();
+        assert_eq!(&body[..], b"ok");
+        assert!(!head.keep_alive);
+    }
+
+    #[test]
+    fn interim_answers_during_an_upload() {
+        let left = |raw: &[u8]| {
+            let mut buf = BytesMut::from(raw);
+            let waiting = only_interim(&mut buf);
+            (waiting, String::from_utf8(buf.to_vec()).unwrap())
+        };
+        assert_eq!(
+            left(b"HTTP/1.1 100 Continue\r\n\r\n"),
+            (true, String::new())
+        );
+        assert_eq!(left(b"HTTP/1.0 1"), (true, "HTTP/1.0 1".into()));
+        assert_eq!(
+            left(b"HTTP/1.1 100 Cont"),
+            (true, "HTTP/1.1 100 Cont".into())
+        );
+        assert_eq!(
+            left(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 413 Too Large\r\n"),
+            (false, "HTTP/1.1 413 Too Large\r\n".into())
+        );
+        assert!(!left(b"HTTP/1.1 101 Switching").0);
+        assert!(!left(b"HTTP/1.1 2").0);
+    }
+
+    #[test]
     fn chunk_size_lines_must_be_hex_digits_and_crlf() {
         let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
         for bad in [
@@ -518,6 +597,12 @@ mod tests {
                 "{bad:?}"
             );
         }
+        // Too long, whether it comes in pieces or in one read.
+        let long = format!("{head}5;{}\r\nhello\r\n0\r\n\r\n", "x".repeat(MAX_LINE));
+        assert_eq!(
+            read_all_ways(long.as_bytes(), false).unwrap_err(),
+            "a chunk-size line is too long"
+        );
         let (_, body) = read_all_ways(
             format!("{head}A\r\n0123456789\r\n0\r\n\r\n").as_bytes(),
             false,
