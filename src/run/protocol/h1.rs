@@ -127,7 +127,7 @@ pub struct Outgoing<'a> {
     pub cookie: Option<&'a HeaderValue>,
     pub body: Option<&'a Bytes>,
     /// Ask for a compressed body (unless the step set `Accept-Encoding`
-    /// itself) and decompress it.
+    /// itself) and decompress it (whoever asked).
     pub compressed: bool,
 }
 
@@ -168,8 +168,10 @@ pub async fn exchange(conns: &Arc<Conns>, req: Outgoing<'_>) -> Result<Head, Fai
         .host()
         .ok_or_else(|| Failure::Other(format!("the URL `{url}` has no host")))?;
     let set = StepSets::of(req.headers);
-    // A byte range of a compressed body could not be decompressed.
-    let ours = req.compressed && !set.accept_encoding && !set.range;
+    // A body in gzip, deflate or br is decompressed, whoever asked for it
+    // (as over https); a byte range of one could not be.
+    let decompress = req.compressed && !set.range;
+    let ours = decompress && !set.accept_encoding;
     let (out, separate) = request_bytes(&req, &set, ours);
 
     let taken = conns
@@ -217,7 +219,7 @@ pub async fn exchange(conns: &Arc<Conns>, req: Outgoing<'_>) -> Result<Head, Fai
         }
     };
     let mut response_headers = head.headers;
-    let encoding = if ours {
+    let encoding = if decompress {
         encoding(&response_headers)
     } else {
         None
@@ -675,6 +677,11 @@ mod tests {
             let (_, headers, body) = get(&conns, &url).await.unwrap();
             assert_eq!(&body[..], text, "{name}");
             assert_eq!(headers.get("content-encoding"), None, "{name}");
+            // Asked for by the step itself: decompressed all the same.
+            let mut asked = HeaderMap::new();
+            asked.insert(ACCEPT_ENCODING, HeaderValue::from_static(name));
+            let head = exchange(&conns, outgoing(&url, &asked)).await.unwrap();
+            assert_eq!(&head.body.all().await.unwrap()[..], text, "{name}");
         }
     }
 
