@@ -365,6 +365,11 @@ async fn write_body(conn: &mut Conn, body: &[u8]) -> std::io::Result<bool> {
     Ok(false)
 }
 
+/// The server closed the connection with part of the body still to come.
+fn cut_off() -> Failure {
+    Failure::Other("request failed: the connection closed before the end of the body".into())
+}
+
 fn io_failure(e: &std::io::Error) -> Failure {
     Failure::Other(format!("request failed: {}", super::http::root_cause(e)))
 }
@@ -443,10 +448,7 @@ impl Body {
                     }
                     Ok(0) => {
                         self.conn = None;
-                        return Err(Failure::Other(
-                            "request failed: the connection closed before the end of the body"
-                                .into(),
-                        ));
+                        return Err(cut_off());
                     }
                     Ok(_) => {}
                     Err(e) => {
@@ -475,12 +477,7 @@ impl Body {
             let n = *n;
             while (conn.buf.len() as u64) < n {
                 match conn.fill(n).await {
-                    Ok(0) => {
-                        return Err(Failure::Other(
-                            "request failed: the connection closed before the end of the body"
-                                .into(),
-                        ))
-                    }
+                    Ok(0) => return Err(cut_off()),
                     Ok(_) => {}
                     Err(e) => return Err(io_failure(&e)),
                 }
@@ -854,6 +851,27 @@ mod tests {
         }
     }
 
+    /// PUTs `size` bytes and reads the whole answer, or gives up after
+    /// 10 s (a hung upload shows as `Err`).
+    async fn upload(
+        conns: &Arc<Conns>,
+        url: &Url,
+        size: usize,
+        headers: HeaderMap,
+    ) -> Result<(u16, Bytes), tokio::time::error::Elapsed> {
+        let body = Bytes::from(vec![b'u'; size]);
+        let req = Outgoing {
+            method: &Method::PUT,
+            body: Some(&body),
+            ..outgoing(url, &headers)
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            let head = exchange(conns, req).await.unwrap();
+            (head.status, head.body.all().await.unwrap())
+        })
+        .await
+    }
+
     #[tokio::test]
     async fn an_answer_before_the_upload_ends_is_the_response() {
         // The server refuses after the head and stops reading: 32 MB cannot
@@ -868,20 +886,10 @@ mod tests {
         })
         .await;
         let conns = Arc::new(Conns::default());
-        let upload = Bytes::from(vec![b'u'; 32 << 20]);
-        let headers = HeaderMap::new();
-        let req = Outgoing {
-            method: &Method::POST,
-            body: Some(&upload),
-            ..outgoing(&url, &headers)
-        };
-        let sent = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-            let head = exchange(&conns, req).await.unwrap();
-            (head.status, head.body.all().await.unwrap())
-        })
-        .await
-        .expect("the early answer was not read");
-        assert_eq!((sent.0, &sent.1[..]), (413, &b"big"[..]));
+        let (status, body) = upload(&conns, &url, 32 << 20, HeaderMap::new())
+            .await
+            .expect("the early answer was not read");
+        assert_eq!((status, &body[..]), (413, &b"big"[..]));
         // The body was cut short: the connection is not reused.
         assert_eq!(conns.idle(), 0);
     }
@@ -933,21 +941,12 @@ mod tests {
         })
         .await;
         let conns = Arc::new(Conns::default());
-        let upload = Bytes::from(vec![b'u'; 8 << 20]);
         let mut headers = HeaderMap::new();
         headers.insert("expect", HeaderValue::from_static("100-continue"));
-        let req = Outgoing {
-            method: &Method::PUT,
-            body: Some(&upload),
-            ..outgoing(&url, &headers)
-        };
-        let got = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-            let head = exchange(&conns, req).await.unwrap();
-            (head.status, head.body.all().await.unwrap())
-        })
-        .await
-        .expect("the upload stopped at the 100 Continue");
-        assert_eq!((got.0, &got.1[..]), (201, &b"ok"[..]));
+        let (status, body) = upload(&conns, &url, 8 << 20, headers)
+            .await
+            .expect("the upload stopped at the 100 Continue");
+        assert_eq!((status, &body[..]), (201, &b"ok"[..]));
         assert_eq!(conns.idle(), 1);
     }
 }

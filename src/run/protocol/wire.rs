@@ -12,7 +12,7 @@ use reqwest::Method;
 use super::headers::Headers;
 
 /// A response head larger than this is refused.
-pub const MAX_HEAD: usize = 400 * 1024;
+const MAX_HEAD: usize = 400 * 1024;
 
 /// Headers one response may carry.
 const MAX_HEADERS: usize = 100;
