@@ -55,9 +55,7 @@ fn http(plan: &Plan, index: usize) -> &HttpStep {
 
 fn scope(plan: &Plan) -> Value {
     let mut scope = Scope::new(plan.vars.clone(), "default", 7, 42);
-    scope
-        .locals
-        .insert("token".into(), Value::from("tok-123".to_string()));
+    Arc::make_mut(&mut scope.locals).insert("token".into(), Value::from("tok-123".to_string()));
     Value::from_dyn_object(Arc::new(scope))
 }
 

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::metrics::recorder::{ScenarioStats, StepStats};
-use crate::metrics::summary::{checks_rate, error_rate};
+use crate::metrics::summary::{checks_rate, error_rate, rate};
 use crate::metrics::{Stats, Summary};
 use crate::plan::{Plan, StepKindTag};
 use crate::scenario::model::{DropUnit, Slo, SloMetric, Threshold};
@@ -55,6 +55,11 @@ pub struct SloResult {
     pub note: Option<String>,
 }
 
+/// Whether a larger value of the metric (by its key in results) is better.
+pub fn higher_is_better(metric: &str) -> bool {
+    matches!(metric, "throughput" | "checks" | "successful_requests")
+}
+
 /// Pass, warn or fail for one measured value.
 pub fn judge(t: &Threshold, value: f64, higher_is_better: bool) -> Verdict {
     let meets = |bound: f64| {
@@ -73,8 +78,23 @@ pub fn judge(t: &Threshold, value: f64, higher_is_better: bool) -> Verdict {
     }
 }
 
+/// How the run is judged.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Judging {
+    /// `--smoke`: one user, one iteration. Only checks and errors mean
+    /// something then; latency, throughput and the other timing SLOs are
+    /// not judged.
+    pub smoke: bool,
+}
+
+/// The note of an SLO whose metric had nothing to judge.
+pub const NO_DATA: &str = "no data";
+
+/// The note of an SLO left unjudged by `--smoke`.
+pub const NOT_JUDGED_SMOKE: &str = "not judged under --smoke";
+
 /// Evaluates every SLO of the plan against the summary.
-pub fn evaluate(plan: &Plan, summary: &Summary) -> Vec<SloResult> {
+pub fn evaluate(plan: &Plan, summary: &Summary, judging: Judging) -> Vec<SloResult> {
     let mut out = Vec::new();
     for (i, info) in plan.steps.iter().enumerate() {
         let scenario = &plan.scenarios[info.scenario].name;
@@ -83,32 +103,47 @@ pub fn evaluate(plan: &Plan, summary: &Summary) -> Vec<SloResult> {
             StepKindTag::Group => "group",
         };
         let scope = format!("{kind} {scenario}/{}", info.name);
+        let span = summary.span(info.scenario);
         for slo in &info.slo {
             let stats = &summary.steps[i];
-            out.push(result(&scope, slo, measure(slo, stats, None, summary)));
+            out.push(result(&scope, slo, judging, || {
+                measure(slo, stats, None, span)
+            }));
         }
     }
     for (i, s) in plan.scenarios.iter().enumerate() {
         let scope = format!("scenario {}", s.name);
         let iterations = &summary.scenarios[i];
+        let span = summary.span(i);
         for slo in &s.slo {
-            let value = measure(slo, &summary.per_scenario[i], Some(iterations), summary);
-            out.push(result(&scope, slo, value));
+            out.push(result(&scope, slo, judging, || {
+                measure(slo, &summary.per_scenario[i], Some(iterations), span)
+            }));
         }
     }
     for slo in &plan.slo {
-        let value = measure(slo, &summary.total, Some(&summary.all_iterations), summary);
-        out.push(result("test", slo, value));
+        out.push(result("test", slo, judging, || {
+            measure(
+                slo,
+                &summary.total,
+                Some(&summary.all_iterations),
+                summary.duration,
+            )
+        }));
     }
     out
 }
 
-/// The measured value of an SLO's metric, or `None` with no data.
+/// The measured value of an SLO's metric over a scope that ran for `span`
+/// seconds, or `None` when there was nothing to judge: no sample of a
+/// time, no request for an error rate, no check for a checks rate, no
+/// iteration scheduled for `dropped`, a scope that never ran for a
+/// throughput.
 fn measure(
     slo: &Slo,
     stats: &StepStats,
     iterations: Option<&ScenarioStats>,
-    summary: &Summary,
+    span: f64,
 ) -> Option<f64> {
     let stat = |s: Stats| match slo.stat {
         Some(st) if s.count > 0 => Some(s.get(st)),
@@ -118,30 +153,43 @@ fn measure(
         SloMetric::Latency => stat(Stats::of(&stats.latency)),
         SloMetric::FirstByte => stat(Stats::of(&stats.first_byte)),
         SloMetric::Iteration => iterations.and_then(|s| stat(Stats::of(&s.iteration))),
-        SloMetric::Dropped(unit) => iterations.map(|s| {
-            let dropped = s.dropped as f64;
+        SloMetric::Dropped(unit) => iterations.and_then(|s| {
             let scheduled = s.started + s.dropped;
-            match unit {
-                DropUnit::Count => dropped,
-                DropUnit::Share if scheduled == 0 => 0.0,
-                DropUnit::Share => dropped / scheduled as f64,
-                DropUnit::PerSecond => summary.throughput(s.dropped),
-            }
+            (scheduled > 0).then(|| match unit {
+                DropUnit::Count => s.dropped as f64,
+                DropUnit::Share => s.dropped as f64 / scheduled as f64,
+                DropUnit::PerSecond => rate(s.dropped, span),
+            })
         }),
         SloMetric::Gap => stat(Stats::of(&stats.gap)),
-        SloMetric::ErrorRate => Some(error_rate(stats)),
-        SloMetric::Throughput => Some(summary.throughput(stats.count)),
-        SloMetric::Checks => Some(checks_rate(stats)),
+        SloMetric::ErrorRate => (stats.count > 0).then(|| error_rate(stats)),
+        SloMetric::Throughput => (span > 0.0 || stats.count > 0).then(|| rate(stats.count, span)),
+        SloMetric::Checks => {
+            (stats.checks_passed + stats.checks_failed > 0).then(|| checks_rate(stats))
+        }
     }
 }
 
-fn result(scope: &str, slo: &Slo, value: Option<f64>) -> SloResult {
+/// Whether `--smoke` judges an SLO on this metric: only checks and errors.
+fn judged_in_smoke(metric: SloMetric) -> bool {
+    matches!(metric, SloMetric::ErrorRate | SloMetric::Checks)
+}
+
+fn result(
+    scope: &str,
+    slo: &Slo,
+    judging: Judging,
+    measure: impl FnOnce() -> Option<f64>,
+) -> SloResult {
+    let skipped = judging.smoke && !judged_in_smoke(slo.metric);
+    let value = if skipped { None } else { measure() };
     let (verdict, note) = match value {
+        _ if skipped => (Verdict::Pass, Some(NOT_JUDGED_SMOKE.to_string())),
         Some(v) => (
             judge(&slo.threshold, v, slo.metric.higher_is_better()),
             None,
         ),
-        None => (Verdict::Fail, Some("nothing was measured".to_string())),
+        None => (Verdict::Fail, Some(NO_DATA.to_string())),
     };
     SloResult {
         scope: scope.to_string(),
@@ -156,6 +204,28 @@ fn result(scope: &str, slo: &Slo, value: Option<f64>) -> SloResult {
         verdict,
         note,
     }
+}
+
+/// The check every run gets, with or without SLOs: a run in which not one
+/// request succeeded fails. `None` when some request succeeded (or the run
+/// has no request steps at all).
+pub fn no_success(summary: &Summary, has_requests: bool) -> Option<SloResult> {
+    let t = &summary.total;
+    let succeeded = t.count - t.failures.min(t.count);
+    (has_requests && succeeded == 0).then(|| SloResult {
+        scope: "test".to_string(),
+        metric: "successful_requests".to_string(),
+        stat: None,
+        target: None,
+        critical: Some(1.0),
+        value: Some(0.0),
+        verdict: Verdict::Fail,
+        note: Some(if t.count == 0 {
+            "no request was sent".to_string()
+        } else {
+            format!("not one of {} requests succeeded", t.count)
+        }),
+    })
 }
 
 /// The verdict of the run: the worst SLO, or aborted.

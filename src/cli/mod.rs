@@ -71,7 +71,8 @@ pub struct RunArgs {
     /// Arrival rate for every scenario (e.g. 50/s).
     #[arg(long)]
     pub rate: Option<String>,
-    /// Run each scenario once with one virtual user, printing every request.
+    /// Run each scenario once with one virtual user, printing every request;
+    /// only checks and error rates are judged.
     #[arg(long)]
     pub smoke: bool,
     /// Treat a warning as a failure (exit 1).
@@ -83,7 +84,8 @@ pub struct RunArgs {
     /// Worker threads generating load (default: one per CPU core).
     #[arg(long)]
     pub workers: Option<usize>,
-    /// Formats to write (comma-separated; default: all).
+    /// Formats to write (comma-separated; default: all). results.json is
+    /// always written.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = crate::report::Format::ALL)]
     pub format: Vec<crate::report::Format>,
     /// A results.json to compare with: the top regressions go into
@@ -100,7 +102,8 @@ pub struct ReportArgs {
     /// Folder for the reports (default: the folder of RESULTS).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Formats to write (comma-separated; default: all).
+    /// Formats to write (comma-separated; default: all). results.json is
+    /// always written.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = crate::report::Format::ALL)]
     pub format: Vec<crate::report::Format>,
     /// A results.json to compare with.
@@ -262,6 +265,8 @@ pub fn dispatch(cli: Cli) -> i32 {
 
 /// Exit code of an invalid scenario file or command line.
 pub const EXIT_INVALID: i32 = 2;
+/// The run's results (or a report asked for) could not be written.
+pub const EXIT_UNWRITTEN: i32 = 4;
 
 /// Whether to colour output on stdout / stderr.
 pub fn color_stdout() -> bool {

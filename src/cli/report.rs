@@ -15,8 +15,10 @@ use crate::report::{self as reports, Format};
 pub fn read_results(path: &Path) -> Result<Results, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not a trek results.json: {e}", path.display()))
+    let mut r: Results = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a trek results.json: {e}", path.display()))?;
+    r.fill_missing_rates();
+    Ok(r)
 }
 
 /// Writes the reports and prints where they are.

@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::load::{load_plan, print_diagnostics, split_vus, Overrides};
-use super::{RunArgs, EXIT_INVALID};
+use super::{RunArgs, EXIT_INVALID, EXIT_UNWRITTEN};
 use crate::plan;
 use crate::report::results::{Meta, Results};
-use crate::report::{compare, console};
+use crate::report::{compare, console, Format};
 use crate::run::{live, RunOptions};
 use crate::scenario::model::Executor;
 use crate::scenario::units::parse_duration;
@@ -58,9 +58,10 @@ pub fn run(args: &RunArgs) -> i32 {
     combine(&codes)
 }
 
-/// The exit code of several runs: aborted, then invalid, then failed.
+/// The exit code of several runs: results not written, aborted, invalid,
+/// then failed.
 pub fn combine(codes: &[i32]) -> i32 {
-    [3, EXIT_INVALID, 1]
+    [EXIT_UNWRITTEN, 3, EXIT_INVALID, 1]
         .into_iter()
         .find(|c| codes.contains(c))
         .unwrap_or(0)
@@ -161,7 +162,13 @@ pub fn execute(
             return 3;
         }
     };
-    let slos = slo::evaluate(&plan, &outcome.summary);
+    let judging = slo::Judging { smoke: args.smoke };
+    let mut slos = slo::evaluate(&plan, &outcome.summary, judging);
+    let has_requests = plan
+        .steps
+        .iter()
+        .any(|s| s.kind != plan::StepKindTag::Group);
+    slos.extend(slo::no_success(&outcome.summary, has_requests));
     let verdict = slo::overall(&slos, outcome.aborted.is_some(), args.strict);
     let results = Results::new(
         &plan,
@@ -173,6 +180,8 @@ pub fn execute(
         Meta {
             command: command_line(),
             machine: crate::run::health::machine(),
+            strict: args.strict,
+            smoke: args.smoke,
         },
     );
     print!(
@@ -198,7 +207,15 @@ pub fn execute(
         },
         None => None,
     };
-    super::report::write_reports(out, &results, &args.format, comparison.as_ref());
+    // results.json is written whatever `--format` says: `trek report` and
+    // `trek compare` read it.
+    let mut formats = args.format.clone();
+    if !formats.contains(&Format::Json) {
+        formats.insert(0, Format::Json);
+    }
+    if !super::report::write_reports(out, &results, &formats, comparison.as_ref()) {
+        return EXIT_UNWRITTEN;
+    }
     slo::exit_code(verdict)
 }
 

@@ -1,5 +1,12 @@
 //! HDR histograms of times in microseconds, and their summary statistics in
 //! seconds.
+//!
+//! A [`Hist`] allocates nothing until its first value and then only the
+//! buckets up to the largest value seen, growing as larger ones come: a
+//! step records only what its kind measures (an HTTP step has no stream
+//! gaps, no WebSocket handshake), and a 200-step scenario on several workers
+//! does not reserve a full hour-wide histogram for every figure of every
+//! step on every worker.
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -7,25 +14,74 @@ use serde::Serialize;
 /// Largest recordable time: one hour (longer values are clamped).
 const MAX_US: u64 = 3_600_000_000;
 
-/// A latency histogram: 1 µs resolution, 3 significant digits (0.1%).
-pub fn new_hist() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_US, 3).expect("static histogram bounds")
+/// Significant digits of the per-step histograms (0.1%) and of the
+/// per-second timeline (1%).
+pub const FINE: u8 = 3;
+pub const COARSE: u8 = 2;
+
+/// A histogram of microseconds, allocated on first use and grown as needed.
+#[derive(Debug, Clone)]
+pub struct Hist {
+    digits: u8,
+    h: Option<Box<Histogram<u64>>>,
 }
 
-/// A coarser histogram for per-second timelines: 2 significant digits (1%).
-pub fn new_coarse_hist() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_US, 2).expect("static histogram bounds")
+impl Default for Hist {
+    fn default() -> Self {
+        Self::new(FINE)
+    }
 }
 
-pub fn record(h: &mut Histogram<u64>, micros: u64) {
-    h.saturating_record(micros.clamp(1, MAX_US));
-}
+impl Hist {
+    pub const fn new(digits: u8) -> Self {
+        Self { digits, h: None }
+    }
 
-/// Adds `other` into `into` (bounds are equal by construction).
-pub fn merge(into: &mut Histogram<u64>, other: &Histogram<u64>) {
-    if let Err(e) = into.add(other) {
-        // Only possible if bounds differed; keep the data we have.
-        eprintln!("trek: internal: histogram merge failed: {e}");
+    /// A per-second histogram (2 significant digits).
+    pub const fn coarse() -> Self {
+        Self::new(COARSE)
+    }
+
+    fn alloc(&mut self) -> &mut Histogram<u64> {
+        let digits = self.digits;
+        self.h.get_or_insert_with(|| {
+            // Auto-resizing: the buckets cover 1 µs up to the largest value
+            // recorded so far, not the whole hour.
+            let mut h = Histogram::new_with_bounds(1, 2, digits).expect("static histogram bounds");
+            h.auto(true);
+            Box::new(h)
+        })
+    }
+
+    pub fn record(&mut self, micros: u64) {
+        // Not `saturating_record`: it would clamp to the current top instead
+        // of growing. An auto-resizing histogram's `record` cannot fail for
+        // values within 1 µs..1 h (counts saturate).
+        let _ = self.alloc().record(micros.clamp(1, MAX_US));
+    }
+
+    /// Adds `other` into this one.
+    pub fn merge(&mut self, other: &Hist) {
+        if let Some(o) = other.get() {
+            if let Err(e) = self.alloc().add(o) {
+                // Cannot happen with auto-resizing histograms; keep what we have.
+                debug_assert!(false, "histogram merge failed: {e}");
+            }
+        }
+    }
+
+    /// The histogram, or `None` when nothing was recorded.
+    pub fn get(&self) -> Option<&Histogram<u64>> {
+        self.h.as_deref().filter(|h| !h.is_empty())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.get().is_none()
+    }
+
+    /// Bytes held by the counts (for tests of the memory a run needs).
+    pub fn footprint(&self) -> usize {
+        self.h.as_ref().map_or(0, |h| h.distinct_values() * 8)
     }
 }
 
@@ -38,10 +94,10 @@ pub const CURVE: [f64; 27] = [
 
 /// `[percentile, seconds]` at each of [`CURVE`]; empty when nothing was
 /// recorded.
-pub fn curve(h: &Histogram<u64>) -> Vec<[f64; 2]> {
-    if h.is_empty() {
+pub fn curve(h: &Hist) -> Vec<[f64; 2]> {
+    let Some(h) = h.get() else {
         return Vec::new();
-    }
+    };
     CURVE
         .iter()
         .map(|p| [*p, h.value_at_quantile(p / 100.0) as f64 / 1e6])
@@ -66,10 +122,10 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub fn of(h: &Histogram<u64>) -> Self {
-        if h.is_empty() {
+    pub fn of(h: &Hist) -> Self {
+        let Some(h) = h.get() else {
             return Self::default();
-        }
+        };
         let s = |us: u64| us as f64 / 1e6;
         Self {
             count: h.len(),
@@ -105,9 +161,10 @@ mod tests {
 
     #[test]
     fn stats_are_in_seconds_with_microsecond_resolution() {
-        let mut h = new_hist();
+        let mut h = Hist::default();
+        assert_eq!(Stats::of(&h), Stats::default());
         for us in 1..=1000 {
-            record(&mut h, us * 1000); // 1 ms .. 1 s
+            h.record(us * 1000); // 1 ms .. 1 s
         }
         let s = Stats::of(&h);
         assert_eq!(s.count, 1000);
@@ -115,9 +172,39 @@ mod tests {
         assert!((s.p50 - 0.5).abs() < 0.001, "{}", s.p50);
         assert!((s.p99 - 0.99).abs() < 0.001, "{}", s.p99);
         assert!((s.max - 1.0).abs() < 0.001);
-        let mut other = new_hist();
-        record(&mut other, 5_000_000);
-        merge(&mut h, &other);
+        let mut other = Hist::default();
+        other.record(5_000_000);
+        h.merge(&other);
         assert!((Stats::of(&h).max - 5.0).abs() < 0.01);
+        h.merge(&Hist::default());
+        assert_eq!(Stats::of(&h).count, 1001);
+    }
+}
+
+#[cfg(test)]
+mod growth {
+    use super::*;
+
+    #[test]
+    fn an_unused_histogram_holds_nothing_and_a_used_one_only_what_it_needs() {
+        let mut h = Hist::default();
+        assert_eq!(h.footprint(), 0);
+        assert!(h.is_empty());
+        h.record(2_000); // 2 ms
+        let small = h.footprint();
+        // A full-range histogram (1 µs .. 1 h, 3 digits) holds 188 KiB of counts.
+        let full = Histogram::<u64>::new_with_bounds(1, MAX_US, FINE).unwrap();
+        assert!(
+            small > 0 && small * 4 < full.distinct_values() * 8,
+            "{small}"
+        );
+        h.record(4_000_000_000); // beyond the hour: clamped, and it grows
+        assert_eq!(
+            h.get().unwrap().max(),
+            h.get().unwrap().highest_equivalent(MAX_US)
+        );
+        assert!(h.footprint() > small);
+        let p = Stats::of(&h);
+        assert!((p.min - 0.002).abs() < 1e-5, "{p:?}");
     }
 }

@@ -5,9 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use hdrhistogram::Histogram;
-
-use super::hist::{merge, new_coarse_hist, new_hist, record};
+use super::hist::Hist;
 
 /// At most this many distinct failure reasons are kept per step; the rest are
 /// counted under one "other reasons" entry. Reasons are keyed without the
@@ -53,15 +51,15 @@ pub struct Sample<'a> {
 pub struct StepStats {
     pub count: u64,
     pub failures: u64,
-    pub latency: Histogram<u64>,
-    pub service: Histogram<u64>,
-    pub first_byte: Histogram<u64>,
+    pub latency: Hist,
+    pub service: Hist,
+    pub first_byte: Hist,
     /// Streams: time between consecutive events.
-    pub gap: Histogram<u64>,
+    pub gap: Hist,
     pub events: u64,
     /// WebSocket: handshake time, and time from a `send` to its `receive`.
-    pub connect: Histogram<u64>,
-    pub receive: Histogram<u64>,
+    pub connect: Hist,
+    pub receive: Hist,
     pub sent: u64,
     pub received: u64,
     pub checks_passed: u64,
@@ -92,13 +90,13 @@ impl StepStats {
         Self {
             count: 0,
             failures: 0,
-            latency: new_hist(),
-            service: new_hist(),
-            first_byte: new_hist(),
-            gap: new_hist(),
+            latency: Hist::default(),
+            service: Hist::default(),
+            first_byte: Hist::default(),
+            gap: Hist::default(),
             events: 0,
-            connect: new_hist(),
-            receive: new_hist(),
+            connect: Hist::default(),
+            receive: Hist::default(),
             sent: 0,
             received: 0,
             checks_passed: 0,
@@ -110,12 +108,12 @@ impl StepStats {
     pub fn merge(&mut self, o: &StepStats) {
         self.count += o.count;
         self.failures += o.failures;
-        merge(&mut self.latency, &o.latency);
-        merge(&mut self.service, &o.service);
-        merge(&mut self.first_byte, &o.first_byte);
-        merge(&mut self.gap, &o.gap);
-        merge(&mut self.connect, &o.connect);
-        merge(&mut self.receive, &o.receive);
+        self.latency.merge(&o.latency);
+        self.service.merge(&o.service);
+        self.first_byte.merge(&o.first_byte);
+        self.gap.merge(&o.gap);
+        self.connect.merge(&o.connect);
+        self.receive.merge(&o.receive);
         self.events += o.events;
         self.sent += o.sent;
         self.received += o.received;
@@ -185,9 +183,15 @@ pub struct ScenarioStats {
     /// Open model: due iterations no virtual user could take.
     pub dropped: u64,
     /// Durations of completed iterations (failed ones included).
-    pub iteration: Histogram<u64>,
+    pub iteration: Hist,
     /// Steps that could not run (template errors in `set`, `when`…).
     pub errors: HashMap<String, u64>,
+    /// When its first iteration started and its last one ended, in µs from
+    /// the start of the run: the span over which its rates are computed.
+    pub first_start_us: u64,
+    pub last_end_us: u64,
+    /// The `unique` feeder whose rows ran out, ending the scenario.
+    pub exhausted: Option<String>,
 }
 
 impl ScenarioStats {
@@ -198,9 +202,18 @@ impl ScenarioStats {
             failed: 0,
             interrupted: 0,
             dropped: 0,
-            iteration: new_hist(),
+            iteration: Hist::default(),
             errors: HashMap::new(),
+            first_start_us: u64::MAX,
+            last_end_us: 0,
+            exhausted: None,
         }
+    }
+
+    /// Seconds from the first iteration's start to the last one's end (0
+    /// when no iteration ran).
+    pub fn span(&self) -> f64 {
+        self.last_end_us.saturating_sub(self.first_start_us) as f64 / 1e6
     }
 
     pub fn merge(&mut self, o: &ScenarioStats) {
@@ -209,7 +222,12 @@ impl ScenarioStats {
         self.failed += o.failed;
         self.interrupted += o.interrupted;
         self.dropped += o.dropped;
-        merge(&mut self.iteration, &o.iteration);
+        self.iteration.merge(&o.iteration);
+        self.first_start_us = self.first_start_us.min(o.first_start_us);
+        self.last_end_us = self.last_end_us.max(o.last_end_us);
+        if self.exhausted.is_none() {
+            self.exhausted.clone_from(&o.exhausted);
+        }
         for (reason, n) in &o.errors {
             count_error(&mut self.errors, reason, *n);
         }
@@ -230,7 +248,7 @@ pub struct SecondStats {
     pub iterations_started: u64,
     pub iterations_completed: u64,
     pub dropped: u64,
-    pub latency: Histogram<u64>,
+    pub latency: Hist,
 }
 
 impl SecondStats {
@@ -241,7 +259,7 @@ impl SecondStats {
             iterations_started: 0,
             iterations_completed: 0,
             dropped: 0,
-            latency: new_coarse_hist(),
+            latency: Hist::coarse(),
         }
     }
 
@@ -251,7 +269,7 @@ impl SecondStats {
         self.iterations_started += o.iterations_started;
         self.iterations_completed += o.iterations_completed;
         self.dropped += o.dropped;
-        merge(&mut self.latency, &o.latency);
+        self.latency.merge(&o.latency);
     }
 }
 
@@ -259,6 +277,10 @@ impl Default for SecondStats {
     fn default() -> Self {
         Self::new()
     }
+}
+
+fn second_of(us: u64) -> u32 {
+    (us / 1_000_000) as u32
 }
 
 /// How an iteration ended.
@@ -291,23 +313,23 @@ impl Recorder {
         st.count += 1;
         let answered = s.timed;
         if answered {
-            record(&mut st.latency, s.latency_us);
-            record(&mut st.service, s.service_us);
+            st.latency.record(s.latency_us);
+            st.service.record(s.service_us);
         }
         if let Some(fb) = s.first_byte_us {
-            record(&mut st.first_byte, fb);
+            st.first_byte.record(fb);
         }
         st.sent += s.sent;
         st.received += s.received;
         st.events += s.events;
         for gap in s.gaps {
-            record(&mut st.gap, *gap);
+            st.gap.record(*gap);
         }
         if let Some(c) = s.connect_us {
-            record(&mut st.connect, c);
+            st.connect.record(c);
         }
         for r in s.receives {
-            record(&mut st.receive, *r);
+            st.receive.record(*r);
         }
         st.checks_passed += s.checks_passed;
         st.checks_failed += s.checks_failed;
@@ -320,33 +342,33 @@ impl Recorder {
             sec.requests += 1;
             sec.failures += u64::from(s.failure.is_some());
             if answered {
-                record(&mut sec.latency, s.latency_us);
+                sec.latency.record(s.latency_us);
             }
         }
     }
 
-    pub fn iteration_started(&mut self, scenario: usize, second: u32) {
-        self.scenarios[scenario].started += 1;
+    /// An iteration started `at_us` µs after the start of the run.
+    pub fn iteration_started(&mut self, scenario: usize, at_us: u64) {
+        let sc = &mut self.scenarios[scenario];
+        sc.started += 1;
+        sc.first_start_us = sc.first_start_us.min(at_us);
         self.seconds
-            .entry((second, scenario))
+            .entry((second_of(at_us), scenario))
             .or_default()
             .iterations_started += 1;
     }
 
-    pub fn iteration_ended(
-        &mut self,
-        scenario: usize,
-        second: u32,
-        micros: u64,
-        end: IterationEnd,
-    ) {
+    /// An iteration that took `micros` ended `at_us` µs after the start.
+    pub fn iteration_ended(&mut self, scenario: usize, at_us: u64, micros: u64, end: IterationEnd) {
         let sc = &mut self.scenarios[scenario];
+        sc.last_end_us = sc.last_end_us.max(at_us);
+        let second = second_of(at_us);
         match end {
             IterationEnd::Interrupted => sc.interrupted += 1,
             IterationEnd::Completed | IterationEnd::Failed => {
                 sc.completed += 1;
                 sc.failed += u64::from(end == IterationEnd::Failed);
-                record(&mut sc.iteration, micros);
+                sc.iteration.record(micros);
                 self.seconds
                     .entry((second, scenario))
                     .or_default()
@@ -358,6 +380,14 @@ impl Recorder {
     pub fn dropped(&mut self, scenario: usize, second: u32, n: u64) {
         self.scenarios[scenario].dropped += n;
         self.seconds.entry((second, scenario)).or_default().dropped += n;
+    }
+
+    /// A `unique` feeder had no row left for the next iteration.
+    pub fn exhausted(&mut self, scenario: usize, feeder: &str) {
+        let slot = &mut self.scenarios[scenario].exhausted;
+        if slot.is_none() {
+            *slot = Some(feeder.to_string());
+        }
     }
 
     pub fn scenario_error(&mut self, scenario: usize, reason: &str) {

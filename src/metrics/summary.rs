@@ -180,12 +180,32 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Per second over the whole test.
     pub fn throughput(&self, requests: u64) -> f64 {
-        if self.duration > 0.0 {
-            requests as f64 / self.duration
-        } else {
-            0.0
-        }
+        rate(requests, self.duration)
+    }
+
+    /// Seconds from a scenario's first iteration to its last one's end:
+    /// what its own rates, and its steps', are computed over (a scenario
+    /// that starts late or ends early is not diluted by the whole test).
+    pub fn span(&self, scenario: usize) -> f64 {
+        self.scenarios
+            .get(scenario)
+            .map_or(0.0, ScenarioStats::span)
+    }
+
+    /// Per second over a scenario's span.
+    pub fn scenario_rate(&self, scenario: usize, n: u64) -> f64 {
+        rate(n, self.span(scenario))
+    }
+}
+
+/// `n` per second over `seconds` (0 when no time passed).
+pub fn rate(n: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        n as f64 / seconds
+    } else {
+        0.0
     }
 }
 
@@ -209,13 +229,12 @@ pub fn checks_rate(s: &StepStats) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::hist::record;
 
     fn second(requests: u64, latencies_ms: &[u64]) -> SecondStats {
         let mut s = SecondStats::new();
         s.requests = requests;
         for ms in latencies_ms {
-            record(&mut s.latency, ms * 1000);
+            s.latency.record(ms * 1000);
         }
         s
     }

@@ -770,7 +770,8 @@ impl Compile<'_, '_, '_> {
             }
         }
         self.use_stack.pop();
-        Some(Node::Sequence(steps))
+        let scoped = with.iter().map(|(k, _)| k.clone()).collect();
+        Some(Node::Fragment { scoped, steps })
     }
 
     fn websocket(&mut self, w: &m::WebSocket, label: &str) -> Option<WsStep> {

@@ -127,8 +127,12 @@ pub enum Node {
         steps: Vec<Step>,
         parallel: bool,
     },
-    /// An inlined fragment.
-    Sequence(Vec<Step>),
+    /// An inlined fragment (`use:`): its first step sets the `with:`
+    /// values, which are scoped to it (`scoped`: their names).
+    Fragment {
+        scoped: Vec<String>,
+        steps: Vec<Step>,
+    },
     Repeat {
         count: Count,
         steps: Vec<Step>,

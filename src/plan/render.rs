@@ -149,7 +149,7 @@ fn children(node: &Node) -> Vec<(String, &[Step])> {
         Node::Group { steps, .. } | Node::Repeat { steps, .. } | Node::ForEach { steps, .. } => {
             vec![(String::new(), steps.as_slice())]
         }
-        Node::Sequence(steps) => vec![(String::new(), steps.as_slice())],
+        Node::Fragment { steps, .. } => vec![(String::new(), steps.as_slice())],
         Node::Choose {
             cumulative,
             branches,
@@ -354,7 +354,7 @@ impl Graph {
                 items.push(Item::Cluster(step.label.to_string(), inner));
                 exits
             }
-            Node::Sequence(steps) => {
+            Node::Fragment { steps, .. } => {
                 let mut inner = Vec::new();
                 let exits = self.chain(plan, steps, prev, &mut inner);
                 items.push(Item::Cluster(label, inner));

@@ -20,21 +20,13 @@ pub struct Figures {
 }
 
 impl Figures {
-    fn of(s: &StepResult, duration: f64) -> Self {
+    fn of(s: &StepResult) -> Self {
         Self {
             p50: s.latency.p50,
             p95: s.latency.p95,
             p99: s.latency.p99,
-            error_rate: if s.count == 0 {
-                0.0
-            } else {
-                s.failures as f64 / s.count as f64
-            },
-            throughput: if duration > 0.0 {
-                s.count as f64 / duration
-            } else {
-                0.0
-            },
+            error_rate: s.error_rate,
+            throughput: s.throughput,
             count: s.latency.count,
         }
     }
@@ -241,8 +233,8 @@ pub fn compare(base: &Results, new: &Results, thresholds: &[Threshold]) -> Compa
             .steps
             .iter()
             .find(|b| b.scenario == n.scenario && b.name == n.name);
-        let nf = Figures::of(n, new.duration_s);
-        let bf = b.map(|b| Figures::of(b, base.duration_s));
+        let nf = Figures::of(n);
+        let bf = b.map(Figures::of);
         let changes = match bf {
             Some(bf) => Metric::ALL
                 .into_iter()
@@ -274,7 +266,7 @@ pub fn compare(base: &Results, new: &Results, thresholds: &[Threshold]) -> Compa
             steps.push(StepChange {
                 scenario: b.scenario.clone(),
                 name: b.name.clone(),
-                base: Some(Figures::of(b, base.duration_s)),
+                base: Some(Figures::of(b)),
                 new: None,
                 changes: Vec::new(),
             });

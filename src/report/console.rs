@@ -69,6 +69,15 @@ pub fn render(r: &Results, style: &Style) -> String {
             },
             format_secs(s.iteration.p95),
         );
+        if let Some(feeder) = &s.exhausted {
+            let _ = writeln!(
+                out,
+                "  {}",
+                style.dim(&format!(
+                    "ended when the rows of `{feeder}` ran out (order: unique)"
+                ))
+            );
+        }
         let steps: Vec<_> = r.steps.iter().filter(|st| st.scenario == s.name).collect();
         let width = steps
             .iter()
@@ -156,13 +165,17 @@ pub fn render(r: &Results, style: &Style) -> String {
             };
             let _ = writeln!(
                 out,
-                "  {:<scope_w$}  {:<17}  {:<22}  {:>10}  {}",
+                "  {:<scope_w$}  {:<17}  {:<22}  {:>10}  {}{}",
                 truncate(&s.scope, scope_w),
                 metric,
                 bound(s),
-                s.value
-                    .map_or("-".into(), |v| value(&s.metric, s.stat.as_deref(), v)),
+                measured(s),
                 style.verdict(s.verdict),
+                s.note
+                    .as_deref()
+                    .filter(|n| s.value.is_some() || *n != crate::slo::NO_DATA)
+                    .map(|n| style.dim(&format!("  ({n})")))
+                    .unwrap_or_default(),
             );
         }
     }
@@ -208,15 +221,24 @@ pub fn value(metric: &str, stat: Option<&str>, v: f64) -> String {
     match (metric, stat) {
         ("error_rate" | "checks", _) | ("dropped", Some("share")) => percent(v),
         ("throughput", _) | ("dropped", Some("per_second")) => format!("{v:.1}/s"),
-        ("dropped", _) => format!("{v:.0}"),
+        ("dropped" | "successful_requests", _) => format!("{v:.0}"),
         _ => format_secs(v),
+    }
+}
+
+/// The measured value of an SLO, or why there is none ("no data").
+pub fn measured(s: &SloResult) -> String {
+    match (s.value, s.note.as_deref()) {
+        (Some(v), _) => value(&s.metric, s.stat.as_deref(), v),
+        (None, Some(crate::slo::NOT_JUDGED_SMOKE)) => "-".into(),
+        (None, _) => crate::slo::NO_DATA.into(),
     }
 }
 
 /// `≤150ms warn, ≤200ms fail` style description of the bounds.
 pub fn bound(s: &SloResult) -> String {
     let v = |x| value(&s.metric, s.stat.as_deref(), x);
-    let op = if matches!(s.metric.as_str(), "throughput" | "checks") {
+    let op = if crate::slo::higher_is_better(&s.metric) {
         "≥"
     } else {
         "≤"

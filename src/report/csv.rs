@@ -54,17 +54,7 @@ const STEP_HEADER: [&str; 23] = [
     "top_failure_reason",
 ];
 
-fn step_row(r: &Results, s: &StepResult) -> Vec<String> {
-    let rate = if s.count == 0 {
-        0.0
-    } else {
-        s.failures as f64 / s.count as f64
-    };
-    let throughput = if r.duration_s > 0.0 {
-        s.count as f64 / r.duration_s
-    } else {
-        0.0
-    };
+fn step_row(s: &StepResult) -> Vec<String> {
     let top = s
         .failure_reasons
         .iter()
@@ -77,8 +67,8 @@ fn step_row(r: &Results, s: &StepResult) -> Vec<String> {
         s.kind.clone(),
         s.count.to_string(),
         s.failures.to_string(),
-        format!("{rate:.6}"),
-        format!("{throughput:.3}"),
+        format!("{:.6}", s.error_rate),
+        format!("{:.3}", s.throughput),
     ];
     // No measurement is an empty cell, not a 0 ms that would plot as one.
     if s.latency.count > 0 {
@@ -106,7 +96,7 @@ pub fn results_csv(r: &Results) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(STEP_HEADER);
     for s in &r.steps {
-        let _ = w.write_record(step_row(r, s));
+        let _ = w.write_record(step_row(s));
     }
     into_string(w)
 }

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use super::console::{bound, value};
+use super::console::{bound, measured};
 use super::results::Results;
 use crate::slo::Verdict;
 
@@ -69,9 +69,7 @@ pub fn junit(r: &Results) -> String {
             Some(stat) => format!("{} {stat}", s.metric),
             None => s.metric.clone(),
         };
-        let measured = s.value.map_or("nothing measured".to_string(), |v| {
-            value(&s.metric, s.stat.as_deref(), v)
-        });
+        let measured = measured(s);
         let classname = format!("trek.slo.{}", s.scope.split(' ').next().unwrap_or("test"));
         let _ = write!(
             out,

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use super::compare::{percent, show, Comparison};
-use super::console::{bound, value};
+use super::console::{bound, measured, value};
 use super::recommend::{recommend, Level};
 use super::results::Results;
 use crate::scenario::units::format_secs;
@@ -76,16 +76,19 @@ pub fn summary(r: &Results, comparison: Option<&Comparison>) -> String {
                 Some(stat) => format!("{} {stat}", s.metric),
                 None => s.metric.clone(),
             };
-            let measured = s.value.map_or("–".to_string(), |v| {
-                value(&s.metric, s.stat.as_deref(), v)
-            });
+            let note = s
+                .note
+                .as_deref()
+                .filter(|n| s.value.is_some() || *n != crate::slo::NO_DATA)
+                .map(|n| format!(" ({})", cell(n)))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "| {} {} | {} | {} | {} {} |",
+                "| {} {} | {} | {} | {} {}{note} |",
                 cell(&s.scope),
                 metric,
                 cell(&bound(s)),
-                measured,
+                measured(s),
                 icon(s.verdict),
                 s.verdict.as_str()
             );

@@ -97,7 +97,7 @@ pub fn recommend(r: &Results) -> Vec<Recommendation> {
         let (Some(v), Some(bound)) = (s.value, s.target.or(s.critical)) else {
             continue;
         };
-        let higher_is_better = matches!(s.metric.as_str(), "throughput" | "checks");
+        let higher_is_better = crate::slo::higher_is_better(&s.metric);
         let headroom = if s.metric == "checks" {
             // Of the failures the bound allows, how many are left.
             if bound >= 1.0 {

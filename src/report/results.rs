@@ -35,6 +35,14 @@ pub struct Results {
     pub steps: Vec<StepResult>,
     pub slos: Vec<SloResult>,
     pub timeline: Vec<TimelinePoint>,
+    /// `--strict`: a warning was judged a failure (the stored `verdict` is
+    /// then `fail` where it would have been `warn`).
+    #[serde(default)]
+    pub strict: bool,
+    /// `--smoke`: one user, one iteration; only checks and error rates were
+    /// judged.
+    #[serde(default)]
+    pub smoke: bool,
     /// The load generator's CPU and memory, and the machine's, each second.
     #[serde(default)]
     pub health: Vec<HealthPoint>,
@@ -49,6 +57,8 @@ pub struct Results {
 pub struct Meta {
     pub command: String,
     pub machine: Machine,
+    pub strict: bool,
+    pub smoke: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -78,6 +88,21 @@ pub struct ScenarioResult {
     pub interrupted: u64,
     pub dropped: u64,
     pub iteration: Stats,
+    /// Seconds from its first iteration's start to its last one's end: its
+    /// rates, and its steps', are per second of this span.
+    #[serde(default = "unknown")]
+    pub span_s: f64,
+    /// Its requests (every request step), per second of its span.
+    #[serde(default)]
+    pub requests: u64,
+    #[serde(default = "unknown")]
+    pub throughput: f64,
+    #[serde(default)]
+    pub error_rate: f64,
+    /// The `unique` feeder whose rows ran out, which ended the scenario
+    /// (iterations it could not start are not counted as dropped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exhausted: Option<String>,
     /// Steps that could not run at all (template errors and the like).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub errors: BTreeMap<String, u64>,
@@ -90,6 +115,12 @@ pub struct StepResult {
     pub kind: String,
     pub count: u64,
     pub failures: u64,
+    /// `failures / count` (0 without requests).
+    #[serde(default)]
+    pub error_rate: f64,
+    /// Per second over its scenario's span.
+    #[serde(default = "unknown")]
+    pub throughput: f64,
     /// Failure reason → how many times. A reason leaves out the value found
     /// (`$.total: expected 3`); see `failure_examples` for one in full.
     pub failure_reasons: BTreeMap<String, u64>,
@@ -129,6 +160,12 @@ pub struct FailureExample {
     /// was no response or it was empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<String>,
+}
+
+/// Rates missing from a results.json written before they were stored; see
+/// [`Results::fill_missing_rates`].
+fn unknown() -> f64 {
+    f64::NAN
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -180,7 +217,8 @@ impl Results {
                 .scenarios
                 .iter()
                 .zip(&summary.scenarios)
-                .map(|(p, s)| ScenarioResult {
+                .enumerate()
+                .map(|(i, (p, s))| ScenarioResult {
                     name: p.name.clone(),
                     executor: p.load.executor.name().to_string(),
                     iterations: s.completed,
@@ -188,6 +226,11 @@ impl Results {
                     interrupted: s.interrupted,
                     dropped: s.dropped,
                     iteration: Stats::of(&s.iteration),
+                    span_s: s.span(),
+                    requests: summary.per_scenario[i].count,
+                    throughput: summary.scenario_rate(i, summary.per_scenario[i].count),
+                    error_rate: error_rate(&summary.per_scenario[i]),
+                    exhausted: s.exhausted.clone(),
                     errors: s.errors.iter().map(|(k, v)| (k.clone(), *v)).collect(),
                 })
                 .collect(),
@@ -201,6 +244,8 @@ impl Results {
                     kind: p.kind.as_str().to_string(),
                     count: s.count,
                     failures: s.failures,
+                    error_rate: error_rate(s),
+                    throughput: summary.scenario_rate(p.scenario, s.count),
                     failure_reasons: s
                         .reasons
                         .iter()
@@ -233,8 +278,46 @@ impl Results {
                 .collect(),
             slos,
             timeline: summary.timeline.clone(),
+            strict: meta.strict,
+            smoke: meta.smoke,
             health: summary.health.clone(),
             generator_warning: crate::run::health::saturation_warning(&summary.health),
+        }
+    }
+}
+
+impl Results {
+    /// A results.json from before trek stored per-scenario spans and
+    /// per-step rates has them as NaN after reading: fill them the way that
+    /// trek computed them then (over the whole test), so that comparing an
+    /// old run with a new one does not show a false change.
+    pub fn fill_missing_rates(&mut self) {
+        let whole = self.duration_s;
+        let per_second = |n: u64| if whole > 0.0 { n as f64 / whole } else { 0.0 };
+        for s in &mut self.scenarios {
+            if s.span_s.is_nan() {
+                s.span_s = whole;
+                let requests = self
+                    .steps
+                    .iter()
+                    .filter(|st| st.scenario == s.name && st.kind != "group");
+                let (count, failures) =
+                    requests.fold((0, 0), |(c, f), st| (c + st.count, f + st.failures));
+                s.requests = count;
+                s.error_rate = if count > 0 {
+                    failures as f64 / count as f64
+                } else {
+                    0.0
+                };
+            }
+            if s.throughput.is_nan() {
+                s.throughput = per_second(s.requests);
+            }
+        }
+        for s in &mut self.steps {
+            if s.throughput.is_nan() {
+                s.throughput = per_second(s.count);
+            }
         }
     }
 }

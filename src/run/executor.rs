@@ -66,18 +66,26 @@ pub async fn run_scenario(
         target: None,
         exhausted: Arc::new(AtomicBool::new(false)),
     };
-    let spawn = |index: u64, budget: Budget, control: Control| -> JoinHandle<()> {
+    // `iterations`: the user's next iteration number, kept by `ramping-vus`
+    // across a user's stop and restart so that it does not repeat its data.
+    let spawn_from = |index: u64, budget: Budget, control: Control, iterations: Arc<AtomicU64>| {
         let worker = workers[(first_vu + index) as usize % workers.len()].clone();
         let handle = worker.handle.clone();
         handle.spawn(vu_main(
             run.clone(),
             worker,
             scenario,
-            first_vu + index + 1,
-            index,
+            User {
+                vu: first_vu + index + 1,
+                index,
+                iterations,
+            },
             budget,
             control,
         ))
+    };
+    let spawn = |index: u64, budget: Budget, control: Control| -> JoinHandle<()> {
+        spawn_from(index, budget, control, Arc::default())
     };
     let start = Instant::now();
     let (handles, deadline) = match &load.executor {
@@ -122,8 +130,8 @@ pub async fn run_scenario(
                 target: Some(target.clone()),
                 ..control.clone()
             };
-            let handles = ramp(*start_vus, stages, &target, &mut global, |i| {
-                spawn(i, Budget::Unbounded, control.clone())
+            let handles = ramp(*start_vus, stages, &target, &mut global, |i, iterations| {
+                spawn_from(i, Budget::Unbounded, control.clone(), iterations)
             })
             .await;
             (handles, Instant::now())
@@ -171,9 +179,11 @@ async fn ramp(
     stages: &[Stage],
     target: &AtomicU64,
     global: &mut watch::Receiver<Phase>,
-    mut spawn: impl FnMut(u64) -> JoinHandle<()>,
+    mut spawn: impl FnMut(u64, Arc<AtomicU64>) -> JoinHandle<()>,
 ) -> Vec<JoinHandle<()>> {
-    let mut slots: Vec<Option<JoinHandle<()>>> = Vec::new();
+    // Per user slot: its task, and its next iteration number (a user that
+    // stopped and starts again goes on counting).
+    let mut slots: Vec<(Option<JoinHandle<()>>, Arc<AtomicU64>)> = Vec::new();
     let mut finished: Vec<JoinHandle<()>> = Vec::new();
     let start = Instant::now();
     let total: Duration = stages.iter().map(|s| s.duration).sum();
@@ -183,11 +193,11 @@ async fn ramp(
         target.store(now_target, Ordering::Relaxed);
         for i in 0..now_target as usize {
             if slots.len() <= i {
-                slots.resize_with(i + 1, || None);
+                slots.resize_with(i + 1, Default::default);
             }
-            let idle = slots[i].as_ref().is_none_or(|h| h.is_finished());
-            if idle {
-                if let Some(old) = slots[i].replace(spawn(i as u64)) {
+            let (task, iterations) = &mut slots[i];
+            if task.as_ref().is_none_or(|h| h.is_finished()) {
+                if let Some(old) = task.replace(spawn(i as u64, iterations.clone())) {
                     finished.push(old);
                 }
             }
@@ -200,7 +210,7 @@ async fn ramp(
             _ = global.changed() => {}
         }
     }
-    finished.extend(slots.into_iter().flatten());
+    finished.extend(slots.into_iter().filter_map(|(task, _)| task));
     finished
 }
 
@@ -219,18 +229,33 @@ pub fn ramp_target(start_vus: u64, stages: &[Stage], elapsed: Duration) -> u64 {
     from as u64
 }
 
+/// Who a closed-model user is.
+struct User {
+    /// Its number in the run (from 1).
+    vu: u64,
+    /// Its place in the scenario (from 0), against the ramp's target.
+    index: u64,
+    /// Its next iteration number, shared with its next life under
+    /// `ramping-vus`.
+    iterations: Arc<AtomicU64>,
+}
+
 async fn vu_main(
     run: Arc<RunCtx>,
     worker: Arc<WorkerCtx>,
     scenario: usize,
-    vu: u64,
-    index: u64,
+    user: User,
     budget: Budget,
     control: Control,
 ) {
+    let User {
+        vu,
+        index,
+        iterations,
+    } = user;
     control.active.fetch_add(1, Ordering::Relaxed);
     let conns = Arc::new(Conns::default());
-    let mut iteration = 0u64;
+    let mut iteration = iterations.load(Ordering::Relaxed);
     loop {
         if *control.phase.borrow() != Phase::Run || control.exhausted.load(Ordering::Relaxed) {
             break;
@@ -262,6 +287,7 @@ async fn vu_main(
             None | Some(IterationEnd::Interrupted) => break,
             Some(_) => iteration += 1,
         }
+        iterations.store(iteration, Ordering::Relaxed);
         // An iteration that never waited (all steps skipped, a template
         // failing at once) must not starve the other users of this worker:
         // tokio's budget makes the task yield after enough work, without
@@ -299,7 +325,9 @@ impl Iteration<'_> {
             match run.feeders[f].pick(&plan.feeders[f], &mut cur.rng) {
                 Some(row) => Arc::make_mut(&mut cur.scope).set_row(&plan.feeders[f].name, row),
                 None => {
-                    control.exhausted.store(true, Ordering::Relaxed);
+                    if !control.exhausted.swap(true, Ordering::Relaxed) {
+                        worker.exhausted(scenario, &plan.feeders[f].name);
+                    }
                     return None;
                 }
             }
@@ -313,7 +341,7 @@ impl Iteration<'_> {
             kept: Default::default(),
         };
         let began = scheduled.unwrap_or_else(std::time::Instant::now);
-        worker.iteration_started(scenario, run.second_at(began));
+        worker.iteration_started(scenario, run.micros_at(began));
         if scheduled.is_some() {
             cur.lag = began.elapsed();
         }
@@ -333,7 +361,7 @@ impl Iteration<'_> {
             Some(Flow::Next) if cur.failed => IterationEnd::Failed,
             Some(Flow::Next) => IterationEnd::Completed,
         };
-        worker.iteration_ended(scenario, run.second_at(ended), micros, end);
+        worker.iteration_ended(scenario, run.micros_at(ended), micros, end);
         Some(end)
     }
 }

@@ -50,6 +50,11 @@ impl RunCtx {
     pub fn second_at(&self, at: Instant) -> u32 {
         at.saturating_duration_since(self.start).as_secs() as u32
     }
+
+    /// Microseconds from the run's start to `at`.
+    pub fn micros_at(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.start).as_micros() as u64
+    }
 }
 
 /// One worker thread's share of the run.
@@ -75,17 +80,21 @@ impl WorkerCtx {
         self.recorder().record(s);
     }
 
-    pub fn iteration_started(&self, scenario: usize, second: u32) {
-        self.recorder().iteration_started(scenario, second);
+    pub fn iteration_started(&self, scenario: usize, at_us: u64) {
+        self.recorder().iteration_started(scenario, at_us);
     }
 
-    pub fn iteration_ended(&self, scenario: usize, second: u32, micros: u64, end: IterationEnd) {
+    pub fn iteration_ended(&self, scenario: usize, at_us: u64, micros: u64, end: IterationEnd) {
         self.recorder()
-            .iteration_ended(scenario, second, micros, end);
+            .iteration_ended(scenario, at_us, micros, end);
     }
 
     pub fn dropped(&self, scenario: usize, second: u32, n: u64) {
         self.recorder().dropped(scenario, second, n);
+    }
+
+    pub fn exhausted(&self, scenario: usize, feeder: &str) {
+        self.recorder().exhausted(scenario, feeder);
     }
 
     pub fn scenario_error(&self, scenario: usize, reason: &str) {

@@ -90,11 +90,21 @@ impl Pool {
     }
 
     fn send(&mut self, i: usize, due: Instant) {
-        if self.users[i].try_send(due).is_err() {
-            // The user has stopped (a unique feeder ran out): the iteration
-            // cannot start.
+        if self.users[i].try_send(due).is_err() && !self.exhausted() {
+            // The user has stopped: the iteration cannot start.
             self.drop_iterations(1);
         }
+    }
+
+    /// A `unique` feeder of the scenario ran out: no iteration can start.
+    fn exhausted(&self) -> bool {
+        self.control.exhausted.load(Ordering::Relaxed)
+    }
+
+    /// Users still running an iteration (not idle, not stopped).
+    fn busy(&self) -> usize {
+        let stopped = self.users.iter().filter(|u| u.is_closed()).count();
+        self.users.len().saturating_sub(self.idle.len() + stopped)
     }
 
     /// Hands out the iteration due at `due`.
@@ -205,7 +215,7 @@ fn dispatch(
             while let Ok(i) = free_rx.try_recv() {
                 pool.freed(i);
             }
-            if stopping(&global) {
+            if stopping(&global) || pool.exhausted() {
                 break 'schedule;
             }
             let now = Instant::now();
@@ -214,10 +224,17 @@ fn dispatch(
             }
             std::thread::sleep((due - now).min(TICK));
         }
-        if pool.control.exhausted.load(Ordering::Relaxed) {
+        if pool.exhausted() {
             break;
         }
         pool.dispatch(due);
+    }
+    // A `unique` feeder ran out: the scenario ends now. What waits in the
+    // backlog can never start (there is no row for it): that is the end of
+    // the data, not a generator too slow for the rate, so it is not counted
+    // as dropped.
+    if pool.exhausted() {
+        pool.backlog.clear();
     }
     // The schedule is over: waiting iterations may still start within
     // `graceful_stop`, and running ones get that long to finish. On a stop
@@ -230,7 +247,10 @@ fn dispatch(
         }
     }
     let deadline = Instant::now() + graceful_stop;
-    while pool.idle.len() < pool.users.len() || !pool.backlog.is_empty() {
+    while pool.busy() > 0 || !pool.backlog.is_empty() {
+        if pool.exhausted() {
+            pool.backlog.clear();
+        }
         while let Ok(i) = free_rx.try_recv() {
             pool.freed(i);
         }

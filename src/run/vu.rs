@@ -21,6 +21,7 @@ use crate::plan::{Body, Count, HttpStep, Node, Step};
 use crate::scenario::units::Think;
 use crate::template::fake::{iteration_seed, mix};
 use crate::template::scope::Scope;
+use crate::template::JsonTpl;
 
 /// What the rest of the iteration should do after a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,13 +59,27 @@ impl Cursor {
         Value::from_dyn_object(self.scope.clone())
     }
 
+    /// Sets a variable of this user. The scope is copied only while a
+    /// parallel branch shares it (no render may hold it here).
     pub fn set(&mut self, name: String, value: Value) {
-        Arc::make_mut(&mut self.scope).locals.insert(name, value);
+        Arc::make_mut(&mut Arc::make_mut(&mut self.scope).locals).insert(name, value);
     }
 
-    fn branch(&mut self) -> Cursor {
+    /// Puts a variable back as it was (`None`: not set).
+    fn restore(&mut self, name: &str, before: Option<Value>) {
+        if self.scope.locals.get(name) == before.as_ref() {
+            return;
+        }
+        let locals = Arc::make_mut(&mut Arc::make_mut(&mut self.scope).locals);
+        match before {
+            Some(v) => locals.insert(name.to_string(), v),
+            None => locals.remove(name),
+        };
+    }
+
+    fn branch(&mut self, branch: usize) -> Cursor {
         Cursor {
-            scope: self.scope.clone(),
+            scope: Arc::new(self.scope.branch(branch)),
             rng: SmallRng::seed_from_u64(self.rng.random()),
             failed: false,
             lag: self.lag,
@@ -119,7 +134,6 @@ async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
             think(cur, t).await;
             Flow::Next
         }
-        Node::Sequence(steps) => run_steps(env, cur, steps).await,
         Node::Group {
             id,
             steps,
@@ -207,12 +221,24 @@ async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
         }
         Node::Set(vars) => {
             for (name, tpl) in vars {
-                match tpl.render(&cur.value()) {
-                    Ok(v) => cur.set(name.clone(), check::json_to_value(&v)),
-                    Err(e) => return env.step_error(cur, step, &format!("`set` {name}: {e}")),
+                if let Err(e) = assign(cur, name, tpl) {
+                    return env.step_error(cur, step, &format!("`set` {name}: {e}"));
                 }
             }
             Flow::Next
+        }
+        Node::Fragment { scoped, steps } => {
+            // `with:` values belong to the fragment: what the names held
+            // before it comes back after it (or they are gone again).
+            let outer: Vec<Option<Value>> = scoped
+                .iter()
+                .map(|k| cur.scope.locals.get(k).cloned())
+                .collect();
+            let flow = run_steps(env, cur, steps).await;
+            for (k, before) in scoped.iter().zip(outer) {
+                cur.restore(k, before);
+            }
+            flow
         }
     };
     let ends_iteration = flow == Flow::Stop && !step.continue_on_fail;
@@ -229,8 +255,8 @@ async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
 /// Runs each step at the same time, each on its own copy of the variables;
 /// what they capture is merged back in step order once all have finished.
 async fn parallel_steps(env: &Env, cur: &mut Cursor, steps: &[Step]) -> Flow {
-    let before = cur.scope.clone();
-    let mut branches: Vec<Cursor> = steps.iter().map(|_| cur.branch()).collect();
+    let before = cur.scope.locals.clone();
+    let mut branches: Vec<Cursor> = (0..steps.len()).map(|i| cur.branch(i)).collect();
     let flows = futures_util::future::join_all(
         branches
             .iter_mut()
@@ -241,11 +267,11 @@ async fn parallel_steps(env: &Env, cur: &mut Cursor, steps: &[Step]) -> Flow {
     cur.lag = Duration::ZERO;
     for b in branches {
         cur.failed |= b.failed;
-        if !Arc::ptr_eq(&b.scope, &cur.scope) {
+        if !Arc::ptr_eq(&b.scope.locals, &before) {
             // Only what this branch changed: a branch's untouched copy of a
             // variable must not undo another branch's capture.
-            for (k, v) in &b.scope.locals {
-                if before.locals.get(k) != Some(v) {
+            for (k, v) in b.scope.locals.iter() {
+                if before.get(k) != Some(v) {
                     cur.set(k.clone(), v.clone());
                 }
             }
@@ -256,6 +282,16 @@ async fn parallel_steps(env: &Env, cur: &mut Cursor, steps: &[Step]) -> Flow {
     } else {
         Flow::Next
     }
+}
+
+/// Renders `tpl` and sets it as `name`. The rendered value is taken out
+/// of the render before the scope is changed, so that no second reference
+/// to the scope is alive and `Arc::make_mut` changes it in place instead of
+/// copying every variable of the user.
+fn assign(cur: &mut Cursor, name: &str, tpl: &JsonTpl) -> Result<(), String> {
+    let rendered = tpl.render(&cur.value())?;
+    cur.set(name.to_string(), check::json_to_value(&rendered));
+    Ok(())
 }
 
 async fn think(cur: &mut Cursor, t: &Think) {
@@ -544,4 +580,44 @@ pub(super) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Re
         follow_redirects: env.run.plan.follow_redirects,
         compressed: true,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::Compiler;
+
+    fn cursor() -> Cursor {
+        Cursor {
+            scope: Arc::new(Scope::new(Value::from(()), "s", 1, 7)),
+            rng: SmallRng::seed_from_u64(1),
+            failed: false,
+            lag: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn set_changes_the_scope_in_place_without_copying_it() {
+        let c = Compiler::new();
+        let (tpl, _) = c.json(&serde_json::json!("{{ 40 + 2 }}")).unwrap();
+        let mut cur = cursor();
+        cur.set("big".into(), Value::from("x".repeat(1000)));
+        let before = Arc::as_ptr(&cur.scope);
+        assign(&mut cur, "answer", &tpl).unwrap();
+        assign(&mut cur, "answer", &tpl).unwrap();
+        assert_eq!(Arc::as_ptr(&cur.scope), before, "the scope was copied");
+        assert_eq!(cur.scope.locals["answer"], Value::from(42));
+    }
+
+    #[test]
+    fn restore_puts_back_or_removes() {
+        let mut cur = cursor();
+        cur.set("a".into(), Value::from(1));
+        cur.set("a".into(), Value::from(2));
+        cur.set("b".into(), Value::from(3));
+        cur.restore("a", Some(Value::from(1)));
+        cur.restore("b", None);
+        assert_eq!(cur.scope.locals.get("a"), Some(&Value::from(1)));
+        assert!(!cur.scope.locals.contains_key("b"));
+    }
 }

@@ -21,7 +21,10 @@ pub struct Scope {
     pub vu: u64,
     pub iteration: u64,
     pub fake: Arc<Fake>,
-    pub locals: HashMap<String, Value>,
+    /// Captured and `set` variables. Shared (not copied) when a `parallel:`
+    /// branch starts from this scope; copied by the first branch that
+    /// changes one.
+    pub locals: Arc<HashMap<String, Value>>,
     /// Feeder name → the current row, in the order of `data:`.
     pub rows: Vec<(Arc<str>, Value)>,
 }
@@ -34,8 +37,19 @@ impl Scope {
             vu,
             iteration: 0,
             fake: Arc::new(Fake::new(seed)),
-            locals: HashMap::new(),
+            locals: Arc::default(),
             rows: Vec::new(),
+        }
+    }
+
+    /// A copy for branch `branch` of a `parallel:` group: the same
+    /// variables (shared until one side changes them) and fake data of its
+    /// own, so that what a branch draws does not depend on which branch got
+    /// its answer first.
+    pub fn branch(&self, branch: usize) -> Self {
+        Self {
+            fake: Arc::new(self.fake.branch(branch)),
+            ..self.clone()
         }
     }
 
@@ -80,7 +94,7 @@ mod tests {
         let mut scope = Arc::new(Scope::new(vars, "journey", 3, 42));
         {
             let s = Arc::make_mut(&mut scope);
-            s.locals.insert("token".into(), Value::from("t0k"));
+            Arc::make_mut(&mut s.locals).insert("token".into(), Value::from("t0k"));
             s.set_row(
                 &Arc::from("users"),
                 Value::from_serialize(serde_json::json!({"email": "a@x.test"})),

@@ -8,7 +8,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use super::compare::{percent, show, Comparison};
-use super::console::{bound, value};
+use super::console::{bound, measured, value};
 use super::recommend::{recommend, Level};
 use super::results::Results;
 use super::svg::{esc, line_chart, Series, Unit, XAxis, PALETTE};
@@ -182,7 +182,7 @@ fn slos(out: &mut String, r: &Results) {
         };
         let measured = match s.value {
             Some(v) => num(v, &value(&s.metric, s.stat.as_deref(), v)),
-            None => r#"<td class="num" data-v="-1">nothing measured</td>"#.into(),
+            None => format!(r#"<td class="num" data-v="-1">{}</td>"#, esc(&measured(s))),
         };
         let v = s.verdict.as_str();
         let _ = write!(

@@ -81,6 +81,15 @@ impl Fake {
         }
     }
 
+    /// The fake data of branch `branch` of a `parallel:` group starting
+    /// now: a function of this one's seed, of the draws made before the
+    /// group and of the branch's place in the list.
+    pub fn branch(&self, branch: usize) -> Fake {
+        let seed = self.seed.load(Ordering::Relaxed);
+        let calls = self.calls.load(Ordering::Relaxed);
+        Fake::new(mix(mix(seed ^ mix(calls)) ^ (branch as u64 + 1)))
+    }
+
     pub fn rng(&self) -> SmallRng {
         let n = self.calls.fetch_add(1, Ordering::Relaxed);
         SmallRng::seed_from_u64(mix(self.seed.load(Ordering::Relaxed) ^ mix(n)))

@@ -1,0 +1,186 @@
+//! What a virtual user's variables and fake data are at each point: a
+//! fragment's `with:` values end with the fragment, each `parallel:` branch
+//! draws its own fake data, a user restarted by `ramping-vus` goes on
+//! counting its iterations, and a `unique` feeder ends an open-model
+//! scenario at once.
+
+mod common;
+
+use common::*;
+
+fn bodies(server: &Recorder) -> Vec<serde_json::Value> {
+    server
+        .bodies
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|b| serde_json::from_str(b).unwrap_or_else(|_| panic!("not JSON: {b}")))
+        .collect()
+}
+
+#[test]
+fn a_fragments_with_values_end_with_the_fragment() {
+    let server = recorder();
+    let s = Scratch::new();
+    let file = s.file(
+        "t.yaml",
+        &format!(
+            r#"
+version: 1
+base_url: {}
+fragments:
+  greet:
+    - name: inner
+      post: /inner
+      json: {{ who: "{{{{ who }}}}", extra: "{{{{ extra }}}}" }}
+steps:
+  - set: {{ who: outer }}
+  - use: greet
+    with: {{ who: inside, extra: only-inside }}
+  - name: after
+    post: /after
+    json: {{ who: "{{{{ who }}}}", extra: "{{{{ extra | default('gone') }}}}" }}
+"#,
+            server.base
+        ),
+    );
+    let out = run(&s, &file, &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(
+        bodies(&server),
+        vec![
+            serde_json::json!({"who": "inside", "extra": "only-inside"}),
+            serde_json::json!({"who": "outer", "extra": "gone"}),
+        ]
+    );
+}
+
+/// Branch `b` draws the same values whatever branch `a` draws: its data
+/// depends on the seed, the user, the iteration and its place in the list,
+/// not on which branch rendered first.
+#[test]
+fn each_parallel_branch_draws_its_own_fake_data() {
+    let server = recorder();
+    let s = Scratch::new();
+    let file = |name: &str, a: &str| {
+        s.file(
+            name,
+            &format!(
+                r#"
+version: 1
+base_url: {}
+steps:
+  - group: both
+    parallel:
+      - {{ name: a, post: /a, json: {a} }}
+      - {{ name: b, post: /b, json: {{ b: "{{{{ fake.name() }}}}", n: "{{{{ random_int(1, 1000000000) }}}}" }} }}
+"#,
+                server.base
+            ),
+        )
+    };
+    let one = file("one.yaml", r#"{ a: "{{ fake.name() }}" }"#);
+    let three = file(
+        "three.yaml",
+        r#"{ a: "{{ fake.name() }}", a2: "{{ fake.email() }}", a3: "{{ uuid() }}" }"#,
+    );
+    let mut seen = Vec::new();
+    for f in [&one, &three, &one] {
+        let out = run(&s, f, &["--seed", "11"]);
+        assert_eq!(code(&out), 0, "{}", text(&out));
+        let b = bodies(&server)
+            .into_iter()
+            .rfind(|x| x.get("b").is_some())
+            .unwrap();
+        seen.push(b);
+    }
+    assert_eq!(seen[0], seen[1], "branch b changed with what branch a drew");
+    assert_eq!(seen[0], seen[2]);
+}
+
+#[test]
+fn a_user_restarted_by_ramping_vus_goes_on_counting_its_iterations() {
+    let server = recorder();
+    let s = Scratch::new();
+    // One user runs, stops while the target is 0, and starts again.
+    let file = s.file(
+        "t.yaml",
+        &format!(
+            r#"
+version: 1
+base_url: {}
+load:
+  executor: ramping-vus
+  start_vus: 1
+  stages:
+    - {{ duration: 600ms, target: 1 }}
+    - {{ duration: 1ms, target: 0 }}
+    - {{ duration: 800ms, target: 0 }}
+    - {{ duration: 1ms, target: 1 }}
+    - {{ duration: 600ms, target: 1 }}
+steps:
+  - name: hit
+    post: /hit
+    json: {{ vu: "{{{{ vu }}}}", iteration: "{{{{ iteration }}}}", name: "{{{{ fake.name() }}}} {{{{ fake.email() }}}}", at: "{{{{ now_ms() }}}}" }}
+  - think: 50ms
+"#,
+            server.base
+        ),
+    );
+    let out = run(&s, &file, &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let b = bodies(&server);
+    // The user did stop: somewhere there is a pause far longer than an
+    // iteration (the 800 ms at target 0).
+    let at: Vec<i64> = b.iter().map(|x| x["at"].as_i64().unwrap()).collect();
+    let longest = at.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    assert!(
+        longest >= 400,
+        "the user never stopped: gaps up to {longest} ms"
+    );
+    let iterations: Vec<i64> = b.iter().map(|x| x["iteration"].as_i64().unwrap()).collect();
+    let expected: Vec<i64> = (0..iterations.len() as i64).collect();
+    assert_eq!(iterations, expected, "iterations restarted");
+    let names: std::collections::HashSet<_> = b.iter().map(|x| x["name"].to_string()).collect();
+    assert_eq!(names.len(), b.len(), "fake data repeated");
+}
+
+#[test]
+fn a_unique_feeder_that_runs_out_ends_an_open_scenario_at_once() {
+    let server = recorder();
+    let s = Scratch::new();
+    // Five rows at 20 iterations a second: the rows are gone after a
+    // quarter of a second. The scenario must not wait out its 20 s
+    // graceful_stop for the user that found no row.
+    let file = s.file(
+        "t.yaml",
+        &format!(
+            r#"
+version: 1
+base_url: {}
+data:
+  users: {{ rows: [ {{ id: 1 }}, {{ id: 2 }}, {{ id: 3 }}, {{ id: 4 }}, {{ id: 5 }} ], order: unique }}
+load: {{ executor: constant-arrival-rate, rate: 20/s, duration: 30s, max_vus: 10, graceful_stop: 20s }}
+steps:
+  - {{ name: hit, post: /hit, json: {{ id: "{{{{ users.id }}}}" }} }}
+  - think: 200ms
+"#,
+            server.base
+        ),
+    );
+    let (out, took) = wait_with_timeout(
+        spawn_run(&s, &file, &["--quiet"]),
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let r = s.results(&out);
+    let sc = &r["scenarios"][0];
+    assert_eq!(sc["iterations"], 5);
+    assert_eq!(sc["dropped"], 0, "{sc:#}");
+    assert_eq!(sc["exhausted"], "users");
+    // Done when the five iterations are: far below the 20 s graceful_stop
+    // (a busy machine adds milliseconds, not seconds).
+    assert!(took.as_secs_f64() < 10.0, "took {took:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ran out"), "{stdout}");
+}
