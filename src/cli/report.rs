@@ -6,8 +6,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use super::{CompareArgs, ReportArgs, EXIT_INVALID};
-use crate::report::compare::{self, percent, show, Comparison};
-use crate::report::console::truncate;
+use crate::report::compare::{self, percent, show_with, Comparison};
 use crate::report::results::Results;
 use crate::report::{self as reports, Format};
 
@@ -128,46 +127,55 @@ fn keep_inputs(dir: &Path, formats: &[Format], inputs: &[&Path]) -> Vec<Format> 
         .collect()
 }
 
-/// The comparison for a terminal.
+/// The comparison for a terminal: per step, each metric in the base and
+/// the new run (percentiles with their 95% confidence intervals) and the
+/// change.
 fn table(c: &Comparison) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "base: {} ({})", c.base_file, c.base_started_at);
     let _ = writeln!(out, "new:  {} ({})", c.new_file, c.new_started_at);
     let _ = writeln!(out, "regression thresholds: {}\n", c.thresholds.join(", "));
-    let _ = writeln!(
-        out,
-        "  {:<36} {:>18} {:>18} {:>18} {:>16} {:>18}",
-        "step", "p50", "p95", "p99", "errors", "throughput"
-    );
-    for s in &c.steps {
+    let cells = |s: &compare::StepChange| -> Vec<[String; 3]> {
+        s.changes
+            .iter()
+            .map(|ch| {
+                let mark = if ch.regression.is_some() { " ✗" } else { "" };
+                [
+                    show_with(ch.metric, ch.base, ch.base_interval),
+                    show_with(ch.metric, ch.new, ch.new_interval),
+                    format!("{}{mark}", percent(ch)),
+                ]
+            })
+            .collect()
+    };
+    let all: Vec<Vec<[String; 3]>> = c.steps.iter().map(cells).collect();
+    let width = |i: usize| {
+        all.iter()
+            .flatten()
+            .map(|row| row[i].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (base_w, new_w) = (width(0), width(1));
+    for (s, rows) in c.steps.iter().zip(&all) {
         let name = format!("{}/{}", s.scenario, s.name);
         if s.changes.is_empty() {
             let only = if s.base.is_none() { "new step" } else { "gone" };
-            let _ = writeln!(out, "  {:<36} {only}", truncate(&name, 36));
+            let _ = writeln!(out, "  {name}: {only}");
             continue;
         }
-        let cells: Vec<String> = s
-            .changes
-            .iter()
-            .map(|ch| {
-                let mark = if ch.regression.is_some() { "✗" } else { " " };
-                format!("{} {}{mark}", show(ch.metric, ch.new), percent(ch))
-            })
-            .collect();
-        let _ = writeln!(
-            out,
-            "  {:<36} {:>18} {:>18} {:>18} {:>16} {:>18}",
-            truncate(&name, 36),
-            cells[0],
-            cells[1],
-            cells[2],
-            cells[3],
-            cells[4]
-        );
+        let _ = writeln!(out, "  {name}");
+        for (ch, [base, new, change]) in s.changes.iter().zip(rows) {
+            let _ = writeln!(
+                out,
+                "    {:<10} {base:>base_w$} → {new:>new_w$}  {change}",
+                ch.metric.key()
+            );
+        }
     }
     let _ = writeln!(
         out,
-        "\n{} regression{} (✗); ~ marks a percentile with too few samples to judge (p95 needs 200, p99 1,000)",
+        "\n{} regression{} (✗). Percentiles show each run's 95% confidence interval [low–high]; a change beyond a threshold counts only when the new interval lies above the base's, otherwise it is not significant.",
         c.regressions,
         if c.regressions == 1 { "" } else { "s" }
     );

@@ -104,6 +104,53 @@ pub fn curve(h: &Hist) -> Vec<[f64; 2]> {
         .collect()
 }
 
+/// `h` in HdrHistogram's V2 compressed format (the standard, deflated
+/// encoding), in base64: how results.json keeps each step's histogram, so
+/// that a later comparison reads exact order statistics. `None` when
+/// nothing was recorded.
+pub fn encode(h: &Hist) -> Option<String> {
+    use base64::Engine;
+    use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
+    let h = h.get()?;
+    let mut bytes = Vec::new();
+    match V2DeflateSerializer::new().serialize(h, &mut bytes) {
+        Ok(_) => Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        Err(e) => {
+            eprintln!("trek: internal: cannot encode a histogram: {e}");
+            None
+        }
+    }
+}
+
+/// Reads back what [`encode`] wrote (or any V2 histogram, compressed or not).
+pub fn decode(text: &str) -> Result<Histogram<u64>, String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| format!("not base64: {e}"))?;
+    hdrhistogram::serialization::Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .map_err(|e| format!("not an HdrHistogram: {e}"))
+}
+
+/// The `rank`-th smallest recorded value (1-based, clamped to the count),
+/// reported as [`Histogram::value_at_quantile`] reports percentiles: as the
+/// highest value equivalent to it. Percentiles and ranks of one histogram
+/// therefore agree, and two samples in the same bucket read the same.
+pub fn value_at_rank(h: &Histogram<u64>, rank: u64) -> u64 {
+    let rank = rank.clamp(1, h.len().max(1));
+    let mut seen = 0;
+    let mut last = 0;
+    for v in h.iter_recorded() {
+        seen += v.count_at_value();
+        last = v.value_iterated_to();
+        if seen >= rank {
+            break;
+        }
+    }
+    last
+}
+
 /// Summary statistics of a histogram, in seconds.
 #[derive(
     Debug, Clone, Copy, Default, Serialize, serde::Deserialize, PartialEq, schemars::JsonSchema,
@@ -206,5 +253,22 @@ mod growth {
         assert!(h.footprint() > small);
         let p = Stats::of(&h);
         assert!((p.min - 0.002).abs() < 1e-5, "{p:?}");
+    }
+
+    #[test]
+    fn a_histogram_survives_encoding_and_ranks_agree_with_percentiles() {
+        assert_eq!(encode(&Hist::default()), None);
+        let mut recorded = Hist::default();
+        for us in 1..=1000 {
+            recorded.record(us * 1000);
+        }
+        let back = decode(&encode(&recorded).unwrap()).unwrap();
+        let h = recorded.get().unwrap();
+        assert_eq!(&back, h);
+        assert_eq!(value_at_rank(h, 950), h.value_at_quantile(0.95));
+        assert_eq!(value_at_rank(h, 1), h.value_at_quantile(0.001));
+        assert_eq!(value_at_rank(h, 5000), h.value_at_quantile(1.0));
+        assert!(decode("not a histogram").is_err());
+        assert!(decode("AAAA").is_err());
     }
 }

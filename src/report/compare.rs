@@ -2,10 +2,20 @@
 //! throughput, and which changes are regressions beyond the thresholds
 //! (`--fail-on p95:+10%`). Used by `trek compare`, and by the Markdown and
 //! HTML reports when a baseline is given.
+//!
+//! A percentile's change counts only when it is significant: each run gets
+//! a distribution-free 95% confidence interval of the percentile, read from
+//! its order statistics, and the new run's interval must lie wholly above
+//! the base run's. Two runs of an unchanged service differ by chance, the
+//! more so in the tail and with few samples; the intervals widen
+//! accordingly, so the only count required is two samples per run (one
+//! sample gives no interval at all).
 
+use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::results::{Results, StepResult};
+use crate::metrics::hist;
 
 /// A step's figures in one run.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -72,19 +82,106 @@ impl Metric {
     }
 
     fn is_time(self) -> bool {
-        matches!(self, Metric::P50 | Metric::P95 | Metric::P99)
+        self.quantile().is_some()
     }
 
-    /// Samples needed before a change of this percentile means anything:
-    /// ten beyond it (p95: 200, p99: 1,000). With fewer, a percentile is
-    /// one of the last few samples and moves with chance.
-    pub fn samples_needed(self) -> u64 {
+    /// The quantile a percentile stands for (p95: 0.95).
+    pub fn quantile(self) -> Option<f64> {
         match self {
-            Metric::P50 => 20,
-            Metric::P95 => 200,
-            Metric::P99 => 1000,
-            _ => 0,
+            Metric::P50 => Some(0.50),
+            Metric::P95 => Some(0.95),
+            Metric::P99 => Some(0.99),
+            _ => None,
         }
+    }
+}
+
+/// z of a two-sided 95% confidence interval.
+const Z: f64 = 1.96;
+
+/// The ranks (1-based, within `1..=n`) that bound a distribution-free 95%
+/// confidence interval of the `q` quantile among `n` samples. How many
+/// samples fall below the true quantile is binomial(n, q); its normal
+/// approximation gives `n·q ∓ z·sqrt(n·q·(1−q))`, rounded outwards (one more
+/// rank above, as the upper order statistic must lie beyond the count).
+///
+/// With few samples the ranks are clamped to the smallest or largest
+/// sample: the interval is then narrower than a true 95% interval, and
+/// the test asks that the new run's tail lie above every sample of the
+/// base (see docs/reports.md).
+pub fn ranks(n: u64, q: f64) -> (u64, u64) {
+    let nf = n as f64;
+    let spread = Z * (nf * q * (1.0 - q)).sqrt();
+    let clamp = |r: f64| (r.max(1.0) as u64).min(n.max(1));
+    (
+        clamp((nf * q - spread).floor()),
+        clamp((nf * q + spread).ceil() + 1.0),
+    )
+}
+
+/// A step's latency as a comparison can read it.
+enum Latency<'a> {
+    /// The full histogram: exact order statistics.
+    Histogram(Histogram<u64>),
+    /// Only the percentile curve (a results.json written before trek kept
+    /// histograms), and the number of samples behind it.
+    Curve(&'a [[f64; 2]], u64),
+    /// Nothing measured.
+    Unknown,
+}
+
+impl<'a> Latency<'a> {
+    fn of(s: &'a StepResult) -> Self {
+        if let Some(text) = &s.histogram {
+            match hist::decode(text) {
+                Ok(h) if !h.is_empty() => return Latency::Histogram(h),
+                Ok(_) => {}
+                Err(e) => eprintln!(
+                    "trek: {}/{}: cannot read the histogram ({e}); comparing its percentile curve instead",
+                    s.scenario, s.name
+                ),
+            }
+        }
+        if s.latency.count > 0 && !s.distribution.is_empty() {
+            Latency::Curve(&s.distribution, s.latency.count)
+        } else {
+            Latency::Unknown
+        }
+    }
+
+    /// The 95% confidence interval of the `q` quantile, `[low, high]` in
+    /// seconds. `None` with fewer than two samples: one sample's "interval"
+    /// is a single point, which holds the true percentile with probability
+    /// zero, so there is nothing to judge by.
+    fn interval(&self, q: f64) -> Option<[f64; 2]> {
+        match self {
+            Latency::Histogram(h) if h.len() >= 2 => {
+                let (l, u) = ranks(h.len(), q);
+                let at = |rank| hist::value_at_rank(h, rank) as f64 / 1e6;
+                Some([at(l), at(u)])
+            }
+            Latency::Curve(curve, n) if *n >= 2 => {
+                let (l, u) = ranks(*n, q);
+                let at = |rank: u64| at_percentile(curve, 100.0 * rank as f64 / *n as f64);
+                Some([at(l), at(u)])
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The value of a `[percentile, seconds]` curve at percentile `p`, linear
+/// between its points.
+fn at_percentile(curve: &[[f64; 2]], p: f64) -> f64 {
+    let i = curve.partition_point(|point| point[0] < p);
+    let Some(&[p1, v1]) = curve.get(i) else {
+        // Beyond the last point.
+        return curve.last().map_or(0.0, |point| point[1]);
+    };
+    match i.checked_sub(1).map(|j| curve[j]) {
+        Some([p0, v0]) if p1 > p && p1 > p0 => v0 + (v1 - v0) * (p - p0) / (p1 - p0),
+        // At a point, or before the first.
+        _ => v1,
     }
 }
 
@@ -171,12 +268,25 @@ pub struct Change {
     pub new: f64,
     /// Relative change (0.25 for +25%); `None` when the base is zero.
     pub relative: Option<f64>,
-    /// The threshold this change broke.
+    /// The threshold this change broke (significantly, for a percentile).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub regression: Option<String>,
-    /// Too few samples for this percentile to be compared: never a
-    /// regression.
-    pub few_samples: bool,
+    /// A percentile: the base run's 95% confidence interval of it,
+    /// `[low, high]` in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_interval: Option<[f64; 2]>,
+    /// A percentile: the new run's 95% confidence interval of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_interval: Option<[f64; 2]>,
+    /// A percentile: whether the two intervals are apart, so that the
+    /// change is more than chance; `None` when a run has fewer than two
+    /// samples.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub significant: Option<bool>,
+    /// The threshold that the change broke although it was not significant:
+    /// not a regression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_significant: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -235,18 +345,8 @@ pub fn compare(base: &Results, new: &Results, thresholds: &[Threshold]) -> Compa
             .find(|b| b.scenario == n.scenario && b.name == n.name);
         let nf = Figures::of(n);
         let bf = b.map(Figures::of);
-        let changes = match bf {
-            Some(bf) => Metric::ALL
-                .into_iter()
-                .map(|m| {
-                    let mut c = change(m, bf.get(m), nf.get(m), thresholds);
-                    if bf.count.min(nf.count) < m.samples_needed() {
-                        c.few_samples = true;
-                        c.regression = None;
-                    }
-                    c
-                })
-                .collect(),
+        let changes = match b {
+            Some(b) => step_changes(b, n, thresholds),
             None => Vec::new(),
         };
         steps.push(StepChange {
@@ -284,6 +384,42 @@ pub fn compare(base: &Results, new: &Results, thresholds: &[Threshold]) -> Compa
     }
 }
 
+/// Every metric of a step present in both runs, compared.
+fn step_changes(base: &StepResult, new: &StepResult, thresholds: &[Threshold]) -> Vec<Change> {
+    let (bf, nf) = (Figures::of(base), Figures::of(new));
+    let (bl, nl) = (Latency::of(base), Latency::of(new));
+    Metric::ALL
+        .into_iter()
+        .map(|m| {
+            let mut c = change(m, bf.get(m), nf.get(m), thresholds);
+            if let Some(q) = m.quantile() {
+                judge(&mut c, bl.interval(q), nl.interval(q));
+            }
+            c
+        })
+        .collect()
+}
+
+/// Keeps a percentile's regression only when the new run's interval lies
+/// wholly above the base run's; without both intervals, there is none.
+fn judge(c: &mut Change, base: Option<[f64; 2]>, new: Option<[f64; 2]>) {
+    c.base_interval = base;
+    c.new_interval = new;
+    let (higher, significant) = match (base, new) {
+        (Some([b_low, b_high]), Some([n_low, n_high])) => {
+            (n_low > b_high, Some(n_low > b_high || n_high < b_low))
+        }
+        _ => (false, None),
+    };
+    c.significant = significant;
+    if !higher {
+        let broken = c.regression.take();
+        if significant.is_some() {
+            c.not_significant = broken;
+        }
+    }
+}
+
 fn change(metric: Metric, base: f64, new: f64, thresholds: &[Threshold]) -> Change {
     let relative = (base != 0.0).then(|| (new - base) / base);
     let delta = new - base;
@@ -306,22 +442,27 @@ fn change(metric: Metric, base: f64, new: f64, thresholds: &[Threshold]) -> Chan
         new,
         relative,
         regression,
-        few_samples: false,
+        base_interval: None,
+        new_interval: None,
+        significant: None,
+        not_significant: None,
     }
 }
 
-/// `+12.5%`, or `new` when the base was zero; `~` marks a percentile with
-/// too few samples to judge.
+/// `+12.5%`, or `new` when the base was zero; a percentile whose runs'
+/// intervals overlap adds `(not significant)`, one that a run has fewer
+/// than two samples of `(not judged)`.
 pub fn percent(c: &Change) -> String {
     let text = percent_only(c);
-    if c.few_samples {
-        format!("~{text}")
-    } else {
-        text
+    match c.significant {
+        Some(false) => format!("{text} (not significant)"),
+        None if c.metric.is_time() => format!("{text} (not judged)"),
+        _ => text,
     }
 }
 
-fn percent_only(c: &Change) -> String {
+/// The change alone: `+12.5%`, `new`, `±0%`.
+pub fn percent_only(c: &Change) -> String {
     match c.relative {
         Some(r) => format!("{:+.1}%", r * 100.0),
         None if c.new == 0.0 => "±0%".into(),
@@ -338,9 +479,207 @@ pub fn show(metric: Metric, v: f64) -> String {
     }
 }
 
+/// `198.2ms` → (`198.2`, `ms`); `None` when the text is no number and a
+/// unit.
+fn split_unit(text: &str) -> Option<(&str, &str)> {
+    let number = text.trim_end_matches(|c: char| c.is_alphabetic());
+    number
+        .parse::<f64>()
+        .is_ok()
+        .then(|| text.split_at(number.len()))
+}
+
+/// A value with its confidence interval, when it has one:
+/// `200ms [198.2–203.1ms]`.
+pub fn show_with(metric: Metric, v: f64, interval: Option<[f64; 2]>) -> String {
+    let value = show(metric, v);
+    let Some([low, high]) = interval else {
+        return value;
+    };
+    let (low, high) = (show(metric, low), show(metric, high));
+    // One unit for both bounds when they share it: `[198.2–203.1ms]`.
+    let low = match (split_unit(&low), split_unit(&high)) {
+        (Some((number, unit)), Some((_, other))) if unit == other => number.to_string(),
+        _ => low,
+    };
+    format!("{value} [{low}–{high}]")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::Stats;
+
+    /// A step whose requests took `micros`; with its histogram, or (as in
+    /// older results.json files) only its percentile curve.
+    fn step(micros: &[u64], with_histogram: bool) -> StepResult {
+        let mut h = hist::Hist::default();
+        for us in micros {
+            h.record(*us);
+        }
+        let stats = Stats::of(&h);
+        let count = micros.len() as u64;
+        StepResult {
+            scenario: "journey".into(),
+            name: "get".into(),
+            kind: "http".into(),
+            count,
+            failures: 0,
+            error_rate: 0.0,
+            throughput: count as f64,
+            failure_reasons: Default::default(),
+            failure_examples: Default::default(),
+            checks_passed: 0,
+            checks_failed: 0,
+            bytes_sent: 0,
+            bytes_received: 0,
+            events: 0,
+            gap: Stats::default(),
+            connect: Stats::default(),
+            receive: Stats::default(),
+            latency: stats,
+            service_time: stats,
+            first_byte: stats,
+            distribution: hist::curve(&h),
+            histogram: if with_histogram {
+                hist::encode(&h)
+            } else {
+                None
+            },
+        }
+    }
+
+    fn p95(base: &StepResult, new: &StepResult, threshold: &str) -> Change {
+        let t = [parse_threshold(threshold).unwrap()];
+        step_changes(base, new, &t)
+            .into_iter()
+            .find(|c| c.metric == Metric::P95)
+            .unwrap()
+    }
+
+    /// `n` latencies in µs: 20 ms plus an exponential tail of mean 30 ms,
+    /// from a fixed seed (splitmix64, so the data never changes).
+    fn spread(seed: u64, n: usize) -> Vec<u64> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = x;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                z ^= z >> 31;
+                let u = (z >> 11) as f64 / (1u64 << 53) as f64;
+                (20_000.0 - (1.0 - u).ln() * 30_000.0).round() as u64
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ranks_bound_the_quantile_and_stay_within_the_samples() {
+        assert_eq!(ranks(500, 0.95), (465, 486));
+        assert_eq!(ranks(1000, 0.50), (469, 532));
+        // Few samples: clamped to the largest.
+        assert_eq!(ranks(10, 0.95), (8, 10));
+        assert_eq!(ranks(1, 0.99), (1, 1));
+    }
+
+    #[test]
+    fn ten_requests_twice_as_slow_are_a_significant_regression() {
+        for with_histogram in [true, false] {
+            let base = step(&[200_000; 10], with_histogram);
+            let new = step(&[400_000; 10], with_histogram);
+            let c = p95(&base, &new, "p95:+10%");
+            assert_eq!(c.regression.as_deref(), Some("p95:+10%"), "{c:?}");
+            assert_eq!(c.significant, Some(true));
+            let [b_low, b_high] = c.base_interval.unwrap();
+            let [n_low, n_high] = c.new_interval.unwrap();
+            assert_eq!(b_low, b_high);
+            assert_eq!(n_low, n_high);
+            assert!((b_high - 0.2).abs() < 0.001 && (n_low - 0.4).abs() < 0.001);
+            assert_eq!(percent(&c), "+100.0%");
+        }
+    }
+
+    #[test]
+    fn an_unchanged_histogram_gives_identical_intervals() {
+        for with_histogram in [true, false] {
+            let s = step(&spread(7, 300), with_histogram);
+            let c = p95(&s, &s, "p95:+10%");
+            assert_eq!(c.base_interval, c.new_interval);
+            assert!(c.base_interval.is_some());
+            assert_eq!(c.significant, Some(false));
+            assert_eq!(c.regression, None);
+            assert_eq!(percent(&c), "+0.0% (not significant)");
+        }
+    }
+
+    #[test]
+    fn two_samples_of_one_distribution_are_not_significant_beyond_the_threshold() {
+        // The same spread, two seeds: the raw p95 differs by +16%, beyond
+        // the 10% threshold, but the 95% intervals overlap.
+        let base = step(&spread(2, 500), true);
+        let new = step(&spread(13, 500), true);
+        let c = p95(&base, &new, "p95:+10%");
+        assert!(c.relative.unwrap() > 0.10, "{c:?}");
+        assert_eq!(c.regression, None, "{c:?}");
+        assert_eq!(c.not_significant.as_deref(), Some("p95:+10%"));
+        assert_eq!(c.significant, Some(false));
+        assert!(percent(&c).ends_with("% (not significant)"));
+        // The same data 30 ms slower is significant: the test has power.
+        let slower: Vec<u64> = spread(13, 500).iter().map(|us| us + 30_000).collect();
+        let c = p95(&base, &step(&slower, true), "p95:+10%");
+        assert_eq!(c.regression.as_deref(), Some("p95:+10%"), "{c:?}");
+    }
+
+    #[test]
+    fn without_a_histogram_the_interval_is_read_from_the_curve() {
+        // 1 ms .. 1 s, evenly: p95's interval is about [936ms, 965ms].
+        let even: Vec<u64> = (1..=1000).map(|ms| ms * 1000).collect();
+        let exact = p95(&step(&even, true), &step(&even, true), "p95:+10%");
+        let curve = p95(&step(&even, false), &step(&even, false), "p95:+10%");
+        let ([e_low, e_high], [c_low, c_high]) =
+            (exact.base_interval.unwrap(), curve.base_interval.unwrap());
+        assert!((e_low - 0.936).abs() < 0.001 && (e_high - 0.965).abs() < 0.001);
+        assert!((c_low - e_low).abs() < 0.002, "{c_low} vs {e_low}");
+        assert!((c_high - e_high).abs() < 0.002, "{c_high} vs {e_high}");
+        // A base with only a curve against a new run with a histogram.
+        let base = step(&spread(2, 500), false);
+        let c = p95(&base, &step(&spread(13, 500), true), "p95:+10%");
+        assert!(
+            c.relative.unwrap() > 0.10 && c.regression.is_none(),
+            "{c:?}"
+        );
+        // Nothing measured, or a single request: not judged, never a
+        // regression.
+        let c = p95(&step(&[], true), &step(&[400_000; 10], true), "p95:+10%");
+        assert_eq!((c.significant, &c.regression), (None, &None));
+        assert_eq!(percent(&c), "new (not judged)");
+        let c = p95(&step(&[200_000], true), &step(&[400_000], true), "p95:+10%");
+        assert_eq!((c.significant, &c.regression), (None, &None));
+        assert_eq!(c.not_significant, None);
+        assert_eq!(percent(&c), "+100.0% (not judged)");
+    }
+
+    #[test]
+    fn the_curve_is_interpolated_between_its_points() {
+        let curve = [[0.0, 0.010], [50.0, 0.020], [100.0, 0.040]];
+        assert_eq!(at_percentile(&curve, 25.0), 0.015);
+        assert_eq!(at_percentile(&curve, 50.0), 0.020);
+        assert_eq!(at_percentile(&curve, 75.0), 0.030);
+        assert_eq!(at_percentile(&curve, 100.0), 0.040);
+        assert_eq!(at_percentile(&curve, 0.0), 0.010);
+    }
+
+    #[test]
+    fn values_show_their_interval_in_one_unit() {
+        let iv = Some([0.1982, 0.2031]);
+        assert_eq!(show_with(Metric::P95, 0.2, iv), "200ms [198.2–203.1ms]");
+        assert_eq!(
+            show_with(Metric::P95, 0.98, Some([0.95, 1.2])),
+            "980ms [950ms–1.2s]"
+        );
+        assert_eq!(show_with(Metric::Throughput, 45.0, None), "45.0/s");
+    }
 
     #[test]
     fn thresholds_parse_and_refuse_nonsense() {

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use super::compare::{percent, show, Comparison};
+use super::compare::{percent, percent_only, show_with, Comparison};
 use super::console::{bound, measured, value};
 use super::recommend::{recommend, Level};
 use super::results::Results;
@@ -140,6 +140,31 @@ fn comparison_section(out: &mut String, c: &Comparison) {
         if c.regressions == 1 { "" } else { "s" },
         c.thresholds.join(", ")
     );
+    let dismissed: Vec<String> = c
+        .steps
+        .iter()
+        .flat_map(|s| {
+            s.changes
+                .iter()
+                .filter(|ch| ch.not_significant.is_some())
+                .map(move |ch| {
+                    format!(
+                        "{}/{} {} {}",
+                        cell(&s.scenario),
+                        cell(&s.name),
+                        ch.metric.key(),
+                        percent_only(ch)
+                    )
+                })
+        })
+        .collect();
+    if !dismissed.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nBeyond a threshold but not significant (the runs' 95% confidence intervals overlap): {}.",
+            dismissed[..dismissed.len().min(10)].join(", ")
+        );
+    }
     if regressed.is_empty() {
         return;
     }
@@ -152,8 +177,8 @@ fn comparison_section(out: &mut String, c: &Comparison) {
                 cell(&s.scenario),
                 cell(&s.name),
                 ch.metric.key(),
-                show(ch.metric, ch.base),
-                show(ch.metric, ch.new),
+                show_with(ch.metric, ch.base, ch.base_interval),
+                show_with(ch.metric, ch.new, ch.new_interval),
                 percent(ch)
             );
         }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::hist::curve;
+use crate::metrics::hist::{self, curve};
 use crate::metrics::summary::{checks_rate, error_rate, TimelinePoint};
 use crate::metrics::{Stats, Summary};
 use crate::plan::Plan;
@@ -116,7 +116,7 @@ pub struct StepResult {
     pub count: u64,
     pub failures: u64,
     /// `failures / count` (0 without requests).
-    #[serde(default)]
+    #[serde(default = "unknown")]
     pub error_rate: f64,
     /// Per second over its scenario's span.
     #[serde(default = "unknown")]
@@ -149,6 +149,12 @@ pub struct StepResult {
     /// `[percentile, seconds]` of this step's latency, dense in the tail.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub distribution: Vec<[f64; 2]>,
+    /// This step's latency histogram in full (microseconds), in
+    /// HdrHistogram's V2 compressed format, base64: `trek compare` reads
+    /// exact order statistics from it. Absent when nothing was measured,
+    /// and in files written before trek kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<String>,
 }
 
 /// The first occurrence of a failure reason.
@@ -274,6 +280,7 @@ impl Results {
                     service_time: Stats::of(&s.service),
                     first_byte: Stats::of(&s.first_byte),
                     distribution: curve(&s.latency),
+                    histogram: hist::encode(&s.latency),
                 })
                 .collect(),
             slos,
@@ -317,6 +324,13 @@ impl Results {
         for s in &mut self.steps {
             if s.throughput.is_nan() {
                 s.throughput = per_second(s.count);
+            }
+            if s.error_rate.is_nan() {
+                s.error_rate = if s.count > 0 {
+                    s.failures as f64 / s.count as f64
+                } else {
+                    0.0
+                };
             }
         }
     }

@@ -7,7 +7,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use super::compare::{percent, show, Comparison};
+use super::compare::{percent, show_with, Comparison};
 use super::console::{bound, measured, value};
 use super::recommend::{recommend, Level};
 use super::results::Results;
@@ -158,8 +158,8 @@ fn comparison_section(out: &mut String, c: &Comparison) {
                 esc(&s.scenario),
                 esc(&s.name),
                 ch.metric.key(),
-                num(ch.base, &show(ch.metric, ch.base)),
-                num(ch.new, &show(ch.metric, ch.new)),
+                num(ch.base, &show_with(ch.metric, ch.base, ch.base_interval)),
+                num(ch.new, &show_with(ch.metric, ch.new, ch.new_interval)),
                 ch.relative.unwrap_or(0.0),
                 esc(&percent(ch))
             );
