@@ -211,3 +211,112 @@ fn two_hundred_users_hold_connections_open() {
         .max();
     assert_eq!(peak, Some(200));
 }
+
+/// A `wss://` server with a self-signed certificate, for at most 20
+/// connections: after the handshake it sends `{"team": …}` with the
+/// handshake's `x-team` header (or "none"), then waits for the close.
+fn wss_server() -> String {
+    use futures_util::{SinkExt, StreamExt};
+    use std::sync::{Arc, Mutex};
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            for _ in 0..20 {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let team = Arc::new(Mutex::new("none".to_string()));
+                    let seen = team.clone();
+                    let read_header = move |req: &Request, resp: Response| {
+                        if let Some(v) = req.headers().get("x-team").and_then(|v| v.to_str().ok()) {
+                            *seen.lock().unwrap() = v.to_string();
+                        }
+                        Ok(resp)
+                    };
+                    let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(tls, read_header).await
+                    else {
+                        return;
+                    };
+                    let text = format!("{{\"team\":\"{}\"}}", team.lock().unwrap());
+                    if ws.send(Message::text(text)).await.is_ok() {
+                        while let Some(Ok(_)) = ws.next().await {}
+                    }
+                });
+            }
+        });
+    });
+    format!("wss://127.0.0.1:{port}/")
+}
+
+#[test]
+fn the_handshake_takes_the_defaults_headers_insecure_and_think() {
+    let url = wss_server();
+    let s = Scratch::new();
+    let file = |name: &str, insecure: bool| {
+        s.file(
+            name,
+            &format!(
+                r#"
+version: 1
+defaults:
+  insecure: {insecure}
+  headers: {{ x-team: qa }}
+  think: 300ms
+load: {{ vus: 1, iterations: 2 }}
+steps:
+  - name: hello
+    websocket: {url}
+    actions:
+      - receive: {{ match: {{ $.team: qa }}, timeout: 3s }}
+"#
+            ),
+        )
+    };
+    let out = run(&s, &file("ok.yaml", true), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let r = s.results(&out);
+    let st = step(&r, "hello");
+    assert_eq!(
+        (st["count"].as_u64(), st["failures"].as_u64()),
+        (Some(2), Some(0)),
+        "{st:#}"
+    );
+    // `defaults.think` follows the WebSocket step too.
+    let shortest = r["scenarios"][0]["iteration"]["min"].as_f64().unwrap();
+    assert!(
+        shortest >= 0.3,
+        "iteration of {shortest}s: no pause after the step"
+    );
+
+    // Without `insecure`, the self-signed certificate is refused (and the
+    // target counts as unreachable: the run stops, exit 3).
+    let out = run(&s, &file("strict.yaml", false), &[]);
+    assert_eq!(code(&out), 3, "{}", text(&out));
+    let why = reason(&s.results(&out), "hello");
+    assert!(why.contains("invalid peer certificate"), "{why}");
+}

@@ -536,6 +536,9 @@ impl Compile<'_, '_, '_> {
                     m::WsTarget::Use(n) => n.value.clone(),
                 };
                 let label = self.label(s, format!("WS {what}"), in_fragment);
+                if !self.in_parallel {
+                    think_after = think_after.or(self.test.defaults.think);
+                }
                 let step = self.websocket(w, &label);
                 (Node::WebSocket(Box::new(step?)), label)
             }
@@ -833,11 +836,14 @@ impl Compile<'_, '_, '_> {
         if w.keep {
             self.kept.insert(label.to_string());
         }
-        let headers = w
-            .headers
-            .iter()
-            .filter_map(|(k, v)| Some((k.to_ascii_lowercase(), self.string(v)?)))
-            .collect();
+        // `defaults.headers` go on the handshake too; the step's own win.
+        let mut headers: Vec<(String, Tpl)> = Vec::new();
+        for (k, v) in self.test.defaults.headers.iter().chain(&w.headers) {
+            let Some(t) = self.string(v) else { continue };
+            let name = k.to_ascii_lowercase();
+            headers.retain(|(n, _)| *n != name);
+            headers.push((name, t));
+        }
         let timeout = w.timeout.unwrap_or(self.test.defaults.timeout);
         let mut actions = Vec::new();
         for a in &w.actions {

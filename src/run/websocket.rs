@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::check;
 use super::vu::{Cursor, Env, Flow};
@@ -314,7 +314,15 @@ async fn connect(env: &Env, w: &WsStep, url: &str, scope: &Value) -> Result<Conn
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0);
-    match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {
+    // `defaults.insecure`: a self-signed certificate is accepted, as it is
+    // for https:// requests.
+    let connector = match (env.run.plan.insecure, url.starts_with("wss://")) {
+        (true, true) => Some(Connector::Rustls(super::protocol::tls::insecure_config()?)),
+        _ => None,
+    };
+    match tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, connector)
+        .await
+    {
         Ok((conn, _)) => Ok(conn),
         Err(WsError::Http(resp)) => {
             env.worker.response();

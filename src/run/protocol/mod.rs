@@ -5,4 +5,5 @@ pub mod h1;
 pub mod headers;
 pub mod http;
 pub mod sse;
+pub mod tls;
 pub mod wire;
