@@ -252,6 +252,8 @@ fn wss_server() -> String {
                     };
                     let team = Arc::new(Mutex::new("none".to_string()));
                     let seen = team.clone();
+                    // tungstenite's callback type returns its large error type.
+                    #[allow(clippy::result_large_err)]
                     let read_header = move |req: &Request, resp: Response| {
                         if let Some(v) = req.headers().get("x-team").and_then(|v| v.to_str().ok()) {
                             *seen.lock().unwrap() = v.to_string();
