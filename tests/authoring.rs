@@ -138,7 +138,7 @@ fn warnings_pass_unless_denied() {
     let s = Scratch::new();
     let file = s.file(
         "t.yaml",
-        "version: 1\nbase_url: http://127.0.0.1:9\nsteps:\n  - get: /health\n",
+        "version: 1\nbase_url: http://127.0.0.1:9\nsteps:\n  - get: /health\nslo: { error_rate: 1% }\n",
     );
     let out = trek()
         .args(["validate", "--format", "json"])

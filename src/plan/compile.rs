@@ -152,6 +152,15 @@ impl Compile<'_, '_, '_> {
         self.check_slos(&test.slo, SloScope::Test);
         if test.scenarios.is_empty() {
             self.check_library();
+        } else if !self.shape_errors && !self.r.diags.has_errors() && !self.declares_slo() {
+            let d = Diagnostic::error(
+                "W0003",
+                "the test declares no SLO: only a run in which no request succeeds fails",
+            )
+            .at(&self.r.source, Span { line: 1, col: 1 })
+            .help("say what good enough is, e.g. `slo: { latency: { p95: 500ms }, error_rate: 1% }` at the top level, under a scenario or on a step")
+            .warning();
+            self.r.diags.push(d);
         }
         Plan {
             name: test.name.clone(),
@@ -166,6 +175,13 @@ impl Compile<'_, '_, '_> {
             follow_redirects: test.defaults.follow_redirects,
             insecure: test.defaults.insecure,
         }
+    }
+
+    /// Whether any SLO is declared: for the test, a scenario or a step.
+    fn declares_slo(&self) -> bool {
+        !self.test.slo.is_empty()
+            || self.test.scenarios.iter().any(|s| !s.slo.is_empty())
+            || self.steps.iter().any(|s| !s.slo.is_empty())
     }
 
     /// Renders `vars` in order; each may read the ones before it.
