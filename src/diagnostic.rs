@@ -31,6 +31,19 @@ impl Source {
     fn line(&self, n: u32) -> Option<&str> {
         self.text.lines().nth(n.checked_sub(1)? as usize)
     }
+
+    /// Where the `offset`-th character of the scalar at `at` is, when the
+    /// scalar sits on one line (a quote before it is skipped).
+    pub fn within(&self, at: Span, offset: usize) -> Span {
+        let quoted = self
+            .line(at.line)
+            .and_then(|l| l.chars().nth(at.col.saturating_sub(1) as usize))
+            .is_some_and(|c| c == '"' || c == '\'');
+        Span {
+            line: at.line,
+            col: at.col + u32::from(quoted) + offset as u32,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -1049,24 +1049,18 @@ impl Compile<'_, '_, '_> {
         match jsonpath_rust::parser::parse_json_path(&path.value) {
             Ok(q) => Some(q),
             Err(e) => {
-                let help = match path.value.split('.').skip(1).find(|seg| seg.contains('-')) {
-                    Some(seg) => {
-                        let name = seg.split('[').next().unwrap_or(seg);
-                        format!(
-                            "a name with `-` goes in brackets: `['{name}']` instead of `.{name}`"
-                        )
-                    }
-                    None => "a JSONPath starts with `$`, e.g. `$.access_token` or `$.items[0].id`"
-                        .into(),
+                let (problem, at) = super::jsonpath::explain(&path.value, &e);
+                let help = if problem.contains('-') {
+                    let name = problem.split('`').nth(1).unwrap_or_default();
+                    format!("write it in brackets: `['{name}']` instead of `.{name}`")
+                } else {
+                    "e.g. `$.access_token`, `$.items[0].id`, `$.items[?@.price > 10].name`".into()
                 };
+                let span = self.r.source.within(path.span, at);
                 self.r.error_help(
                     code::JSONPATH,
-                    path.span,
-                    format!(
-                        "invalid JSONPath `{}`: {}",
-                        path.value,
-                        jsonpath_problem(&e.to_string())
-                    ),
+                    span,
+                    format!("invalid JSONPath `{}`: {problem}", path.value),
                     help,
                 );
                 None
@@ -1232,19 +1226,6 @@ impl SloScope {
 
 /// The useful part of the JSONPath parser's message: what it expected, and
 /// at which character.
-fn jsonpath_problem(raw: &str) -> String {
-    let flat = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    let at = flat
-        .split("--> 1:")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .map(|c| format!(" at character {c}"));
-    match flat.split("= ").nth(1) {
-        Some(expected) => format!("{expected}{}", at.unwrap_or_default()),
-        None => flat,
-    }
-}
-
 fn reqwest_header_ok(name: &str) -> Result<(), String> {
     let valid = !name.is_empty()
         && name

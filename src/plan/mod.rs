@@ -4,6 +4,7 @@
 
 mod check;
 mod compile;
+mod jsonpath;
 mod names;
 pub mod render;
 #[cfg(test)]

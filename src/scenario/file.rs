@@ -117,9 +117,12 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
                 None => Some(default_load()),
             };
             let steps = read_steps(r, steps, "`steps`");
+            // A load that could not be read was reported; its steps are
+            // still read and compiled so that their own problems come out
+            // in the same pass (no plan is made from a file with errors).
             vec![Scenario {
                 name: stem,
-                load: load?,
+                load: load.unwrap_or_else(default_load),
                 steps,
                 slo: std::mem::take(&mut slo),
                 weight: 1.0,
@@ -297,15 +300,15 @@ fn read_scenarios(r: &mut Reader, node: &Node) -> Vec<Scenario> {
             .get("weight")
             .and_then(|n| r.number(n, "`weight`"))
             .unwrap_or(1.0);
-        if let Some(load) = load {
-            out.push(Scenario {
-                name,
-                load,
-                steps,
-                slo,
-                weight,
-            });
-        }
+        // As for a single journey: a load with errors still lets the steps
+        // be checked.
+        out.push(Scenario {
+            name,
+            load: load.unwrap_or_else(default_load),
+            steps,
+            slo,
+            weight,
+        });
     }
     if out.is_empty() && !r.diags.has_errors() {
         r.error(

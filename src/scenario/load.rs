@@ -79,7 +79,9 @@ pub fn read_load(r: &mut Reader, node: &Node) -> Option<Load> {
         _ => &["start_vus", "stages"],
     };
     for (key, k, _) in m.entries() {
-        if !fits.contains(&key) && !["executor", "graceful_stop"].contains(&key) {
+        // A key `load` does not know at all was reported already (E0101).
+        let known = LOAD_KEYS.contains(&key);
+        if known && !fits.contains(&key) && !["executor", "graceful_stop"].contains(&key) {
             r.error_help(
                 code::EXECUTOR_KEY,
                 k.span,

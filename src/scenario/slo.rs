@@ -36,7 +36,7 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
         };
         match metric {
             SloMetric::ErrorRate | SloMetric::Checks => {
-                if let Some(threshold) = read_threshold(r, v, key, units::parse_share) {
+                if let Some(threshold) = read_threshold(r, v, key, metric, units::parse_share) {
                     out.push(Slo {
                         metric,
                         stat: None,
@@ -51,7 +51,7 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
                     DropUnit::Share => units::parse_share,
                     DropUnit::PerSecond => units::parse_rate,
                 };
-                if let Some(threshold) = read_threshold(r, v, key, parse) {
+                if let Some(threshold) = read_threshold(r, v, key, metric, parse) {
                     out.push(Slo {
                         metric,
                         stat: None,
@@ -61,7 +61,7 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
                 }
             }
             SloMetric::Throughput => {
-                if let Some(threshold) = read_threshold(r, v, key, units::parse_rate) {
+                if let Some(threshold) = read_threshold(r, v, key, metric, units::parse_rate) {
                     out.push(Slo {
                         metric,
                         stat: None,
@@ -78,7 +78,7 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
                     let Some(stat) = Stat::from_key(stat_key) else {
                         continue;
                     };
-                    if let Some(threshold) = read_threshold(r, sv, stat_key, secs) {
+                    if let Some(threshold) = read_threshold(r, sv, stat_key, metric, secs) {
                         out.push(Slo {
                             metric,
                             stat: Some(stat),
@@ -123,11 +123,13 @@ fn secs(text: &str) -> Result<f64, String> {
     units::parse_duration(text).map(|d| d.as_secs_f64())
 }
 
-/// A bare value is a critical bound; `{ target, critical }` gives both.
+/// A bare value is a critical bound; `{ target, critical }` gives both, and
+/// the target must be at least as strict as the critical bound.
 fn read_threshold(
     r: &mut Reader,
     node: &Node,
     what: &str,
+    metric: SloMetric,
     parse: fn(&str) -> Result<f64, String>,
 ) -> Option<Threshold> {
     if let Value::Map(_) = node.value {
@@ -147,6 +149,28 @@ fn read_threshold(
                 format!("the bound of `{what}` needs `target`, `critical`, or both"),
             );
             return None;
+        }
+        if let (Some(t), Some(c)) = (target, critical) {
+            let higher = metric.higher_is_better();
+            if (higher && t < c) || (!higher && t > c) {
+                let (stricter, looser) = if higher {
+                    ("higher", "lower")
+                } else {
+                    ("lower", "higher")
+                };
+                let text = |key: &str| m.get(key).and_then(Node::scalar_text).unwrap_or_default();
+                r.error_help(
+                    code::BAD_VALUE,
+                    node.span,
+                    format!(
+                        "the `target` of `{what}` ({}) is looser than its `critical` bound ({}): it would never warn before failing",
+                        text("target"),
+                        text("critical")
+                    ),
+                    format!("the target is the goal, the critical bound the limit: make the target {stricter} than (or equal to) the critical bound, or the critical bound {looser}; swap them if they are the wrong way round"),
+                );
+                return None;
+            }
         }
         Some(Threshold { target, critical })
     } else {
