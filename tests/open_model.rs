@@ -151,14 +151,15 @@ fn dropped_slos_take_a_share_or_a_rate() {
 
 #[test]
 fn graceful_then_hard_stop_of_an_open_scenario() {
-    let demo = demo_target(&["--latency", "3s"]);
+    // Every answer takes 3 s, so iterations are still running when trek is
+    // interrupted.
+    let server = recorder_answering_after(Duration::from_secs(3));
     let s = Scratch::new();
     let load = "{ executor: constant-arrival-rate, rate: 5/s, duration: 60s, max_vus: 20, graceful_stop: 30s }";
-    let file = s.file("t.yaml", &open_file(&demo.base, load, SLOW));
-    let child = spawn_run(&s, &file, &[]);
-    // Let iterations start (5 a second, each taking 3 s), then interrupt
-    // twice: the second Ctrl-C must not wait for the 30 s graceful stop.
-    std::thread::sleep(Duration::from_millis(2500));
+    let slow = "  - { name: slow, get: /slow, expect: { status: 200 } }\n";
+    let file = s.file("t.yaml", &open_file(&server.base, load, slow));
+    let mut child = spawn_run(&s, &file, &[]);
+    let stderr = collect_stderr(&mut child);
     let pid = child.id().to_string();
     let kill = || {
         std::process::Command::new("kill")
@@ -166,8 +167,23 @@ fn graceful_then_hard_stop_of_an_open_scenario() {
             .status()
             .unwrap()
     };
+    // Interrupt once requests are waiting for their answers, and again once
+    // trek has taken the first Ctrl-C: the second must not wait for the
+    // 30 s graceful stop.
+    poll_until(Duration::from_secs(20), "three requests in flight", || {
+        server.bodies.lock().unwrap().len() >= 3
+    });
     kill();
-    std::thread::sleep(Duration::from_millis(300));
+    poll_until(
+        Duration::from_secs(20),
+        "trek takes the first Ctrl-C",
+        || {
+            stderr
+                .lock()
+                .unwrap()
+                .contains("letting running iterations finish")
+        },
+    );
     kill();
     let (out, took) = wait_with_timeout(child, Duration::from_secs(30));
     assert_eq!(code(&out), 3, "{}", text(&out));

@@ -184,10 +184,17 @@ pub fn demo_target(extra: &[&str]) -> Server {
 /// keeps every request body, for tests that look at what trek sent.
 pub struct Recorder {
     pub base: String,
+    /// Each request's body, kept as soon as it has arrived (before any
+    /// delay of the answer).
     pub bodies: Arc<Mutex<Vec<String>>>,
 }
 
 pub fn recorder() -> Recorder {
+    recorder_answering_after(Duration::ZERO)
+}
+
+/// A [`recorder`] that waits `delay` before each answer.
+pub fn recorder_answering_after(delay: Duration) -> Recorder {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let bodies = Arc::new(Mutex::new(Vec::new()));
@@ -226,6 +233,7 @@ pub fn recorder() -> Recorder {
                     kept.lock()
                         .unwrap()
                         .push(String::from_utf8_lossy(&body).into_owned());
+                    std::thread::sleep(delay);
                     let reply = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{\"ok\":true}";
                     if reader.get_mut().write_all(reply.as_bytes()).is_err() {
                         return;
@@ -241,6 +249,32 @@ pub fn recorder() -> Recorder {
 pub fn closed_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
+}
+
+/// Checks `ready` every 20 ms until it holds; panics after `limit`, naming
+/// `what` was awaited.
+pub fn poll_until(limit: Duration, what: &str, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < limit, "not within {limit:?}: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Collects a child's stderr as it comes (for tests that wait for a line).
+pub fn collect_stderr(child: &mut Child) -> Arc<Mutex<String>> {
+    let seen = Arc::new(Mutex::new(String::new()));
+    let into = seen.clone();
+    if let Some(err) = child.stderr.take() {
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let mut s = into.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+    }
+    seen
 }
 
 /// Waits for a child with a time limit; returns its output and how long.
