@@ -2,14 +2,14 @@
 //! user. Steps that produce metrics are addressed by an integer [`StepId`];
 //! templates, JSONPaths and regexes are compiled; nothing here does I/O.
 
+mod about;
 mod check;
 mod compile;
-mod jsonpath;
-mod names;
 pub mod render;
 #[cfg(test)]
 mod robustness_tests;
 
+pub use about::About;
 pub use check::{check_file, check_str};
 pub use compile::{compile, Options};
 
@@ -101,20 +101,6 @@ pub struct Step {
     pub node: Node,
     /// For `trek plan` only; never read while running.
     pub about: Box<About>,
-}
-
-/// What `trek plan` shows of a step: what it does, and the variables it
-/// reads and writes.
-#[derive(Debug, Default)]
-pub struct About {
-    /// `POST /api/auth/login`, `repeat 3`, `use login`…
-    pub what: String,
-    /// The `when` condition's source, if any.
-    pub when: Option<String>,
-    /// Names its templates read (test variables, feeder columns, locals).
-    pub reads: Vec<String>,
-    /// Names it captures or sets.
-    pub writes: Vec<String>,
 }
 
 #[derive(Debug)]
