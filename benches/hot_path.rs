@@ -13,7 +13,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use minijinja::value::Value;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use trek::metrics::{Recorder, Sample};
-use trek::plan::{check_str, Body, HttpStep, Node, Options, Plan};
+use trek::plan::{validate, Body, HttpStep, Node, Options, Plan};
 use trek::run::check::{self, Seen};
 use trek::run::protocol::headers::Headers;
 use trek::run::protocol::http::Response;
@@ -41,7 +41,10 @@ steps:
 "#;
 
 fn plan() -> Plan {
-    let checked = check_str(Path::new("bench.yaml"), FILE.into(), &Options::default());
+    let checked = validate(
+        trek::scenario::load_str(Path::new("bench.yaml"), FILE.into()),
+        &Options::default(),
+    );
     assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
     checked.plan.expect("a plan")
 }

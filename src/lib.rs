@@ -11,8 +11,10 @@
 pub mod cli;
 pub mod demo;
 pub mod diagnostic;
+pub mod format;
 pub mod metrics;
 pub mod plan;
+pub mod redact;
 pub mod report;
 pub mod run;
 pub mod scenario;

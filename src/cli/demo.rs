@@ -177,7 +177,7 @@ pub fn demo(args: &DemoArgs) -> i32 {
             base_url: Some(base.clone()),
             maybe_defined: None,
         };
-        let checked = plan::check_str(&path, text.to_string(), &options);
+        let checked = plan::validate(crate::scenario::load_str(&path, text.to_string()), &options);
         let (Some(plan), false) = (
             checked.plan,
             checked.diagnostics.iter().any(|d| d.is_error()),

@@ -19,7 +19,7 @@ pub fn print_diagnostics(diags: &[Diagnostic]) {
 
 /// Reads and compiles `path`; prints every problem. `None` on any error.
 pub fn load_plan(path: &Path, options: &plan::Options) -> Option<(Test, Plan, Vec<Diagnostic>)> {
-    let checked = plan::check_file(path, options);
+    let checked = plan::validate(crate::scenario::load_file(path), options);
     if checked.has_errors() {
         print_diagnostics(&checked.diagnostics);
         return None;

@@ -179,7 +179,7 @@ pub fn execute(
         outcome.started_at,
         Meta {
             command: command_line(),
-            machine: crate::run::health::machine(),
+            machine: crate::run::sampler::machine(),
             strict: args.strict,
             smoke: args.smoke,
         },
@@ -227,7 +227,7 @@ pub fn command_line() -> String {
 
 fn shown_args(args: impl Iterator<Item = String>) -> String {
     args.map(|a| {
-        let a = hide_userinfo(a);
+        let a = crate::redact::hide_userinfo(a);
         if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c)) {
             format!("'{}'", a.replace('\'', "'\\''"))
         } else {
@@ -236,22 +236,6 @@ fn shown_args(args: impl Iterator<Item = String>) -> String {
     })
     .collect::<Vec<_>>()
     .join(" ")
-}
-
-/// `http://user:pw@host/x` → `http://[hidden]@host/x`; only an `@` in the
-/// authority (before the path) counts.
-fn hide_userinfo(a: String) -> String {
-    let Some(scheme) = a.find("://") else {
-        return a;
-    };
-    let start = scheme + 3;
-    let end = a[start..]
-        .find(['/', '?', '#'])
-        .map_or(a.len(), |i| start + i);
-    match a[start..end].rfind('@') {
-        Some(at) => format!("{}[hidden]{}", &a[..start], &a[start + at..]),
-        None => a,
-    }
 }
 
 #[cfg(test)]

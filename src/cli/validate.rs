@@ -17,7 +17,7 @@ pub fn validate(args: &ValidateArgs) -> i32 {
     let mut failed = false;
     let mut reports = Vec::new();
     for file in &args.files {
-        let checked = plan::check_file(file, &options);
+        let checked = plan::validate(crate::scenario::load_file(file), &options);
         let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
         let warnings = checked.diagnostics.len() - errors;
         let ok = errors == 0 && !(args.deny_warnings && warnings > 0);

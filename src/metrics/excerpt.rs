@@ -2,11 +2,7 @@
 //! removed, so a report can show what the server said without leaking a
 //! token or a password.
 
-use std::sync::OnceLock;
-
-use regex::Regex;
-
-use crate::run::check::is_secret;
+use crate::redact::{redact_json, redact_text};
 
 /// At most this many characters of a response are kept.
 const MAX_CHARS: usize = 300;
@@ -30,45 +26,6 @@ pub fn excerpt(body: &[u8]) -> Option<String> {
     } else {
         one_line
     })
-}
-
-fn redact_json(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(map) => {
-            for (k, val) in map.iter_mut() {
-                if is_secret(k) {
-                    // The whole value, list or object alike.
-                    *val = serde_json::Value::from("[hidden]");
-                } else {
-                    redact_json(val);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
-        // A message may quote a header: `"Authorization: Bearer …"`.
-        serde_json::Value::String(s) => {
-            let cleaned = redact_text(s);
-            if cleaned != *s {
-                *s = cleaned;
-            }
-        }
-        _ => {}
-    }
-}
-
-/// `token=abc`, `"password": "x"`, `Bearer abc` in text that is not JSON.
-fn redact_text(text: &str) -> String {
-    static PAIRS: OnceLock<Regex> = OnceLock::new();
-    static BEARER: OnceLock<Regex> = OnceLock::new();
-    let pairs = PAIRS.get_or_init(|| {
-        Regex::new(r#"(?i)([a-z_-]*(token|password|secret|authorization|cookie|api[_-]?key|session|credential)[a-z_-]*["']?\s*[:=]\s*)(?:"[^"]*"|'[^']*'|(?:(?:bearer|basic)\s+)?[^"'&\s,;}<]+)"#)
-            .expect("static regex")
-    });
-    let bearer = BEARER.get_or_init(|| {
-        Regex::new(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+").expect("static regex")
-    });
-    let text = pairs.replace_all(text, "${1}[hidden]");
-    bearer.replace_all(&text, "$1 [hidden]").into_owned()
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! a per-second timeline while the run goes and into a summary at the end.
 
 pub mod excerpt;
+pub mod health;
 pub mod hist;
 pub mod recorder;
 pub mod summary;

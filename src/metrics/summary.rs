@@ -31,7 +31,7 @@ pub struct TimelinePoint {
 #[derive(Debug, Default)]
 pub struct Collector {
     /// The generator's health, one point a second.
-    pub health: Vec<crate::run::health::HealthPoint>,
+    pub health: Vec<crate::metrics::health::HealthPoint>,
     open: BTreeMap<(u32, usize), SecondStats>,
     settled: BTreeMap<(u32, usize), TimelinePoint>,
     vus: BTreeMap<(u32, usize), u64>,
@@ -174,7 +174,7 @@ pub struct Summary {
     pub total: StepStats,
     pub all_iterations: ScenarioStats,
     pub timeline: Vec<TimelinePoint>,
-    pub health: Vec<crate::run::health::HealthPoint>,
+    pub health: Vec<crate::metrics::health::HealthPoint>,
     /// Seconds from the first iteration to the end.
     pub duration: f64,
 }

@@ -3,15 +3,15 @@
 //! templates, JSONPaths and regexes are compiled; nothing here does I/O.
 
 mod about;
-mod check;
 mod compile;
 pub mod render;
 #[cfg(test)]
 mod robustness_tests;
+mod validate;
 
 pub use about::About;
-pub use check::{check_file, check_str};
 pub use compile::{compile, Options};
+pub use validate::{validate, Checked};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -97,7 +97,7 @@ pub fn slo_text(slo: &Slo) -> String {
         SloMetric::Dropped(unit) => Some(unit.key()),
         _ => slo.stat.map(|s| s.key()),
     };
-    let value = |v| crate::report::console::value(metric, stat, v);
+    let value = |v| crate::format::value(metric, stat, v);
     let op = if slo.metric.higher_is_better() {
         "≥"
     } else {

@@ -16,7 +16,10 @@ const BUNDLED: [&str; 3] = [
 
 fn load_and_compile(text: String) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/fuzz.yaml");
-    let _ = super::check_str(&path, text, &super::Options::default());
+    let _ = super::validate(
+        crate::scenario::load_str(&path, text),
+        &super::Options::default(),
+    );
 }
 
 fn survives(text: String) -> bool {

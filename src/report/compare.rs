@@ -473,7 +473,7 @@ pub fn percent_only(c: &Change) -> String {
 /// A value of a metric for people: `120ms`, `1.2%`, `45.0/s`.
 pub fn show(metric: Metric, v: f64) -> String {
     match metric {
-        Metric::ErrorRate => super::console::value("error_rate", None, v),
+        Metric::ErrorRate => crate::format::value("error_rate", None, v),
         Metric::Throughput => format!("{v:.1}/s"),
         _ => crate::scenario::units::format_secs(v),
     }

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::results::Results;
+use crate::format::{percent, value};
 use crate::scenario::units::format_secs;
 use crate::slo::{SloResult, Verdict};
 
@@ -202,27 +203,6 @@ pub fn truncate(s: &str, width: usize) -> String {
         s.to_string()
     } else {
         format!("{}…", s.chars().take(width - 1).collect::<String>())
-    }
-}
-
-fn percent(share: f64) -> String {
-    let p = share * 100.0;
-    let text = if p >= 10.0 {
-        format!("{p:.1}")
-    } else {
-        format!("{p:.2}")
-    };
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    format!("{text}%")
-}
-
-/// A measured or bound value in the unit of the metric (and its `stat`).
-pub fn value(metric: &str, stat: Option<&str>, v: f64) -> String {
-    match (metric, stat) {
-        ("error_rate" | "checks", _) | ("dropped", Some("share")) => percent(v),
-        ("throughput", _) | ("dropped", Some("per_second")) => format!("{v:.1}/s"),
-        ("dropped" | "successful_requests", _) => format!("{v:.0}"),
-        _ => format_secs(v),
     }
 }
 

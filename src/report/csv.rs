@@ -123,7 +123,7 @@ const TIMELINE_HEADER: [&str; 15] = [
 pub fn timeline_csv(r: &Results) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(TIMELINE_HEADER);
-    let by_second: std::collections::HashMap<u32, &crate::run::health::HealthPoint> =
+    let by_second: std::collections::HashMap<u32, &crate::metrics::health::HealthPoint> =
         r.health.iter().map(|h| (h.second, h)).collect();
     for p in &r.timeline {
         let health = by_second.get(&p.second);

@@ -6,9 +6,10 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use super::compare::{percent, percent_only, show_with, Comparison};
-use super::console::{bound, measured, value};
+use super::console::{bound, measured};
 use super::recommend::{recommend, Level};
 use super::results::Results;
+use crate::format::value;
 use crate::scenario::units::format_secs;
 use crate::slo::Verdict;
 

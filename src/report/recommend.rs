@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
-use super::console::value;
 use super::results::Results;
+use crate::format::value;
 use crate::scenario::units::format_secs;
 use crate::slo::Verdict;
 

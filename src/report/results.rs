@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::metrics::health::{HealthPoint, Machine};
 use crate::metrics::hist::{self, curve};
 use crate::metrics::summary::{checks_rate, error_rate, TimelinePoint};
 use crate::metrics::{Stats, Summary};
 use crate::plan::Plan;
-use crate::run::health::{HealthPoint, Machine};
 use crate::slo::{SloResult, Verdict};
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -288,7 +288,7 @@ impl Results {
             strict: meta.strict,
             smoke: meta.smoke,
             health: summary.health.clone(),
-            generator_warning: crate::run::health::saturation_warning(&summary.health),
+            generator_warning: crate::metrics::health::saturation_warning(&summary.health),
         }
     }
 }

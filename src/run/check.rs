@@ -10,6 +10,7 @@ use minijinja::value::Value;
 use serde_json::Value as J;
 
 use crate::plan::{Capture, CaptureFrom, Expect, Matcher};
+use crate::redact::is_secret;
 use crate::run::protocol::http::Response;
 use crate::scenario::model::JsonType;
 use crate::scenario::units::format_secs;
@@ -227,26 +228,6 @@ pub fn matches(m: &Matcher, found: Option<&J>, scope: &Value) -> Result<(), Stri
         }
         Matcher::All(all) => all.iter().try_for_each(|m| matches(m, found, scope)),
     }
-}
-
-/// Words that mark a field or header as secret: its values never appear in
-/// failure reasons (which end up in reports and logs).
-const SECRET_WORDS: [&str; 10] = [
-    "token",
-    "password",
-    "secret",
-    "authorization",
-    "cookie",
-    "api_key",
-    "api-key",
-    "apikey",
-    "session",
-    "credential",
-];
-
-pub fn is_secret(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    SECRET_WORDS.iter().any(|w| lower.contains(w))
 }
 
 /// Replaces the values quoted in a failure reason about a secret field.

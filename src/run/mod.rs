@@ -9,10 +9,10 @@
 pub mod check;
 pub mod executor;
 pub mod feeder;
-pub mod health;
 pub mod live;
 pub mod open;
 pub mod protocol;
+pub mod sampler;
 pub mod schedule;
 pub mod stream;
 pub mod vu;
@@ -287,7 +287,7 @@ async fn control(
     tokio::pin!(scenarios);
 
     let mut collector = Collector::default();
-    let mut sampler = health::Sampler::new();
+    let mut sampler = sampler::Sampler::new();
     let mut warned = false;
     let names: Vec<String> = plan.scenarios.iter().map(|s| s.name.clone()).collect();
     let mut status = live::Status::new(live, plan.scenarios.len());
@@ -325,7 +325,7 @@ async fn control(
                 if ticks % 10 == 0 {
                     collector.health.push(sampler.sample(second));
                     if !warned {
-                        if let Some(w) = health::saturation_warning(&collector.health) {
+                        if let Some(w) = crate::metrics::health::saturation_warning(&collector.health) {
                             status.note(&format!("warning: {w}"));
                             warned = true;
                         }

@@ -8,10 +8,11 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use super::compare::{percent, show_with, Comparison};
-use super::console::{bound, measured, value};
+use super::console::{bound, measured};
 use super::recommend::{recommend, Level};
 use super::results::Results;
 use super::svg::{esc, line_chart, Series, Unit, XAxis, PALETTE};
+use crate::format::value;
 use crate::metrics::Stats;
 use crate::scenario::units::format_secs;
 
@@ -390,7 +391,7 @@ fn health(out: &mut String, r: &Results) {
     } else {
         out.push_str(r#"<p class="meta">trek's own CPU stayed below 90% of what it may use: the timings are the target's, not the generator's.</p>"#);
     }
-    let at = |f: &dyn Fn(&crate::run::health::HealthPoint) -> f64| -> Vec<(f64, f64)> {
+    let at = |f: &dyn Fn(&crate::metrics::health::HealthPoint) -> f64| -> Vec<(f64, f64)> {
         r.health
             .iter()
             .map(|h| (f64::from(h.second), f(h)))

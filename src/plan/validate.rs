@@ -1,11 +1,10 @@
-//! One pass over a scenario file: its shape, then everything the compiler
+//! One pass over a scenario file, once read: its shape, then everything the compiler
 //! checks (names in templates, JSONPaths, regexes, SLO placement), so that
 //! all of a file's problems are reported together. When the shape already
 //! has errors, the compiler still runs on what could be read, leniently, so
 //! that a step lost to a typo does not make its captures look undefined.
 
 use std::collections::HashSet;
-use std::path::Path;
 
 use super::{compile, Options, Plan};
 use crate::diagnostic::Diagnostic;
@@ -29,17 +28,13 @@ impl Checked {
     }
 }
 
-/// Reads, then compiles, `path`.
-pub fn check_file(path: &Path, options: &Options) -> Checked {
-    finish(crate::scenario::load_file(path), options)
-}
-
-/// Like [`check_file`], from text already read.
-pub fn check_str(path: &Path, text: String, options: &Options) -> Checked {
-    finish(crate::scenario::load_str(path, text), options)
-}
-
-fn finish((test, mut diagnostics): (Option<Test>, Vec<Diagnostic>), options: &Options) -> Checked {
+/// Compiles what reading a file gave (the model, as much of it as could be
+/// read, and the reader's diagnostics): every problem of the file in one
+/// list. Reading the file is the caller's (`scenario::load_file`).
+pub fn validate(
+    (test, mut diagnostics): (Option<Test>, Vec<Diagnostic>),
+    options: &Options,
+) -> Checked {
     let Some(test) = test else {
         return Checked {
             test: None,
