@@ -14,7 +14,7 @@ use minijinja::value::Value;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use trek::metrics::{Recorder, Sample};
 use trek::plan::{validate, Body, HttpStep, Node, Options, Plan};
-use trek::run::check::{self, Seen};
+use trek::run::expect::{self, Seen};
 use trek::run::protocol::headers::Headers;
 use trek::run::protocol::http::Response;
 use trek::template::scope::Scope;
@@ -104,18 +104,18 @@ fn checks(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 let seen = Seen::new(black_box(&token));
-                let outcome = check::check(&login.expect, &seen, &scope);
+                let outcome = expect::check(&login.expect, &seen, &scope);
                 assert!(outcome.failed.is_empty());
-                black_box(check::capture(&login.captures, &seen, &scope).unwrap())
+                black_box(expect::capture(&login.captures, &seen, &scope).unwrap())
             })
         },
     );
     c.bench_function("check + capture dashboard (5 checks, capture)", |b| {
         b.iter(|| {
             let seen = Seen::new(black_box(&dash));
-            let outcome = check::check(&dashboard.expect, &seen, &scope);
+            let outcome = expect::check(&dashboard.expect, &seen, &scope);
             assert!(outcome.failed.is_empty());
-            black_box(check::capture(&dashboard.captures, &seen, &scope).unwrap())
+            black_box(expect::capture(&dashboard.captures, &seen, &scope).unwrap())
         })
     });
 }

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use super::load::{load_plan, print_diagnostics, split_vus, Overrides};
 use super::{RunArgs, EXIT_INVALID, EXIT_UNWRITTEN};
 use crate::plan;
+use crate::report::live;
 use crate::report::results::{Meta, Results};
 use crate::report::{compare, console, Format};
-use crate::run::{live, RunOptions};
+use crate::run::RunOptions;
 use crate::scenario::model::Executor;
 use crate::scenario::units::parse_duration;
 use crate::slo;
@@ -148,14 +149,19 @@ pub fn execute(
     } else {
         live::Mode::Plain
     };
+    // The console prints what the run says while it goes, on a thread of
+    // its own; it ends once the run has returned and dropped its end.
+    let (events, console) = live::console(mode);
     let run_options = RunOptions {
         workers: args
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
         trace: args.smoke,
-        live: mode,
+        events,
     };
-    let outcome = match crate::run::run(plan.clone(), &run_options) {
+    let outcome = crate::run::run(plan.clone(), run_options);
+    let _ = console.join();
+    let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
             eprintln!("trek: cannot start the run: {e}");

@@ -6,17 +6,16 @@
 //! worker's recorder, so no lock is shared between workers on the request
 //! path. The controller thread only reads recorders once a second.
 
-pub mod check;
+pub mod events;
 pub mod executor;
+pub mod expect;
 pub mod feeder;
-pub mod live;
 pub mod open;
 pub mod protocol;
 pub mod sampler;
 pub mod schedule;
-pub mod stream;
+pub mod step;
 pub mod vu;
-pub mod websocket;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -34,8 +33,10 @@ use feeder::FeederCursor;
 pub struct RunCtx {
     pub plan: Arc<Plan>,
     pub start: Instant,
-    /// `--smoke`: print every request.
+    /// `--smoke`: report every step as it finishes.
     pub trace: bool,
+    /// What the run has to say, to the console.
+    pub events: events::Events,
     pub feeders: Vec<FeederCursor>,
 }
 
@@ -49,6 +50,13 @@ impl RunCtx {
     /// which saves reading the clock again).
     pub fn second_at(&self, at: Instant) -> u32 {
         at.saturating_duration_since(self.start).as_secs() as u32
+    }
+
+    /// `--smoke`: shows a finished step on the console.
+    pub fn trace(&self, line: impl FnOnce() -> events::StepLine) {
+        if self.trace {
+            self.events.send(events::Event::Step(line()));
+        }
     }
 
     /// Microseconds from the run's start to `at`.
@@ -127,7 +135,8 @@ impl WorkerCtx {
 pub struct RunOptions {
     pub workers: usize,
     pub trace: bool,
-    pub live: live::Mode,
+    /// Where progress, notes and `--smoke` lines go (the console).
+    pub events: events::Events,
 }
 
 pub struct RunOutcome {
@@ -143,7 +152,7 @@ const UNREACHABLE_AFTER: u64 = 3;
 
 /// Runs the plan to its end (or until interrupted) and returns what was
 /// measured. Never panics on a failing target; results are always returned.
-pub fn run(plan: Arc<Plan>, options: &RunOptions) -> std::io::Result<RunOutcome> {
+pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let started_at = chrono::Utc::now();
     let (workers, threads) = spawn_workers(&plan, options.workers.max(1))?;
@@ -151,6 +160,7 @@ pub fn run(plan: Arc<Plan>, options: &RunOptions) -> std::io::Result<RunOutcome>
         plan: plan.clone(),
         start: Instant::now(),
         trace: options.trace,
+        events: options.events,
         feeders: plan
             .feeders
             .iter()
@@ -161,7 +171,7 @@ pub fn run(plan: Arc<Plan>, options: &RunOptions) -> std::io::Result<RunOutcome>
         .enable_all()
         .build()?;
     let workers = Arc::new(workers);
-    let (aborted, collector) = rt.block_on(control(run.clone(), workers.clone(), options.live));
+    let (aborted, collector) = rt.block_on(control(run.clone(), workers.clone()));
     let duration = run.start.elapsed().as_secs_f64();
     let mut recorders: Vec<Recorder> = Vec::new();
     for w in workers.iter() {
@@ -259,7 +269,6 @@ fn spawn_workers(
 async fn control(
     run: Arc<RunCtx>,
     workers: Arc<Vec<Arc<WorkerCtx>>>,
-    live: live::Mode,
 ) -> (Option<String>, Collector) {
     let (global_tx, global_rx) = watch::channel(Phase::Run);
     let abort: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
@@ -290,7 +299,6 @@ async fn control(
     let mut sampler = sampler::Sampler::new();
     let mut warned = false;
     let names: Vec<String> = plan.scenarios.iter().map(|s| s.name.clone()).collect();
-    let mut status = live::Status::new(live, plan.scenarios.len());
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut ticks = 0u64;
     let mut interrupts = 0;
@@ -304,10 +312,10 @@ async fn control(
                 if interrupts == 1 {
                     a.get_or_insert_with(|| "interrupted".into());
                     let _ = global_tx.send(Phase::Graceful);
-                    status.note("interrupted: letting running iterations finish (Ctrl-C again to stop now)");
+                    run.events.note("interrupted: letting running iterations finish (Ctrl-C again to stop now)");
                 } else {
                     let _ = global_tx.send(Phase::Hard);
-                    status.note("stopping now");
+                    run.events.note("stopping now");
                 }
             }
             _ = tick.tick() => {
@@ -326,7 +334,7 @@ async fn control(
                     collector.health.push(sampler.sample(second));
                     if !warned {
                         if let Some(w) = crate::metrics::health::saturation_warning(&collector.health) {
-                            status.note(&format!("warning: {w}"));
+                            run.events.note(format!("warning: {w}"));
                             warned = true;
                         }
                     }
@@ -336,14 +344,18 @@ async fn control(
                     collector.settle_before(second.saturating_sub(2), &names);
                     let vus: u64 = actives.iter().map(|a| a.load(Ordering::Relaxed)).sum();
                     if second >= 1 {
-                        let (reqs, fails) = collector.requests_in(second - 1);
-                        status.update(run.start.elapsed(), vus, reqs, fails);
+                        let (requests, failures) = collector.requests_in(second - 1);
+                        run.events.send(events::Event::Progress {
+                            elapsed: run.start.elapsed(),
+                            vus,
+                            requests,
+                            failures,
+                        });
                     }
                 }
             }
         }
     }
-    status.finish();
     let reason = abort.lock().unwrap_or_else(|e| e.into_inner()).clone();
     (reason, collector)
 }

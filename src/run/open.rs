@@ -157,6 +157,7 @@ pub async fn run_open(
     max_vus: u64,
     global: watch::Receiver<Phase>,
 ) {
+    let events = open.run.events.clone();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let spawned = std::thread::Builder::new()
         .name("trek-schedule".into())
@@ -165,7 +166,7 @@ pub async fn run_open(
             let _ = done_tx.send(handles);
         });
     if spawned.is_err() {
-        eprintln!("trek: cannot start the scheduler thread");
+        events.note("cannot start the scheduler thread: the scenario does not run");
         return;
     }
     if let Ok(handles) = done_rx.await {

@@ -6,4 +6,5 @@ pub mod headers;
 pub mod http;
 pub mod sse;
 pub mod tls;
+pub mod websocket;
 pub mod wire;

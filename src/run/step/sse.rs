@@ -6,11 +6,13 @@
 
 use std::time::{Duration, Instant};
 
-use super::check::{self, Seen};
-use super::protocol::http::{self, Failure};
-use super::protocol::sse::{Event, Parser};
-use super::vu::{build_request, finish_with, no_response, Answer, Cursor, Env, Flow};
+use super::http::{build_request, finish_with, no_response, Answer};
 use crate::plan::{SseStep, Step};
+use crate::run::events::StepLine;
+use crate::run::expect::{self, Seen};
+use crate::run::protocol::http::{self, Failure};
+use crate::run::protocol::sse::{Event, Parser};
+use crate::run::vu::{Cursor, Env, Flow};
 use crate::scenario::model::Until;
 use crate::scenario::units::format_secs;
 
@@ -29,7 +31,7 @@ struct Read {
 
 pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> Flow {
     let h = &s.request;
-    let scope = cur_value(cur);
+    let scope = cur.value();
     let mut req = match build_request(env, h, &scope) {
         Ok(r) => r,
         Err(e) => {
@@ -124,7 +126,7 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
         received: received + read.bytes,
     };
     let seen = Seen::new(&resp);
-    let outcome = check::check(&h.expect, &seen, &scope);
+    let outcome = expect::check(&h.expect, &seen, &scope);
     let mut failed_checks = outcome.failed;
     let mut passed = outcome.passed;
     if let Some((min, max)) = h.expect.events {
@@ -146,7 +148,7 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
         }
     }
     if failure.is_none() && !h.captures.is_empty() {
-        match check::capture(&h.captures, &seen, &scope) {
+        match expect::capture(&h.captures, &seen, &scope) {
             Ok(values) => {
                 drop(scope);
                 for (k, v) in values {
@@ -156,20 +158,16 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
             Err(e) => failure = Some(e),
         }
     }
-    if env.run.trace {
-        let mark = if failure.is_some() { "✗" } else { "✓" };
-        eprintln!(
-            "  {mark} {:<32} {} {:>9}  {} events{}",
-            step.label,
-            status,
-            format_secs(resp.latency.as_secs_f64()),
-            read.events,
-            failure
-                .as_deref()
-                .map(|f| format!("  {f}"))
-                .unwrap_or_default()
-        );
-    }
+    env.run.trace(|| StepLine {
+        failed: failure.is_some(),
+        label: Some(step.label.to_string()),
+        answer: status.to_string(),
+        seconds: Some(resp.latency.as_secs_f64()),
+        detail: match &failure {
+            Some(f) => format!("{} events  {f}", read.events),
+            None => format!("{} events", read.events),
+        },
+    });
     let checks_failed = failed_checks.len() as u64 + u64::from(read.broken.is_some());
     finish_with(
         env,
@@ -180,10 +178,6 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
         Some((read.events, &read.gaps)),
         failure,
     )
-}
-
-fn cur_value(cur: &Cursor) -> minijinja::value::Value {
-    minijinja::value::Value::from_dyn_object(cur.scope.clone())
 }
 
 impl Read {

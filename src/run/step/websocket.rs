@@ -14,23 +14,17 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use minijinja::value::Value;
 use serde_json::Value as J;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-use super::check;
-use super::vu::{Cursor, Env, Flow};
 use crate::metrics::Sample;
 use crate::plan::{Step, WsAction, WsMatch, WsStep, WsTarget};
+use crate::run::events::StepLine;
+use crate::run::expect;
+use crate::run::protocol::websocket::{self as ws, Conn, Handshake};
+use crate::run::vu::{Cursor, Env, Flow};
 use crate::scenario::units::format_secs;
-
-pub type Conn = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// Initial read buffer of a connection.
-const READ_BUFFER: usize = 4 * 1024;
 
 /// Connections kept open across steps of one iteration, by step label.
 #[derive(Default)]
@@ -83,19 +77,16 @@ pub async fn ws_step(env: &Env, cur: &mut Cursor, step: &Step, w: &WsStep) -> Fl
         )),
     };
     let latency = start.elapsed() + lag;
-    if env.run.trace {
-        let mark = if failure.is_some() { "✗" } else { "✓" };
-        eprintln!(
-            "  {mark} {:<32} ws  {:>9}  {} messages{}",
-            step.label,
-            format_secs(latency.as_secs_f64()),
-            log.messages,
-            failure
-                .as_deref()
-                .map(|f| format!("  {f}"))
-                .unwrap_or_default()
-        );
-    }
+    env.run.trace(|| StepLine {
+        failed: failure.is_some(),
+        label: Some(step.label.to_string()),
+        answer: "ws".into(),
+        seconds: Some(latency.as_secs_f64()),
+        detail: match &failure {
+            Some(f) => format!("{} messages  {f}", log.messages),
+            None => format!("{} messages", log.messages),
+        },
+    });
     let answered = log.connect.is_some() || log.reused;
     env.worker.record(&Sample {
         step: w.id,
@@ -242,7 +233,7 @@ async fn converse(
                         log.receives.push(last_send.elapsed().as_micros() as u64);
                         log.checks_passed += 1;
                         if !captures.is_empty() {
-                            let resp = super::protocol::http::Response {
+                            let resp = crate::run::protocol::http::Response {
                                 status: 101,
                                 headers: Default::default(),
                                 body: text.into(),
@@ -253,7 +244,7 @@ async fn converse(
                                 received: 0,
                             };
                             let values =
-                                check::capture(captures, &check::Seen::new(&resp), &scope)?;
+                                expect::capture(captures, &expect::Seen::new(&resp), &scope)?;
                             drop(scope);
                             for (k, v) in values {
                                 cur.set(k, v);
@@ -309,35 +300,17 @@ async fn connect(env: &Env, w: &WsStep, url: &str, scope: &Value) -> Result<Conn
             }
         }
     }
-    // tungstenite reserves 128 KiB per connection for reading by default;
-    // idle virtual users need far less, and the buffer grows for big messages.
-    let config = WebSocketConfig::default()
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0);
-    // `defaults.insecure`: a self-signed certificate is accepted, as it is
-    // for https:// requests.
-    let connector = match (env.run.plan.insecure, url.starts_with("wss://")) {
-        (true, true) => Some(Connector::Rustls(super::protocol::tls::insecure_config()?)),
-        _ => None,
-    };
-    match tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, connector)
-        .await
-    {
-        Ok((conn, _)) => Ok(conn),
-        Err(WsError::Http(resp)) => {
+    match ws::handshake(request, env.run.plan.insecure).await {
+        Ok(conn) => Ok(conn),
+        Err(Handshake::Refused(status)) => {
             env.worker.response();
-            Err(format!(
-                "handshake refused: status {}",
-                resp.status().as_u16()
-            ))
+            Err(format!("handshake refused: status {status}"))
         }
-        Err(e) => {
-            let reason = format!("cannot connect: {e}");
-            if matches!(e, WsError::Io(_)) {
-                env.worker.connect_error(&reason);
-            }
+        Err(Handshake::Unreachable(reason)) => {
+            env.worker.connect_error(&reason);
             Err(reason)
         }
+        Err(Handshake::Failed(reason)) => Err(reason),
     }
 }
 
@@ -357,7 +330,7 @@ fn message_matches(matcher: &WsMatch, text: &str, scope: &Value) -> bool {
                 let found = jsonpath_rust::query::js_path_process(&c.query, &json)
                     .ok()
                     .and_then(|v| v.into_iter().next().map(|r| r.val.clone()));
-                check::matches(&c.matcher, found.as_ref(), scope).is_ok()
+                expect::matches(&c.matcher, found.as_ref(), scope).is_ok()
             })
         }
     }

@@ -1,0 +1,64 @@
+//! What the runtime has to say while it runs, sent over one channel to the
+//! console (`report/live.rs`), which alone prints: the once-a-second
+//! progress, notes for the person at the terminal, and with `--smoke` one
+//! line per step. Nothing in `run/` writes to the terminal itself.
+
+use std::sync::mpsc::Sender;
+use std::time::Duration;
+
+/// One thing to show.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Once a second: time since the start, users running an iteration,
+    /// requests and failures in the last full second.
+    Progress {
+        elapsed: Duration,
+        vus: u64,
+        requests: u64,
+        failures: u64,
+    },
+    /// A message (interrupted, the generator is saturated…).
+    Note(String),
+    /// `--smoke`: a step has finished.
+    Step(StepLine),
+}
+
+/// A finished step, as `--smoke` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepLine {
+    pub failed: bool,
+    /// The step's label; `None` for a step that could not run (the reason
+    /// names it).
+    pub label: Option<String>,
+    /// What came back: a status (`200`), `ws`, nothing when no answer came.
+    pub answer: String,
+    /// How long it took, when an answer came.
+    pub seconds: Option<f64>,
+    /// Events or messages received, failure reason.
+    pub detail: String,
+}
+
+/// The runtime's end of the channel; `Events::none()` drops everything.
+#[derive(Debug, Clone, Default)]
+pub struct Events(Option<Sender<Event>>);
+
+impl Events {
+    pub fn new(to: Sender<Event>) -> Self {
+        Self(Some(to))
+    }
+
+    pub fn none() -> Self {
+        Self(None)
+    }
+
+    pub fn send(&self, e: Event) {
+        if let Some(to) = &self.0 {
+            // The console may be gone (its thread ended): nothing to show.
+            let _ = to.send(e);
+        }
+    }
+
+    pub fn note(&self, message: impl Into<String>) {
+        self.send(Event::Note(message.into()));
+    }
+}
