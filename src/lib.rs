@@ -19,5 +19,5 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod schema;
-pub mod slo;
 pub mod template;
+pub mod verdict;

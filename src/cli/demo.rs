@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use super::load::{print_diagnostics, Overrides};
+use super::prepare::{print_diagnostics, Overrides};
 use super::run::{combine, execute};
 use super::{DemoArgs, DemoTargetArgs, RunArgs, EXIT_INVALID};
 use crate::demo;

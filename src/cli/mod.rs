@@ -3,8 +3,8 @@
 
 mod demo;
 mod init;
-mod load;
 mod plan;
+mod prepare;
 mod report;
 mod run;
 mod schema;

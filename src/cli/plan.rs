@@ -1,7 +1,7 @@
 //! `trek plan`: prints the compiled step graph of each file, so a reviewer
 //! sees a journey's shape, load and SLOs without reading YAML.
 
-use super::load::{load_plan, print_diagnostics};
+use super::prepare::{load_plan, print_diagnostics};
 use super::{PlanArgs, PlanFormat, EXIT_INVALID};
 use crate::plan::{self, render};
 

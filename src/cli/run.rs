@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::load::{load_plan, print_diagnostics, split_vus, Overrides};
+use super::prepare::{load_plan, print_diagnostics, split_vus, Overrides};
 use super::{RunArgs, EXIT_INVALID, EXIT_UNWRITTEN};
 use crate::plan;
 use crate::report::live;
@@ -12,7 +12,7 @@ use crate::report::{compare, console, Format};
 use crate::run::RunOptions;
 use crate::scenario::model::Executor;
 use crate::scenario::units::parse_duration;
-use crate::slo;
+use crate::verdict;
 
 pub fn run(args: &RunArgs) -> i32 {
     let rate = match args
@@ -168,19 +168,19 @@ pub fn execute(
             return 3;
         }
     };
-    let judging = slo::Judging { smoke: args.smoke };
-    let mut slos = slo::evaluate(&plan, &outcome.summary, judging);
+    let judging = verdict::Judging { smoke: args.smoke };
+    let mut slos = verdict::evaluate(&plan, &outcome.summary, judging);
     let has_requests = plan
         .steps
         .iter()
         .any(|s| s.kind != plan::StepKindTag::Group);
-    slos.extend(slo::no_success(&outcome.summary, has_requests));
-    let verdict = slo::overall(&slos, outcome.aborted.is_some(), args.strict);
+    slos.extend(verdict::no_success(&outcome.summary, has_requests));
+    let overall = verdict::overall(&slos, outcome.aborted.is_some(), args.strict);
     let results = Results::new(
         &plan,
         &outcome.summary,
         slos,
-        verdict,
+        overall,
         outcome.aborted,
         outcome.started_at,
         Meta {
@@ -222,7 +222,7 @@ pub fn execute(
     if !super::report::write_reports(out, &results, &formats, comparison.as_ref()) {
         return EXIT_UNWRITTEN;
     }
-    slo::exit_code(verdict)
+    verdict::exit_code(overall)
 }
 
 /// The command line as typed, quoted where needed, with any password in a

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::load::print_diagnostics;
+use super::prepare::print_diagnostics;
 use super::{ValidateArgs, ValidateFormat, EXIT_INVALID};
 use crate::diagnostic::Diagnostic;
 use crate::plan;

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::results::Results;
 use crate::format::{percent, value};
 use crate::scenario::units::format_secs;
-use crate::slo::{SloResult, Verdict};
+use crate::verdict::{SloResult, Verdict};
 
 pub struct Style {
     pub color: bool,
@@ -174,7 +174,7 @@ pub fn render(r: &Results, style: &Style) -> String {
                 style.verdict(s.verdict),
                 s.note
                     .as_deref()
-                    .filter(|n| s.value.is_some() || *n != crate::slo::NO_DATA)
+                    .filter(|n| s.value.is_some() || *n != crate::verdict::NO_DATA)
                     .map(|n| style.dim(&format!("  ({n})")))
                     .unwrap_or_default(),
             );
@@ -210,15 +210,15 @@ pub fn truncate(s: &str, width: usize) -> String {
 pub fn measured(s: &SloResult) -> String {
     match (s.value, s.note.as_deref()) {
         (Some(v), _) => value(&s.metric, s.stat.as_deref(), v),
-        (None, Some(crate::slo::NOT_JUDGED_SMOKE)) => "-".into(),
-        (None, _) => crate::slo::NO_DATA.into(),
+        (None, Some(crate::verdict::NOT_JUDGED_SMOKE)) => "-".into(),
+        (None, _) => crate::verdict::NO_DATA.into(),
     }
 }
 
 /// `≤150ms warn, ≤200ms fail` style description of the bounds.
 pub fn bound(s: &SloResult) -> String {
     let v = |x| value(&s.metric, s.stat.as_deref(), x);
-    let op = if crate::slo::higher_is_better(&s.metric) {
+    let op = if crate::verdict::higher_is_better(&s.metric) {
         "≥"
     } else {
         "≤"

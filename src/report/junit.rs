@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::console::{bound, measured};
 use super::results::Results;
-use crate::slo::Verdict;
+use crate::verdict::Verdict;
 
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -11,7 +11,7 @@ use super::recommend::{recommend, Level};
 use super::results::Results;
 use crate::format::value;
 use crate::scenario::units::format_secs;
-use crate::slo::Verdict;
+use crate::verdict::Verdict;
 
 fn icon(v: Verdict) -> &'static str {
     match v {
@@ -80,7 +80,7 @@ pub fn summary(r: &Results, comparison: Option<&Comparison>) -> String {
             let note = s
                 .note
                 .as_deref()
-                .filter(|n| s.value.is_some() || *n != crate::slo::NO_DATA)
+                .filter(|n| s.value.is_some() || *n != crate::verdict::NO_DATA)
                 .map(|n| format!(" ({})", cell(n)))
                 .unwrap_or_default();
             let _ = writeln!(

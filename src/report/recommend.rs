@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::results::Results;
 use crate::format::value;
 use crate::scenario::units::format_secs;
-use crate::slo::Verdict;
+use crate::verdict::Verdict;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -97,7 +97,7 @@ pub fn recommend(r: &Results) -> Vec<Recommendation> {
         let (Some(v), Some(bound)) = (s.value, s.target.or(s.critical)) else {
             continue;
         };
-        let higher_is_better = crate::slo::higher_is_better(&s.metric);
+        let higher_is_better = crate::verdict::higher_is_better(&s.metric);
         let headroom = if s.metric == "checks" {
             // Of the failures the bound allows, how many are left.
             if bound >= 1.0 {
@@ -248,7 +248,7 @@ fn clock(second: u32) -> String {
     format!("{:02}:{:02}", second / 60, second % 60)
 }
 
-fn slo_name(s: &crate::slo::SloResult) -> String {
+fn slo_name(s: &crate::verdict::SloResult) -> String {
     match &s.stat {
         Some(stat) => format!("{} {} {stat}", s.scope, s.metric),
         None => format!("{} {}", s.scope, s.metric),

@@ -10,7 +10,7 @@ use crate::metrics::hist::{self, curve};
 use crate::metrics::summary::{checks_rate, error_rate, TimelinePoint};
 use crate::metrics::{Stats, Summary};
 use crate::plan::Plan;
-use crate::slo::{SloResult, Verdict};
+use crate::verdict::{SloResult, Verdict};
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Results {

@@ -10,7 +10,6 @@ pub mod reader;
 pub mod slo;
 pub mod steps;
 pub mod units;
-pub mod websocket;
 pub mod yaml;
 
 use std::path::Path;

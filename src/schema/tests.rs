@@ -33,7 +33,8 @@ fn sorted(keys: &[&str]) -> Vec<String> {
 
 #[test]
 fn every_map_has_the_keys_the_reader_accepts() {
-    use crate::scenario::{file, load, slo, steps, websocket};
+    use crate::scenario::steps::{self, websocket};
+    use crate::scenario::{file, load, slo};
     let cases: Vec<(&str, Vec<&str>)> = vec![
         ("TestFile", file::TOP_KEYS.to_vec()),
         ("Defaults", file::DEFAULTS_KEYS.to_vec()),

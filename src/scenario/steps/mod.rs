@@ -2,6 +2,8 @@
 //! think times, groups, repeats, loops, weighted choices, fragment uses and
 //! `set:`.
 
+pub mod websocket;
+
 use crate::diagnostic::Span;
 use crate::scenario::model::*;
 use crate::scenario::reader::{code, list, MapView, Reader};
@@ -57,7 +59,7 @@ pub fn keys_of_kind(kind: &str) -> Vec<&'static str> {
             k.extend(["sse", "method", "until"]);
             k
         }
-        "websocket" => allowed(&crate::scenario::websocket::WS_KEYS),
+        "websocket" => allowed(&websocket::WS_KEYS),
         method => {
             let mut k = allowed(&HTTP_KEYS);
             k.extend(Method::KEYS.iter().find(|m| **m == method));
@@ -193,7 +195,7 @@ fn read_step(r: &mut Reader, node: &Node) -> Option<Step> {
                 .collect(),
         ),
         "sse" => read_sse(r, &m)?,
-        "websocket" => crate::scenario::websocket::read_websocket(r, &m)?,
+        "websocket" => websocket::read_websocket(r, &m)?,
         method => StepKind::Http(Box::new(read_http(
             r,
             &m,

@@ -1,5 +1,6 @@
-//! Loading and compiling scenario files for the commands, printing every
-//! diagnostic, and the command-line load overrides.
+//! Preparing a run for the commands: reading and compiling a scenario
+//! file, printing every diagnostic, and applying the command line's load
+//! overrides (`--vus`, `--duration`, `--iterations`, `--rate`, `--smoke`).
 
 use std::path::Path;
 
