@@ -27,15 +27,14 @@ const BUNDLED: [(&str, &str); 3] = [
     ),
 ];
 
-fn config(args: &DemoTargetArgs) -> Result<demo::Config, String> {
+fn config(args: &DemoTargetArgs) -> anyhow::Result<demo::Config> {
+    use anyhow::Context;
     Ok(demo::Config {
-        latency: parse_duration(&args.latency).map_err(|e| format!("--latency: {e}"))?,
-        jitter: parse_duration(&args.jitter).map_err(|e| format!("--jitter: {e}"))?,
-        error_rate: parse_share(&args.error_rate).map_err(|e| format!("--error-rate: {e}"))?,
-        first_token: parse_duration(&args.first_token)
-            .map_err(|e| format!("--first-token: {e}"))?,
-        token_delay: parse_duration(&args.token_delay)
-            .map_err(|e| format!("--token-delay: {e}"))?,
+        latency: parse_duration(&args.latency).context("--latency")?,
+        jitter: parse_duration(&args.jitter).context("--jitter")?,
+        error_rate: parse_share(&args.error_rate).context("--error-rate")?,
+        first_token: parse_duration(&args.first_token).context("--first-token")?,
+        token_delay: parse_duration(&args.token_delay).context("--token-delay")?,
     })
 }
 
@@ -43,7 +42,7 @@ pub fn demo_target(args: &DemoTargetArgs) -> i32 {
     let config = match config(args) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("trek: {e}");
+            eprintln!("trek: {e:#}");
             return EXIT_INVALID;
         }
     };

@@ -11,11 +11,12 @@ use crate::report::results::Results;
 use crate::report::{self as reports, Format};
 
 /// Reads a results.json.
-pub fn read_results(path: &Path) -> Result<Results, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+pub fn read_results(path: &Path) -> anyhow::Result<Results> {
+    use anyhow::Context;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut r: Results = serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not a trek results.json: {e}", path.display()))?;
+        .with_context(|| format!("{} is not a trek results.json", path.display()))?;
     r.fill_missing_rates();
     Ok(r)
 }
@@ -46,7 +47,7 @@ pub fn report(args: &ReportArgs) -> i32 {
     let r = match read_results(&args.results) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("trek: {e}");
+            eprintln!("trek: {e:#}");
             return EXIT_INVALID;
         }
     };
@@ -54,7 +55,7 @@ pub fn report(args: &ReportArgs) -> i32 {
         Some(b) => match read_results(b) {
             Ok(base) => Some(compare::compare(&base, &r, &compare::default_thresholds())),
             Err(e) => {
-                eprintln!("trek: --baseline: {e}");
+                eprintln!("trek: --baseline: {e:#}");
                 return EXIT_INVALID;
             }
         },
@@ -96,7 +97,7 @@ pub fn compare(args: &CompareArgs) -> i32 {
     let (base, new) = match (read_results(&args.base), read_results(&args.new)) {
         (Ok(b), Ok(n)) => (b, n),
         (Err(e), _) | (_, Err(e)) => {
-            eprintln!("trek: {e}");
+            eprintln!("trek: {e:#}");
             return EXIT_INVALID;
         }
     };

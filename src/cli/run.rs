@@ -207,7 +207,7 @@ pub fn execute(
                 &compare::default_thresholds(),
             )),
             Err(e) => {
-                eprintln!("trek: --baseline: {e}");
+                eprintln!("trek: --baseline: {e:#}");
                 None
             }
         },

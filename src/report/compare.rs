@@ -209,10 +209,19 @@ pub fn default_thresholds() -> Vec<Threshold> {
         .collect()
 }
 
-pub fn parse_threshold(text: &str) -> Result<Threshold, String> {
-    let bad = || {
-        format!("`{text}` is not a threshold; write METRIC:CHANGE, e.g. `p95:+10%`, `p99:+50ms`, `error_rate:+1%`, `throughput:-10%` (metrics: p50, p95, p99, error_rate, throughput)")
-    };
+/// A `--fail-on` threshold that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ThresholdError {
+    #[error("`{0}` is not a threshold; write METRIC:CHANGE, e.g. `p95:+10%`, `p99:+50ms`, `error_rate:+1%`, `throughput:-10%` (metrics: p50, p95, p99, error_rate, throughput)")]
+    Form(String),
+    #[error("`{0}`: throughput regresses when it falls: write `throughput:-10%`")]
+    ThroughputFalls(String),
+    #[error("`{0}`: this metric regresses when it rises: write a `+` change")]
+    Rises(String),
+}
+
+pub fn parse_threshold(text: &str) -> Result<Threshold, ThresholdError> {
+    let bad = || ThresholdError::Form(text.to_string());
     let (name, change) = text.split_once(':').ok_or_else(bad)?;
     let metric = Metric::ALL
         .into_iter()
@@ -226,14 +235,11 @@ pub fn parse_threshold(text: &str) -> Result<Threshold, String> {
     };
     let body = &change[1..];
     if (metric == Metric::Throughput) != (sign < 0.0) {
-        return Err(format!(
-            "`{text}`: {}",
-            if metric == Metric::Throughput {
-                "throughput regresses when it falls: write `throughput:-10%`"
-            } else {
-                "this metric regresses when it rises: write a `+` change"
-            }
-        ));
+        return Err(if metric == Metric::Throughput {
+            ThresholdError::ThroughputFalls(text.to_string())
+        } else {
+            ThresholdError::Rises(text.to_string())
+        });
     }
     let mut t = Threshold {
         metric,

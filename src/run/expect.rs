@@ -124,7 +124,7 @@ fn show_statuses(list: &[u16]) -> String {
 
 /// Checks one matcher against a found value (`None`: nothing found).
 pub fn matches(m: &Matcher, found: Option<&J>, scope: &Value) -> Result<(), String> {
-    let render = |t: &crate::template::JsonTpl| t.render(scope);
+    let render = |t: &crate::template::JsonTpl| t.render(scope).map_err(|e| e.to_string());
     let need = || found.ok_or_else(|| "nothing found".to_string());
     match m {
         Matcher::Exists(want) => match (found.is_some(), want) {
@@ -331,7 +331,7 @@ pub fn capture(
         };
         let value = match (found, &c.default) {
             (Some(v), _) => v,
-            (None, Some(d)) => Value::from_serialize(d.render(scope)?),
+            (None, Some(d)) => Value::from_serialize(d.render(scope).map_err(|e| e.to_string())?),
             (None, None) => {
                 let from = match &c.from {
                     CaptureFrom::Json { path, .. } if seen.json().is_none() => {

@@ -22,7 +22,7 @@ use crate::plan::{Count, Node, Step};
 use crate::scenario::units::Think;
 use crate::template::fake::{iteration_seed, mix};
 use crate::template::scope::Scope;
-use crate::template::JsonTpl;
+use crate::template::{JsonTpl, TemplateError};
 
 /// What the rest of the iteration should do after a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,7 +289,7 @@ async fn parallel_steps(env: &Env, cur: &mut Cursor, steps: &[Step]) -> Flow {
 /// of the render before the scope is changed, so that no second reference
 /// to the scope is alive and `Arc::make_mut` changes it in place instead of
 /// copying every variable of the user.
-fn assign(cur: &mut Cursor, name: &str, tpl: &JsonTpl) -> Result<(), String> {
+fn assign(cur: &mut Cursor, name: &str, tpl: &JsonTpl) -> Result<(), TemplateError> {
     let rendered = tpl.render(&cur.value())?;
     cur.set(name.to_string(), expect::json_to_value(&rendered));
     Ok(())

@@ -5,17 +5,31 @@ use std::path::Path;
 
 use crate::scenario::model::Row;
 
+/// A data file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("cannot read data file `{path}`: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("data file `{0}`: use a `.csv` file (with a header line) or a `.jsonl` file (one JSON object per line)")]
+    Kind(String),
+    /// What is wrong inside the file, with its line.
+    #[error("{0}")]
+    Content(String),
+}
+
 /// Reads a CSV (header line first) or JSONL file into rows.
-pub fn read_rows(path: &Path) -> Result<Vec<Row>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read data file `{}`: {e}", path.display()))?;
+pub fn read_rows(path: &Path) -> Result<Vec<Row>, DataError> {
+    let text = std::fs::read_to_string(path).map_err(|source| DataError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
     match path.extension().and_then(|e| e.to_str()) {
-        Some("csv") => read_csv(&text),
-        Some("jsonl") | Some("ndjson") => read_jsonl(&text),
-        _ => Err(format!(
-            "data file `{}`: use a `.csv` file (with a header line) or a `.jsonl` file (one JSON object per line)",
-            path.display()
-        )),
+        Some("csv") => read_csv(&text).map_err(DataError::Content),
+        Some("jsonl") | Some("ndjson") => read_jsonl(&text).map_err(DataError::Content),
+        _ => Err(DataError::Kind(path.display().to_string())),
     }
 }
 

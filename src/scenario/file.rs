@@ -235,7 +235,7 @@ fn read_data(r: &mut Reader, node: &Node, folder: &Path) -> Vec<Feeder> {
                         r.error_help(
                             code::DATA_FILE,
                             f.span,
-                            e,
+                            e.to_string(),
                             "the path is relative to the folder of the scenario file",
                         );
                         continue;

@@ -171,7 +171,7 @@ pub fn read_load(r: &mut Reader, node: &Node) -> Option<Load> {
                 t.trim()
                     .parse::<u64>()
                     .map(|v| v as f64)
-                    .map_err(|_| format!("`{t}` is not a number of virtual users"))
+                    .map_err(|_| units::UnitError::Users(t.to_string()))
             })?;
             Executor::RampingVus {
                 start_vus,
@@ -200,7 +200,7 @@ pub fn read_load(r: &mut Reader, node: &Node) -> Option<Load> {
 fn read_stages(
     r: &mut Reader,
     list_node: &Node,
-    target: fn(&str) -> Result<f64, String>,
+    target: fn(&str) -> Result<f64, units::UnitError>,
 ) -> Option<Vec<RateStage>> {
     let mut stages = Vec::new();
     for s in r.seq(list_node, "`stages`") {

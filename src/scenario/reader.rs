@@ -226,7 +226,7 @@ impl<'a> Reader<'a> {
         &mut self,
         node: &Node,
         what: &str,
-        parse: fn(&str) -> Result<T, String>,
+        parse: fn(&str) -> Result<T, units::UnitError>,
     ) -> Option<T> {
         let text = match &node.value {
             Value::Str(s) => s.clone(),

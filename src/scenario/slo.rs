@@ -112,14 +112,14 @@ fn drop_unit(v: &Node) -> DropUnit {
     }
 }
 
-fn count(text: &str) -> Result<f64, String> {
+fn count(text: &str) -> Result<f64, units::UnitError> {
     text.trim()
         .parse::<u64>()
         .map(|n| n as f64)
-        .map_err(|_| format!("`{text}` is not a number of iterations; write `0`, `10`, a share (`1%`) or a rate (`2/s`)"))
+        .map_err(|_| units::UnitError::Count(text.to_string()))
 }
 
-fn secs(text: &str) -> Result<f64, String> {
+fn secs(text: &str) -> Result<f64, units::UnitError> {
     units::parse_duration(text).map(|d| d.as_secs_f64())
 }
 
@@ -130,7 +130,7 @@ fn read_threshold(
     node: &Node,
     what: &str,
     metric: SloMetric,
-    parse: fn(&str) -> Result<f64, String>,
+    parse: fn(&str) -> Result<f64, units::UnitError>,
 ) -> Option<Threshold> {
     if let Value::Map(_) = node.value {
         let m = r.map(

@@ -1,16 +1,36 @@
 //! The units a scenario file writes: durations (`150ms`, `1m30s`), rates
 //! (`50/s`, `300/m`), shares (`1%`, `0.01`) and think ranges (`1s..3s`).
 //!
-//! Each parser returns a message that says what was expected, so callers can
-//! turn it into a diagnostic at the value's position.
+//! Each parser returns a [`UnitError`] whose message says what was
+//! expected, so callers can turn it into a diagnostic at the value's
+//! position or an error about a command-line flag.
 
 use std::time::Duration;
 
+/// A value that is not in the unit asked for; the text as written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnitError {
+    #[error("`{0}` is not a duration; write a number with a unit: `500ms`, `2s`, `1m30s`, `1h` (units: us, ms, s, m, h)")]
+    Duration(String),
+    #[error("`{0}` is not a rate; write a count per unit of time: `50/s`, `300/m`, `10/h`")]
+    Rate(String),
+    #[error("`{0}` is not a share: a fraction is between 0 and 1; for a percentage write `{0}%`")]
+    FractionAboveOne(String),
+    #[error("`{0}` is not a share; write a percentage like `1%` or a fraction like `0.01`")]
+    Share(String),
+    #[error("`{0}`: the upper bound is below the lower bound")]
+    RangeReversed(String),
+    #[error(
+        "`{0}` is not a number of iterations; write `0`, `10`, a share (`1%`) or a rate (`2/s`)"
+    )]
+    Count(String),
+    #[error("`{0}` is not a number of virtual users")]
+    Users(String),
+}
+
 /// Parses `250ms`, `1.5s`, `2m`, `1h30m`, `500us`. A bare number is seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let expected = || {
-        format!("`{text}` is not a duration; write a number with a unit: `500ms`, `2s`, `1m30s`, `1h` (units: us, ms, s, m, h)")
-    };
+pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
+    let expected = || UnitError::Duration(text.to_string());
     let t = text.trim();
     if t.is_empty() {
         return Err(expected());
@@ -51,10 +71,8 @@ fn secs_to_duration(secs: f64) -> Option<Duration> {
 }
 
 /// Parses `50/s`, `300/m`, `10/h`; a bare number is per second.
-pub fn parse_rate(text: &str) -> Result<f64, String> {
-    let expected = || {
-        format!("`{text}` is not a rate; write a count per unit of time: `50/s`, `300/m`, `10/h`")
-    };
+pub fn parse_rate(text: &str) -> Result<f64, UnitError> {
+    let expected = || UnitError::Rate(text.to_string());
     let t = text.trim();
     let (num, per) = match t.split_once('/') {
         Some((n, unit)) => {
@@ -76,7 +94,7 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
 }
 
 /// Parses a share: `1%`, `99.9%`, or a fraction `0.01` (between 0 and 1).
-pub fn parse_share(text: &str) -> Result<f64, String> {
+pub fn parse_share(text: &str) -> Result<f64, UnitError> {
     let t = text.trim();
     let value = match t.strip_suffix('%') {
         Some(p) => p.trim().parse::<f64>().ok().map(|v| v / 100.0),
@@ -84,12 +102,8 @@ pub fn parse_share(text: &str) -> Result<f64, String> {
     };
     match value {
         Some(v) if (0.0..=1.0).contains(&v) => Ok(v),
-        Some(_) if !t.ends_with('%') => Err(format!(
-            "`{t}` is not a share: a fraction is between 0 and 1; for a percentage write `{t}%`"
-        )),
-        _ => Err(format!(
-            "`{t}` is not a share; write a percentage like `1%` or a fraction like `0.01`"
-        )),
+        Some(_) if !t.ends_with('%') => Err(UnitError::FractionAboveOne(t.to_string())),
+        _ => Err(UnitError::Share(t.to_string())),
     }
 }
 
@@ -101,15 +115,13 @@ pub struct Think {
 }
 
 /// Parses `2s` or `1s..3s`.
-pub fn parse_think(text: &str) -> Result<Think, String> {
+pub fn parse_think(text: &str) -> Result<Think, UnitError> {
     match text.split_once("..") {
         Some((a, b)) => {
             let min = parse_duration(a)?;
             let max = parse_duration(b)?;
             if max < min {
-                return Err(format!(
-                    "`{text}`: the upper bound is below the lower bound"
-                ));
+                return Err(UnitError::RangeReversed(text.to_string()));
             }
             Ok(Think { min, max })
         }
@@ -180,7 +192,8 @@ mod tests {
         assert!((parse_share("99.9%").unwrap() - 0.999).abs() < 1e-12);
         assert_eq!(parse_share("0.25").unwrap(), 0.25);
         let err = parse_share("5").unwrap_err();
-        assert!(err.contains("5%"), "{err}");
+        assert_eq!(err, UnitError::FractionAboveOne("5".into()));
+        assert!(err.to_string().contains("5%"), "{err}");
         assert!(parse_share("150%").is_err());
     }
 

@@ -49,27 +49,33 @@ impl Compiler {
 
     /// Compiles a string template. Returns it and the names it reads
     /// (`users.email`, `token`, `fake.name`…), for scope checks.
-    pub fn string(&self, text: &str) -> Result<(Tpl, Vec<String>), String> {
+    pub fn string(&self, text: &str) -> Result<(Tpl, Vec<String>), TemplateError> {
         if !is_template(text) {
             return Ok((Tpl::Lit(text.into()), Vec::new()));
         }
         let source: &'static str = Box::leak(text.to_owned().into_boxed_str());
-        let tpl = self.env.template_from_str(source).map_err(describe)?;
+        let tpl = self
+            .env
+            .template_from_str(source)
+            .map_err(|e| TemplateError(describe(e)))?;
         let names = sorted(tpl.undeclared_variables(true));
         Ok((Tpl::Dyn(tpl), names))
     }
 
     /// Compiles an expression (`when:`, `for_each:`), with or without braces.
-    pub fn expr(&self, text: &str) -> Result<(Expr, Vec<String>), String> {
+    pub fn expr(&self, text: &str) -> Result<(Expr, Vec<String>), TemplateError> {
         let inner = whole_expression(text).unwrap_or(text.trim());
         let source: &'static str = Box::leak(inner.to_owned().into_boxed_str());
-        let expr = self.env.compile_expression(source).map_err(describe)?;
+        let expr = self
+            .env
+            .compile_expression(source)
+            .map_err(|e| TemplateError(describe(e)))?;
         let names = sorted(expr.undeclared_variables(true));
         Ok((Expr(expr), names))
     }
 
     /// Compiles a JSON value whose string leaves are templates.
-    pub fn json(&self, value: &serde_json::Value) -> Result<(JsonTpl, Vec<String>), String> {
+    pub fn json(&self, value: &serde_json::Value) -> Result<(JsonTpl, Vec<String>), TemplateError> {
         let mut names = Vec::new();
         let tpl = self.json_inner(value, &mut names)?;
         names.sort();
@@ -81,7 +87,7 @@ impl Compiler {
         &self,
         value: &serde_json::Value,
         names: &mut Vec<String>,
-    ) -> Result<JsonTpl, String> {
+    ) -> Result<JsonTpl, TemplateError> {
         use serde_json::Value as J;
         Ok(match value {
             J::String(s) if is_template(s) => match whole_expression(s) {
@@ -111,7 +117,7 @@ impl Compiler {
                 let entries = map
                     .iter()
                     .map(|(k, v)| Ok((k.clone(), self.json_inner(v, names)?)))
-                    .collect::<Result<Vec<_>, String>>()?;
+                    .collect::<Result<Vec<_>, TemplateError>>()?;
                 if entries.iter().all(|(_, i)| matches!(i, JsonTpl::Lit(_))) {
                     JsonTpl::Lit(value.clone())
                 } else {
@@ -165,6 +171,13 @@ fn kind_text(kind: ErrorKind) -> &'static str {
     }
 }
 
+/// A template that cannot be compiled (its syntax) or failed while
+/// rendering (an undefined value, a failing function, one that ran too
+/// long), said for people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TemplateError(String);
+
 /// A compiled string: a literal or a template.
 #[derive(Debug, Clone)]
 pub enum Tpl {
@@ -173,13 +186,13 @@ pub enum Tpl {
 }
 
 impl Tpl {
-    pub fn render(&self, scope: &Value) -> Result<Cow<'_, str>, String> {
+    pub fn render(&self, scope: &Value) -> Result<Cow<'_, str>, TemplateError> {
         match self {
             Tpl::Lit(s) => Ok(Cow::Borrowed(s)),
             Tpl::Dyn(t) => t
                 .render(scope)
                 .map(Cow::Owned)
-                .map_err(|e| format!("{} in `{}`", describe(e), t.source())),
+                .map_err(|e| TemplateError(format!("{} in `{}`", describe(e), t.source()))),
         }
     }
 }
@@ -189,8 +202,8 @@ impl Tpl {
 pub struct Expr(Expression<'static, 'static>);
 
 impl Expr {
-    pub fn eval(&self, scope: &Value) -> Result<Value, String> {
-        self.0.eval(scope).map_err(describe)
+    pub fn eval(&self, scope: &Value) -> Result<Value, TemplateError> {
+        self.0.eval(scope).map_err(|e| TemplateError(describe(e)))
     }
 }
 
@@ -205,7 +218,7 @@ pub enum JsonTpl {
 }
 
 impl JsonTpl {
-    pub fn render(&self, scope: &Value) -> Result<serde_json::Value, String> {
+    pub fn render(&self, scope: &Value) -> Result<serde_json::Value, TemplateError> {
         Ok(match self {
             JsonTpl::Lit(v) => v.clone(),
             JsonTpl::Str(t) => serde_json::Value::String(t.render(scope)?.into_owned()),
@@ -220,15 +233,16 @@ impl JsonTpl {
                 entries
                     .iter()
                     .map(|(k, v)| Ok((k.clone(), v.render(scope)?)))
-                    .collect::<Result<_, String>>()?,
+                    .collect::<Result<_, TemplateError>>()?,
             ),
         })
     }
 }
 
 /// Converts a template value to JSON.
-pub fn to_json(value: &Value) -> Result<serde_json::Value, String> {
-    serde_json::to_value(value).map_err(|e| format!("value cannot be sent as JSON: {e}"))
+pub fn to_json(value: &Value) -> Result<serde_json::Value, TemplateError> {
+    serde_json::to_value(value)
+        .map_err(|e| TemplateError(format!("value cannot be sent as JSON: {e}")))
 }
 
 fn env_var(name: &str, default: Option<Value>) -> Result<Value, Error> {
@@ -308,14 +322,18 @@ mod tests {
     #[test]
     fn syntax_errors_and_endless_templates_fail_cleanly() {
         let c = Compiler::new();
-        assert!(c.string("{{ oops(").unwrap_err().contains("syntax error"));
+        assert!(c
+            .string("{{ oops(")
+            .unwrap_err()
+            .to_string()
+            .contains("syntax error"));
         let (t, _) = c
             .string(
                 "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
             )
             .unwrap();
         let err = t.render(&Value::from(())).unwrap_err();
-        assert!(err.contains("too long"), "{err}");
+        assert!(err.to_string().contains("too long"), "{err}");
     }
 
     #[test]
@@ -329,6 +347,7 @@ mod tests {
         assert!(t
             .render(&Value::from(()))
             .unwrap_err()
+            .to_string()
             .contains("TREK_SURELY_UNSET_VAR"));
     }
 }

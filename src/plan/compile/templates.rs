@@ -2,6 +2,7 @@
 //! against what is defined at that point, and noted for `trek plan`.
 
 use super::*;
+use crate::template::TemplateError;
 
 impl Compile<'_, '_, '_> {
     pub(super) fn string_with(&mut self, text: &Text, known: &Known) -> Option<Tpl> {
@@ -51,7 +52,7 @@ impl Compile<'_, '_, '_> {
         }
     }
 
-    pub(super) fn template_error(&mut self, span: Span, source: &str, e: &str) {
+    pub(super) fn template_error(&mut self, span: Span, source: &str, e: &TemplateError) {
         self.r.error_help(
             code::TEMPLATE_SYNTAX,
             span,

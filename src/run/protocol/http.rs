@@ -343,12 +343,18 @@ fn header_size(headers: &HeaderMap) -> usize {
         + 2
 }
 
-/// Builds a header map from rendered names and values.
-pub fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
-    let n = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| format!("`{name}` is not a valid header name"))?;
-    let v = HeaderValue::from_str(value).map_err(|_| {
-        format!("header `{name}` has a value that cannot be sent (control characters?)")
-    })?;
+/// A header trek cannot send.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    #[error("`{0}` is not a valid header name")]
+    Name(String),
+    #[error("header `{0}` has a value that cannot be sent (control characters?)")]
+    Value(String),
+}
+
+/// A header from a rendered name and value.
+pub fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), HeaderError> {
+    let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| HeaderError::Name(name.into()))?;
+    let v = HeaderValue::from_str(value).map_err(|_| HeaderError::Value(name.into()))?;
     Ok((n, v))
 }

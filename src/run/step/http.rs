@@ -206,7 +206,7 @@ pub(crate) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Re
         let value = tpl
             .render(scope)
             .map_err(|e| format!("header `{name}`: {e}"))?;
-        let (n, v) = http::header(name, &value)?;
+        let (n, v) = http::header(name, &value).map_err(|e| e.to_string())?;
         headers.insert(n, v);
     }
     let (body, content_type) = match &h.body {
