@@ -1,8 +1,35 @@
-//! How values are written for people: a share as a percentage, and a
-//! measured or bound value in the unit of its metric. Shared by the
+//! How values are written for people: seconds (`12.3ms`), a share as a
+//! percentage, and a measured or bound value in the unit of its metric. Shared by the
 //! console, the reports and `trek plan`; it uses nothing above it.
 
-use crate::scenario::units::format_secs;
+/// Formats seconds for people: `850µs`, `12.3ms`, `1.25s`, `2s`.
+pub fn format_secs(secs: f64) -> String {
+    fn trim(text: String, unit: &str) -> String {
+        let t = if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            &text
+        };
+        format!("{t}{unit}")
+    }
+    if !secs.is_finite() {
+        return "-".into();
+    }
+    if secs < 1e-3 {
+        format!("{:.0}µs", secs * 1e6)
+    } else if secs < 1.0 {
+        let ms = secs * 1e3;
+        if ms < 10.0 {
+            trim(format!("{ms:.2}"), "ms")
+        } else {
+            trim(format!("{ms:.1}"), "ms")
+        }
+    } else if secs < 120.0 {
+        trim(format!("{secs:.2}"), "s")
+    } else {
+        format!("{:.0}m{:02.0}s", (secs / 60.0).floor(), secs % 60.0)
+    }
+}
 
 /// `0.0123` → `1.23%`, `0.5` → `50%`.
 pub fn percent(share: f64) -> String {
@@ -38,5 +65,15 @@ mod tests {
         assert_eq!(value("throughput", None, 12.345), "12.3/s");
         assert_eq!(value("dropped", Some("count"), 3.0), "3");
         assert_eq!(value("latency", Some("p95"), 0.25), format_secs(0.25));
+    }
+
+    #[test]
+    fn seconds_are_formatted_without_noise() {
+        assert_eq!(format_secs(0.000_850), "850µs");
+        assert_eq!(format_secs(0.00146), "1.46ms");
+        assert_eq!(format_secs(0.150), "150ms");
+        assert_eq!(format_secs(2.0), "2s");
+        assert_eq!(format_secs(2.55), "2.55s");
+        assert_eq!(format_secs(f64::NAN), "-");
     }
 }

@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod demo;
 pub mod diagnostic;
+pub mod events;
 pub mod format;
 pub mod metrics;
 pub mod plan;

@@ -56,7 +56,7 @@ fn what_of(s: &m::Step) -> String {
 }
 
 fn fmt_secs(d: std::time::Duration) -> String {
-    crate::scenario::units::format_secs(d.as_secs_f64())
+    crate::format::format_secs(d.as_secs_f64())
 }
 
 /// The names a step captures or sets (not those of the steps inside it).

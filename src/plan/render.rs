@@ -6,8 +6,8 @@
 use std::fmt::Write;
 
 use super::{Node, Plan, Step};
+use crate::format::format_secs;
 use crate::scenario::model::{Executor, Load, Slo, SloMetric};
-use crate::scenario::units::format_secs;
 
 /// How the plan is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

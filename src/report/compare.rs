@@ -481,7 +481,7 @@ pub fn show(metric: Metric, v: f64) -> String {
     match metric {
         Metric::ErrorRate => crate::format::value("error_rate", None, v),
         Metric::Throughput => format!("{v:.1}/s"),
-        _ => crate::scenario::units::format_secs(v),
+        _ => crate::format::format_secs(v),
     }
 }
 

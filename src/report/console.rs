@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use super::results::Results;
+use crate::format::format_secs;
 use crate::format::{percent, value};
-use crate::scenario::units::format_secs;
 use crate::verdict::{SloResult, Verdict};
 
 pub struct Style {

@@ -9,8 +9,8 @@ use std::sync::mpsc::{channel, Receiver};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::run::events::{Event, Events, StepLine};
-use crate::scenario::units::format_secs;
+use crate::events::{Event, Events, StepLine};
+use crate::format::format_secs;
 
 /// Starts the console on a thread of its own: give the [`Events`] to the
 /// run, and join the thread once the run has returned (it ends when every

@@ -9,8 +9,8 @@ use super::compare::{percent, percent_only, show_with, Comparison};
 use super::console::{bound, measured};
 use super::recommend::{recommend, Level};
 use super::results::Results;
+use crate::format::format_secs;
 use crate::format::value;
-use crate::scenario::units::format_secs;
 use crate::verdict::Verdict;
 
 fn icon(v: Verdict) -> &'static str {

@@ -6,8 +6,8 @@
 use serde::Serialize;
 
 use super::results::Results;
+use crate::format::format_secs;
 use crate::format::value;
-use crate::scenario::units::format_secs;
 use crate::verdict::Verdict;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

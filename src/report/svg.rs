@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::scenario::units::format_secs;
+use crate::format::format_secs;
 
 pub const PALETTE: [&str; 8] = [
     "#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d",

@@ -9,11 +9,11 @@ use std::cell::OnceCell;
 use minijinja::value::Value;
 use serde_json::Value as J;
 
+use crate::format::format_secs;
 use crate::plan::{Capture, CaptureFrom, Expect, Matcher};
 use crate::redact::is_secret;
 use crate::run::protocol::http::Response;
 use crate::scenario::model::JsonType;
-use crate::scenario::units::format_secs;
 
 /// The response with its body parsed lazily.
 pub struct Seen<'a> {

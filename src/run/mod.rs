@@ -6,7 +6,6 @@
 //! worker's recorder, so no lock is shared between workers on the request
 //! path. The controller thread only reads recorders once a second.
 
-pub mod events;
 pub mod executor;
 pub mod expect;
 pub mod feeder;
@@ -36,7 +35,7 @@ pub struct RunCtx {
     /// `--smoke`: report every step as it finishes.
     pub trace: bool,
     /// What the run has to say, to the console.
-    pub events: events::Events,
+    pub events: crate::events::Events,
     pub feeders: Vec<FeederCursor>,
 }
 
@@ -53,9 +52,9 @@ impl RunCtx {
     }
 
     /// `--smoke`: shows a finished step on the console.
-    pub fn trace(&self, line: impl FnOnce() -> events::StepLine) {
+    pub fn trace(&self, line: impl FnOnce() -> crate::events::StepLine) {
         if self.trace {
-            self.events.send(events::Event::Step(line()));
+            self.events.send(crate::events::Event::Step(line()));
         }
     }
 
@@ -136,7 +135,7 @@ pub struct RunOptions {
     pub workers: usize,
     pub trace: bool,
     /// Where progress, notes and `--smoke` lines go (the console).
-    pub events: events::Events,
+    pub events: crate::events::Events,
 }
 
 pub struct RunOutcome {
@@ -345,7 +344,7 @@ async fn control(
                     let vus: u64 = actives.iter().map(|a| a.load(Ordering::Relaxed)).sum();
                     if second >= 1 {
                         let (requests, failures) = collector.requests_in(second - 1);
-                        run.events.send(events::Event::Progress {
+                        run.events.send(crate::events::Event::Progress {
                             elapsed: run.start.elapsed(),
                             vus,
                             requests,

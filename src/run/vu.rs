@@ -12,11 +12,11 @@ use minijinja::value::Value;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use super::events::StepLine;
 use super::expect;
 use super::protocol::http;
 use super::step;
 use super::{RunCtx, WorkerCtx};
+use crate::events::StepLine;
 use crate::metrics::Sample;
 use crate::plan::{Count, Node, Step};
 use crate::scenario::units::Think;

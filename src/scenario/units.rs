@@ -129,35 +129,6 @@ pub fn parse_think(text: &str) -> Result<Think, UnitError> {
     }
 }
 
-/// Formats seconds for people: `850µs`, `12.3ms`, `1.25s`, `2s`.
-pub fn format_secs(secs: f64) -> String {
-    fn trim(text: String, unit: &str) -> String {
-        let t = if text.contains('.') {
-            text.trim_end_matches('0').trim_end_matches('.')
-        } else {
-            &text
-        };
-        format!("{t}{unit}")
-    }
-    if !secs.is_finite() {
-        return "-".into();
-    }
-    if secs < 1e-3 {
-        format!("{:.0}µs", secs * 1e6)
-    } else if secs < 1.0 {
-        let ms = secs * 1e3;
-        if ms < 10.0 {
-            trim(format!("{ms:.2}"), "ms")
-        } else {
-            trim(format!("{ms:.1}"), "ms")
-        }
-    } else if secs < 120.0 {
-        trim(format!("{secs:.2}"), "s")
-    } else {
-        format!("{:.0}m{:02.0}s", (secs / 60.0).floor(), secs % 60.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,16 +166,6 @@ mod tests {
         assert_eq!(err, UnitError::FractionAboveOne("5".into()));
         assert!(err.to_string().contains("5%"), "{err}");
         assert!(parse_share("150%").is_err());
-    }
-
-    #[test]
-    fn seconds_are_formatted_without_noise() {
-        assert_eq!(format_secs(0.000_850), "850µs");
-        assert_eq!(format_secs(0.00146), "1.46ms");
-        assert_eq!(format_secs(0.150), "150ms");
-        assert_eq!(format_secs(2.0), "2s");
-        assert_eq!(format_secs(2.55), "2.55s");
-        assert_eq!(format_secs(f64::NAN), "-");
     }
 
     #[test]

@@ -12,9 +12,9 @@ use super::console::{bound, measured};
 use super::recommend::{recommend, Level};
 use super::results::Results;
 use super::svg::{esc, line_chart, Series, Unit, XAxis, PALETTE};
+use crate::format::format_secs;
 use crate::format::value;
 use crate::metrics::Stats;
-use crate::scenario::units::format_secs;
 
 const STYLE: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("sort.js");

@@ -142,7 +142,7 @@ impl Failure {
             Failure::Connect(e) => format!("cannot connect: {e}"),
             Failure::Timeout(d) => format!(
                 "timed out after {}",
-                crate::scenario::units::format_secs(d.as_secs_f64())
+                crate::format::format_secs(d.as_secs_f64())
             ),
             Failure::Other(e) => e.clone(),
         }

@@ -8,9 +8,9 @@ use minijinja::value::Value;
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use reqwest::Url;
 
+use crate::events::StepLine;
 use crate::metrics::Sample;
 use crate::plan::{Body, HttpStep, Step};
-use crate::run::events::StepLine;
 use crate::run::expect::{self, Seen};
 use crate::run::protocol::http::{self, Failure, Request};
 use crate::run::vu::{Cursor, Env, Flow};

@@ -7,14 +7,14 @@
 use std::time::{Duration, Instant};
 
 use super::http::{build_request, finish_with, no_response, Answer};
+use crate::events::StepLine;
+use crate::format::format_secs;
 use crate::plan::{SseStep, Step};
-use crate::run::events::StepLine;
 use crate::run::expect::{self, Seen};
 use crate::run::protocol::http::{self, Failure};
 use crate::run::protocol::sse::{Event, Parser};
 use crate::run::vu::{Cursor, Env, Flow};
 use crate::scenario::model::Until;
-use crate::scenario::units::format_secs;
 
 /// What was read from a stream.
 struct Read {

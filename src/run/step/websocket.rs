@@ -18,13 +18,13 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
+use crate::events::StepLine;
+use crate::format::format_secs;
 use crate::metrics::Sample;
 use crate::plan::{Step, WsAction, WsMatch, WsStep, WsTarget};
-use crate::run::events::StepLine;
 use crate::run::expect;
 use crate::run::protocol::websocket::{self as ws, Conn, Handshake};
 use crate::run::vu::{Cursor, Env, Flow};
-use crate::scenario::units::format_secs;
 
 /// Connections kept open across steps of one iteration, by step label.
 #[derive(Default)]
