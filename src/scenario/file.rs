@@ -39,6 +39,12 @@ pub const DEFAULTS_KEYS: [&str; 5] = [
 ];
 pub const SCENARIO_KEYS: [&str; 5] = ["load", "steps", "slo", "weight", "description"];
 pub const FEEDER_KEYS: [&str; 3] = ["file", "rows", "order"];
+/// The values of a feeder's `order`.
+pub const FEEDER_ORDERS: [(&str, FeederOrder); 3] = [
+    ("sequential", FeederOrder::Sequential),
+    ("random", FeederOrder::Random),
+    ("unique", FeederOrder::Unique),
+];
 
 pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
     let m = r.map(root, "the test file", &TOP_KEYS)?;
@@ -208,11 +214,9 @@ fn read_data(r: &mut Reader, node: &Node, folder: &Path) -> Vec<Feeder> {
         };
         let order = match m.get("order") {
             None => FeederOrder::Sequential,
-            Some(n) => match n.as_str() {
-                Some("sequential") => FeederOrder::Sequential,
-                Some("random") => FeederOrder::Random,
-                Some("unique") => FeederOrder::Unique,
-                _ => {
+            Some(n) => match FEEDER_ORDERS.iter().find(|(k, _)| n.as_str() == Some(*k)) {
+                Some((_, order)) => *order,
+                None => {
                     r.error_help(
                         code::BAD_VALUE,
                         n.span,
@@ -300,6 +304,10 @@ fn read_scenarios(r: &mut Reader, node: &Node) -> Vec<Scenario> {
             .get("weight")
             .and_then(|n| r.number(n, "`weight`"))
             .unwrap_or(1.0);
+        // A note for readers of the file: checked, not kept.
+        if let Some(n) = m.get("description") {
+            r.string(n, "`description`");
+        }
         // As for a single journey: a load with errors still lets the steps
         // be checked.
         out.push(Scenario {

@@ -21,7 +21,7 @@ pub const LOAD_KEYS: [&str; 11] = [
     "start_rate",
     "max_vus",
 ];
-const EXECUTORS: [&str; 6] = [
+pub const EXECUTORS: [&str; 6] = [
     "constant-vus",
     "per-vu-iterations",
     "shared-iterations",
@@ -29,6 +29,8 @@ const EXECUTORS: [&str; 6] = [
     "constant-arrival-rate",
     "ramping-arrival-rate",
 ];
+/// The keys of one stage of `stages:`.
+pub const STAGE_KEYS: [&str; 2] = ["duration", "target"];
 /// Like k6, iteration-based executors stop after this long at the latest.
 pub const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(600);
 pub const DEFAULT_GRACEFUL_STOP: Duration = Duration::from_secs(30);
@@ -204,7 +206,7 @@ fn read_stages(
 ) -> Option<Vec<RateStage>> {
     let mut stages = Vec::new();
     for s in r.seq(list_node, "`stages`") {
-        let Some(sm) = r.map(s, "a stage", &["duration", "target"]) else {
+        let Some(sm) = r.map(s, "a stage", &STAGE_KEYS) else {
             continue;
         };
         let duration = sm.get("duration").and_then(|n| r.duration(n, "`duration`"));

@@ -17,6 +17,9 @@ pub const SLO_KEYS: [&str; 8] = [
     "dropped",
 ];
 
+/// The keys of a bound written as a map.
+pub const BOUND_KEYS: [&str; 2] = ["target", "critical"];
+
 pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
     let mut out = Vec::new();
     let Some(m) = r.map(node, "`slo`", &SLO_KEYS) else {
@@ -46,6 +49,15 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
                 }
             }
             SloMetric::Dropped(unit) => {
+                if mixed_units(v) {
+                    r.error_help(
+                        code::BAD_VALUE,
+                        v.span,
+                        "the `target` and `critical` of `dropped` are written in different units",
+                        "write both as counts (`5`), as shares (`1%`) or as rates (`2/s`)",
+                    );
+                    continue;
+                }
                 let parse = match unit {
                     DropUnit::Count => count,
                     DropUnit::Share => units::parse_share,
@@ -103,6 +115,17 @@ fn drop_unit(v: &Node) -> DropUnit {
             .unwrap_or_default(),
         _ => v.scalar_text().unwrap_or_default(),
     };
+    unit_of(&text)
+}
+
+/// Whether a `{ target, critical }` of `dropped` mixes units (`1` and
+/// `5/s`): each value says its unit, and both must say the same.
+fn mixed_units(v: &Node) -> bool {
+    let unit = |key: &str| v.get(key).and_then(Node::scalar_text).map(|t| unit_of(&t));
+    matches!((unit("target"), unit("critical")), (Some(a), Some(b)) if a != b)
+}
+
+fn unit_of(text: &str) -> DropUnit {
     if text.trim().ends_with('%') {
         DropUnit::Share
     } else if text.contains('/') {
@@ -133,11 +156,7 @@ fn read_threshold(
     parse: fn(&str) -> Result<f64, units::UnitError>,
 ) -> Option<Threshold> {
     if let Value::Map(_) = node.value {
-        let m = r.map(
-            node,
-            &format!("the bound of `{what}`"),
-            &["target", "critical"],
-        )?;
+        let m = r.map(node, &format!("the bound of `{what}`"), &BOUND_KEYS)?;
         let target = m.get("target").and_then(|n| r.unit(n, "`target`", parse));
         let critical = m
             .get("critical")

@@ -14,19 +14,26 @@ use super::steps::Step;
 use super::values::*;
 
 /// A trek test: one journey (`steps:`), several (`scenarios:`), or a library
-/// of fragments for `include:`.
+/// of `fragments:` (and `include:`) for other files to include; a file has at
+/// least one of these keys.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields, title = "trek scenario file")]
+#[schemars(extend("anyOf" = [
+    { "required": ["steps"] },
+    { "required": ["scenarios"] },
+    { "required": ["fragments"] },
+    { "required": ["include"] }
+]))]
 pub struct TestFile {
     /// The language version. Only `1` exists.
     #[schemars(range(min = 1, max = 1), example = 1, extend("default" = 1))]
     version: Option<u8>,
     /// Shown in reports. Defaults to the file name.
     #[schemars(example = &"Checkout journey")]
-    name: Option<String>,
+    name: Option<Text>,
     /// Shown in reports and kept in results.json.
     #[schemars(example = &"Browse, add to cart, pay")]
-    description: Option<String>,
+    description: Option<Text>,
     /// Prefix of relative URLs. `--base-url` and `TREK_BASE_URL` win over it.
     #[schemars(example = &"http://127.0.0.1:8080")]
     base_url: Option<Template>,
@@ -39,12 +46,13 @@ pub struct TestFile {
     /// Named feeders of rows; a step reads the current row as `NAME.column`.
     data: Option<BTreeMap<String, Feeder>>,
     /// Other files (paths relative to this one) whose `fragments` become
-    /// usable here.
+    /// usable here: a list, or one path.
     #[schemars(example = include_example())]
-    include: Option<Vec<String>>,
+    include: Option<Include>,
     /// Reusable lists of steps, inlined with `use:`.
     fragments: Option<BTreeMap<String, Vec<Step>>>,
     /// The journeys, run at the same time, each with its own load.
+    #[schemars(extend("minProperties" = 1))]
     scenarios: Option<BTreeMap<String, Scenario>>,
     /// SLOs of the whole test (or, with top-level `steps`, of its journey).
     slo: Option<Slo>,
@@ -87,16 +95,17 @@ fn headers_example() -> serde_json::Value {
     serde_json::json!({ "Accept": "application/json" })
 }
 
-/// A feeder: rows from a file or written inline.
+/// A feeder: rows from a file or written inline (one of the two).
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 #[schemars(example = feeder_example())]
+#[schemars(extend("oneOf" = [{ "required": ["file"] }, { "required": ["rows"] }]))]
 pub struct Feeder {
     /// A CSV (header row) or JSON Lines file, relative to the scenario file.
     #[schemars(example = &"data/users.csv")]
-    file: Option<String>,
-    /// Rows written inline.
-    #[schemars(example = rows_example())]
+    file: Option<Text>,
+    /// Rows written inline, at least one.
+    #[schemars(length(min = 1), example = rows_example())]
     rows: Option<Vec<BTreeMap<String, AnyValue>>>,
     /// How rows are handed out: `sequential` (each user takes the next,
     /// wrapping), `random`, or `unique` (each row once; the scenario ends when
@@ -132,9 +141,9 @@ pub struct Scenario {
     /// Share of `--vus` this scenario gets, relative to the others.
     #[schemars(extend("default" = 1), example = 3)]
     weight: Option<f64>,
-    /// Shown in reports.
+    /// A note for readers of the file; reports do not show it.
     #[schemars(example = &"Users who only browse")]
-    description: Option<String>,
+    description: Option<Text>,
 }
 
 /// The load: which executor, with its keys (as in k6).
@@ -158,7 +167,8 @@ pub struct Load {
     #[schemars(extend("default" = 0), example = 0)]
     start_vus: Option<u64>,
     /// Linear stages of `ramping-vus` (targets are users) or
-    /// `ramping-arrival-rate` (targets are rates).
+    /// `ramping-arrival-rate` (targets are rates), at least one.
+    #[schemars(length(min = 1))]
     stages: Option<Vec<Stage>>,
     /// Time running iterations get to finish at the end before they are cut
     /// (counted as interrupted, not failed).
@@ -174,8 +184,8 @@ pub struct Load {
     start_rate: Option<Rate>,
     /// Most users busy at once in the open model; beyond it, due iterations
     /// wait in a bounded backlog, then are dropped. Default: peak rate × 1 s,
-    /// between 10 and 1000.
-    #[schemars(example = 200)]
+    /// between 10 and 1000. At least 1.
+    #[schemars(range(min = 1), example = 200)]
     max_vus: Option<u64>,
 }
 
@@ -218,17 +228,17 @@ pub struct Slo {
     iteration: Option<Stats>,
     /// Share of failed requests.
     #[schemars(example = &"1%")]
-    error_rate: Option<Bound>,
+    error_rate: Option<ShareBound>,
     /// Completed requests per second; the bound is a minimum.
     #[schemars(example = &"100/s")]
-    throughput: Option<Bound>,
+    throughput: Option<RateBound>,
     /// Share of checks that passed; the bound is a minimum.
     #[schemars(example = &"99%")]
-    checks: Option<Bound>,
+    checks: Option<ShareBound>,
     /// Open-model iterations dropped: a count (`0`), a share (`1%`) or a rate
     /// (`2/s`).
     #[schemars(example = 0)]
-    dropped: Option<Bound>,
+    dropped: Option<DroppedBound>,
 }
 
 /// Bounds on statistics of a time metric.
@@ -237,23 +247,23 @@ pub struct Slo {
 #[schemars(example = stats_example())]
 pub struct Stats {
     /// Mean.
-    avg: Option<Bound>,
+    avg: Option<DurationBound>,
     /// Smallest value.
-    min: Option<Bound>,
+    min: Option<DurationBound>,
     /// Largest value.
-    max: Option<Bound>,
+    max: Option<DurationBound>,
     /// Median.
-    p50: Option<Bound>,
+    p50: Option<DurationBound>,
     /// 90th percentile.
-    p90: Option<Bound>,
+    p90: Option<DurationBound>,
     /// 95th percentile.
     #[schemars(example = &"500ms")]
-    p95: Option<Bound>,
+    p95: Option<DurationBound>,
     /// 99th percentile.
-    p99: Option<Bound>,
+    p99: Option<DurationBound>,
     /// 99.9th percentile.
     #[schemars(rename = "p99.9")]
-    p99_9: Option<Bound>,
+    p99_9: Option<DurationBound>,
 }
 
 fn defaults_example() -> serde_json::Value {

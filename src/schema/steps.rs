@@ -46,14 +46,14 @@ pub enum OnFail {
 /// Declares a step type with the keys every step shares, then its own.
 macro_rules! step {
     ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $f:ident : $t:ty,)* }) => {
-        $(#[$m])*
         #[derive(JsonSchema)]
+        $(#[$m])*
         #[schemars(deny_unknown_fields)]
         pub struct $name {
             /// The step's name in reports and results, unique in its
             /// scenario. Default: the method and URL, or the kind.
             #[schemars(example = &"login")]
-            name: Option<String>,
+            name: Option<Text>,
             /// Run the step only when this expression is true.
             #[schemars(example = &"{{ cart | length > 0 }}")]
             when: Option<Template>,
@@ -170,7 +170,7 @@ pub struct BodyCheck {
     contains: Option<AnyValue>,
     /// A regex the body must match.
     #[schemars(example = &"order-[0-9]+")]
-    matches: Option<String>,
+    matches: Option<Text>,
 }
 
 /// A latency check.
@@ -228,6 +228,7 @@ step!(
     }
 );
 
+/// An HTTP method, written in capitals or in lower case as step keys are.
 #[derive(JsonSchema)]
 #[schemars(example = sse_method_example())]
 pub enum SseMethod {
@@ -241,23 +242,38 @@ pub enum SseMethod {
     Patch,
     #[schemars(rename = "DELETE")]
     Delete,
+    #[schemars(rename = "HEAD")]
+    Head,
+    #[schemars(rename = "OPTIONS")]
+    Options,
     #[schemars(rename = "get")]
     GetLower,
     #[schemars(rename = "post")]
     PostLower,
+    #[schemars(rename = "put")]
+    PutLower,
+    #[schemars(rename = "patch")]
+    PatchLower,
+    #[schemars(rename = "delete")]
+    DeleteLower,
+    #[schemars(rename = "head")]
+    HeadLower,
+    #[schemars(rename = "options")]
+    OptionsLower,
 }
 
-/// When a stream is done.
+/// When a stream is done: one of `event` or `data`.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 #[schemars(example = until_example())]
+#[schemars(extend("oneOf" = [{ "required": ["event"] }, { "required": ["data"] }]))]
 pub struct Until {
     /// An event with this `event:` name.
     #[schemars(example = &"done")]
-    event: Option<String>,
+    event: Option<Text>,
     /// An event whose data is this text.
     #[schemars(example = &"[DONE]")]
-    data: Option<String>,
+    data: Option<Text>,
 }
 
 step!(
@@ -296,13 +312,19 @@ pub enum WsTarget {
 pub struct KeptConnection {
     /// The name of the step that kept it.
     #[schemars(rename = "use", example = &"chat")]
-    use_: String,
+    use_: Text,
 }
 
 /// One WebSocket action: exactly one key.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 #[schemars(example = ws_action_example())]
+#[schemars(extend("oneOf" = [
+    { "required": ["send"] },
+    { "required": ["receive"] },
+    { "required": ["sleep"] },
+    { "required": ["close"] }
+]))]
 pub struct WsAction {
     /// A message: a string is sent as text, anything else as JSON.
     #[schemars(example = ws_send_example())]
@@ -328,7 +350,7 @@ pub struct Receive {
     /// A JSON matcher map (JSONPath → matcher) or a regex; other messages are
     /// skipped and counted.
     #[schemars(rename = "match")]
-    match_: Option<AnyValue>,
+    match_: Option<ReceiveMatch>,
     /// Time allowed.
     timeout: Option<Duration>,
     /// Variables taken from the message.
@@ -343,7 +365,7 @@ pub struct ThinkStep {
     think: Think,
     /// The step's name.
     #[schemars(example = &"read the page")]
-    name: Option<String>,
+    name: Option<Text>,
     /// Run only when this expression is true.
     when: Option<Template>,
     /// `stop` or `continue`.
@@ -353,10 +375,11 @@ pub struct ThinkStep {
 step!(
     /// Steps run in order (`steps`) or at the same time (`parallel`),
     /// measured together.
+    #[schemars(extend("oneOf" = [{ "required": ["steps"] }, { "required": ["parallel"] }]))]
     GroupStep {
         /// The group's name, its step name in reports.
         #[schemars(example = &"dashboard")]
-        group: String,
+        group: Text,
         /// Run in order.
         steps: Option<Vec<Step>>,
         /// Run at the same time inside the user.
@@ -385,7 +408,7 @@ step!(
         for_each: Template,
         /// The item's variable name inside the loop.
         #[schemars(rename = "as", example = &"item")]
-        as_: String,
+        as_: Text,
         /// The steps to run per item.
         steps: Vec<Step>,
     }
@@ -394,7 +417,8 @@ step!(
 step!(
     /// One branch picked at random by weight.
     ChooseStep {
-        /// The branches.
+        /// The branches, at least one.
+        #[schemars(length(min = 1))]
         choose: Vec<Branch>,
     }
 );
@@ -404,9 +428,9 @@ step!(
 #[schemars(deny_unknown_fields)]
 #[schemars(example = branch_example())]
 pub struct Branch {
-    /// Relative weight.
-    #[schemars(example = 70)]
-    weight: f64,
+    /// Relative weight, not negative.
+    #[schemars(range(min = 0), extend("default" = 1), example = 70)]
+    weight: Option<f64>,
     /// The branch's steps.
     steps: Vec<Step>,
 }
@@ -416,7 +440,7 @@ step!(
     UseStep {
         /// The fragment's name.
         #[schemars(rename = "use", example = &"login")]
-        use_: String,
+        use_: Text,
         /// Variables inside the fragment.
         #[schemars(example = with_example())]
         with: Option<BTreeMap<String, AnyValue>>,

@@ -1,6 +1,8 @@
 //! Schemas of the scalar forms the scenario language accepts: durations,
-//! rates, shares, think times, templates, statuses and matchers. Each is
-//! written once here and referenced wherever a key takes that form.
+//! rates, shares, think times, text, templates, statuses, matchers and SLO
+//! bounds. Each is written once here and referenced wherever a key takes
+//! that form. The patterns follow the parsers in `crate::scenario::units`;
+//! `src/schema/tests/agreement.rs` checks that they accept the same values.
 
 use std::borrow::Cow;
 
@@ -26,6 +28,21 @@ macro_rules! value_schema {
 /// A number with a unit (`us`, `ms`, `s`, `m`, `h`), parts may be added up.
 const DURATION_PATTERN: &str = r"^\s*(\d+(\.\d+)?(us|µs|ms|s|m|h))+\s*$|^\s*\d+(\.\d+)?\s*$";
 
+/// A duration, or a range of two (`1s..3s`).
+const THINK_PATTERN: &str = r"^\s*((\d+(\.\d+)?(us|µs|ms|s|m|h))+|\d+(\.\d+)?)\s*(\.\.\s*((\d+(\.\d+)?(us|µs|ms|s|m|h))+|\d+(\.\d+)?)\s*)?$";
+
+/// A count per `s`, `m`, `h` or per a duration (`10/2s`); a bare count is
+/// per second.
+const RATE_PATTERN: &str =
+    r"^\s*\d+(\.\d+)?\s*(/\s*(s|m|h|(\d+(\.\d+)?(us|µs|ms|s|m|h))+|\d+(\.\d+)?)\s*)?$";
+
+/// A percentage up to 100, or a fraction from 0 to 1.
+const SHARE_PATTERN: &str =
+    r"^\s*(\d{1,2}(\.\d+)?|100(\.0+)?)\s*%\s*$|^\s*(0(\.\d+)?|1(\.0+)?)\s*$";
+
+/// A whole count, a percentage up to 100, or a rate with its unit.
+const DROPPED_PATTERN: &str = r"^\s*\d+\s*$|^\s*(\d{1,2}(\.\d+)?|100(\.0+)?)\s*%\s*$|^\s*\d+(\.\d+)?\s*/\s*(s|m|h|(\d+(\.\d+)?(us|µs|ms|s|m|h))+|\d+(\.\d+)?)\s*$";
+
 value_schema!(
     /// `500ms`, `2s`, `1m30s`; a bare number is seconds.
     Duration,
@@ -46,7 +63,8 @@ value_schema!(
     {
         "description": "A pause: a duration (`2s`) or a range picked uniformly at random (`1s..3s`).",
         "type": ["string", "number"],
-        "pattern": r"^\s*[0-9.]+[a-zµ0-9.]*\s*(\.\.\s*[0-9.]+[a-zµ0-9.]*\s*)?$",
+        "pattern": THINK_PATTERN,
+        "minimum": 0,
         "examples": ["1s..3s"]
     }
 );
@@ -56,10 +74,63 @@ value_schema!(
     Rate,
     "Rate",
     {
-        "description": "A rate: a count per unit of time, `50/s`, `300/m`, `10/h`. A bare number is per second.",
+        "description": "A rate: a count per unit of time, `50/s`, `300/m`, `10/h`, `10/2s`. A bare number is per second.",
         "type": ["string", "number"],
-        "pattern": r"^\s*\d+(\.\d+)?\s*(/\s*\S+)?\s*$",
+        "pattern": RATE_PATTERN,
+        "minimum": 0,
         "examples": ["50/s"]
+    }
+);
+
+value_schema!(
+    /// A share of a whole: `1%`, `0.01`.
+    Share,
+    "Share",
+    {
+        "description": "A share: a percentage (`1%`, `99.9%`) or a fraction from 0 to 1 (`0.01`).",
+        "type": ["string", "number"],
+        "pattern": SHARE_PATTERN,
+        "minimum": 0,
+        "maximum": 1,
+        "examples": ["1%"]
+    }
+);
+
+value_schema!(
+    /// Dropped iterations: a count, a share or a rate.
+    Dropped,
+    "Dropped",
+    {
+        "description": "Dropped iterations: a count (`0`), a share of the scheduled iterations (`1%`) or a rate (`2/s`).",
+        "type": ["string", "integer"],
+        "pattern": DROPPED_PATTERN,
+        "minimum": 0,
+        "examples": [0]
+    }
+);
+
+value_schema!(
+    /// Plain text; a number or a boolean is taken as written.
+    Text,
+    "Text",
+    {
+        "description": "Text. A number or a boolean written here is taken as its text (`name: 2024`).",
+        "type": ["string", "number", "boolean"],
+        "examples": ["checkout"]
+    }
+);
+
+value_schema!(
+    /// `include:`: one path or a list of them.
+    Include,
+    "Include",
+    {
+        "description": "A path, or a list of paths, relative to the file that names them.",
+        "anyOf": [
+            { "type": "string" },
+            { "type": "array", "items": { "type": ["string", "number", "boolean"] } }
+        ],
+        "examples": [["lib/auth.yaml"]]
     }
 );
 
@@ -103,24 +174,29 @@ value_schema!(
     Matcher,
     "Matcher",
     {
-        "description": "A value the actual one must equal, or a map of matchers: exists, eq, ne, lt, le, gt, ge, matches (regex), contains, length, type (string, number, bool, object, array, null). Several matchers must all hold.",
+        "description": "A value the actual one must equal, or a map of matchers: exists, eq, ne, lt, le, gt, ge (a number, or a template giving one), matches (regex), contains, length, type (string, number, bool, object, array, null). Several matchers must all hold.",
         "anyOf": [
             {
                 "type": "object",
                 "properties": {
                     "exists": { "type": "boolean" },
                     "eq": {}, "ne": {},
-                    "lt": { "type": "number" }, "le": { "type": "number" },
-                    "gt": { "type": "number" }, "ge": { "type": "number" },
-                    "matches": { "type": "string" },
+                    "lt": { "type": ["number", "string"] }, "le": { "type": ["number", "string"] },
+                    "gt": { "type": ["number", "string"] }, "ge": { "type": ["number", "string"] },
+                    "matches": { "type": ["string", "number", "boolean"] },
                     "contains": {},
                     "length": {},
                     "type": { "enum": ["string", "number", "bool", "boolean", "object", "array", "null"] }
                 },
+                "additionalProperties": false,
                 "minProperties": 1
             },
             { "type": ["string", "number", "boolean", "array", "null"] },
-            { "type": "object", "description": "An object the value must equal." }
+            {
+                "type": "object",
+                "description": "An object the value must equal: one with none of the matcher keys.",
+                "propertyNames": { "not": { "enum": ["exists", "eq", "ne", "lt", "le", "gt", "ge", "matches", "contains", "length", "type"] } }
+            }
         ],
         "examples": [{ "gt": 0 }]
     }
@@ -133,45 +209,122 @@ value_schema!(
     {
         "description": "A JSONPath (`$.access_token`), or a map with one source: `json` (JSONPath), `header` (name), `regex` (with one group), `status: true`; and an optional `default`.",
         "anyOf": [
-            { "type": "string", "pattern": r"^\s*\$" },
+            { "type": "string", "pattern": r"^\$" },
             {
                 "type": "object",
                 "properties": {
-                    "json": { "type": "string" },
-                    "header": { "type": "string" },
-                    "regex": { "type": "string" },
+                    "json": { "type": ["string", "number", "boolean"] },
+                    "header": { "type": ["string", "number", "boolean"] },
+                    "regex": { "type": ["string", "number", "boolean"] },
                     "status": { "type": "boolean" },
                     "default": {}
                 },
                 "additionalProperties": false,
-                "minProperties": 1
+                "oneOf": [
+                    { "required": ["json"] },
+                    { "required": ["header"] },
+                    { "required": ["regex"] },
+                    { "required": ["status"] }
+                ]
             }
         ],
         "examples": ["$.access_token"]
     }
 );
 
-value_schema!(
-    /// An SLO bound: a bare critical bound, or `{ target, critical }`.
-    Bound,
-    "Bound",
-    {
-        "description": "A bound: one value (breaking it fails the run), or `{ target, critical }` (breaking `target` warns, breaking `critical` fails). Values use the unit of the metric: a duration, a share (`1%`), a rate (`50/s`) or a count.",
-        "anyOf": [
-            { "type": ["string", "number"] },
-            {
-                "type": "object",
-                "properties": {
-                    "target": { "type": ["string", "number"] },
-                    "critical": { "type": ["string", "number"] }
-                },
-                "additionalProperties": false,
-                "minProperties": 1
+/// Declares the bound of a metric whose values are written as `$value`:
+/// one value, or a map of `target` and `critical`.
+macro_rules! bound_schema {
+    ($(#[$doc:meta])* $ty:ident, $name:literal, $value:ty, $what:literal, $example:expr) => {
+        $(#[$doc])*
+        pub struct $ty;
+
+        impl JsonSchema for $ty {
+            fn schema_name() -> Cow<'static, str> {
+                $name.into()
             }
-        ],
-        "examples": ["500ms"]
-    }
+
+            fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+                let value = generator.subschema_for::<$value>();
+                json_schema!({
+                    "description": concat!("A bound on ", $what, ": one value (breaking it fails the run), or `{ target, critical }` (breaking `target` warns, breaking `critical` fails)."),
+                    "anyOf": [
+                        value,
+                        {
+                            "type": "object",
+                            "properties": { "target": value, "critical": value },
+                            "additionalProperties": false,
+                            "minProperties": 1
+                        }
+                    ],
+                    "examples": [$example]
+                })
+            }
+        }
+    };
+}
+
+bound_schema!(
+    /// A bound on a time statistic.
+    DurationBound,
+    "DurationBound",
+    Duration,
+    "a time",
+    "500ms"
 );
+
+bound_schema!(
+    /// A bound on a share (`error_rate`, `checks`).
+    ShareBound,
+    "ShareBound",
+    Share,
+    "a share",
+    "1%"
+);
+
+bound_schema!(
+    /// A bound on a rate (`throughput`).
+    RateBound,
+    "RateBound",
+    Rate,
+    "a rate",
+    "100/s"
+);
+
+bound_schema!(
+    /// A bound on dropped iterations; `target` and `critical` are written
+    /// in one unit.
+    DroppedBound,
+    "DroppedBound",
+    Dropped,
+    "dropped iterations (`target` and `critical` in the same unit)",
+    0
+);
+
+/// What a WebSocket `receive` waits for.
+pub struct ReceiveMatch;
+
+impl JsonSchema for ReceiveMatch {
+    fn schema_name() -> Cow<'static, str> {
+        "ReceiveMatch".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let matcher = generator.subschema_for::<Matcher>();
+        json_schema!({
+            "description": "A regex the message must match, or a map of JSONPath (starting with `$`) → matcher on the message read as JSON.",
+            "anyOf": [
+                { "type": ["string", "number", "boolean"] },
+                {
+                    "type": "object",
+                    "propertyNames": { "pattern": r"^\$" },
+                    "additionalProperties": matcher
+                }
+            ],
+            "examples": [{ "$.type": "answer" }]
+        })
+    }
+}
 
 value_schema!(
     /// A stage target: a user count or a rate.
@@ -179,7 +332,9 @@ value_schema!(
     "StageTarget",
     {
         "description": "Where the stage ends: a number of virtual users (`ramping-vus`) or a rate such as `100/s` (`ramping-arrival-rate`).",
-        "type": ["integer", "string"],
+        "type": ["string", "number"],
+        "pattern": RATE_PATTERN,
+        "minimum": 0,
         "examples": [50]
     }
 );

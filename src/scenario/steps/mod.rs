@@ -12,7 +12,8 @@ use crate::scenario::units;
 use crate::scenario::yaml::{Node, Value};
 
 const COMMON: [&str; 4] = ["name", "when", "think", "on_fail"];
-const KINDS: [&str; 16] = [
+/// The keys that say what a step does.
+pub const KINDS: [&str; 16] = [
     "get",
     "post",
     "put",
@@ -38,7 +39,30 @@ pub const EXPECT_SSE_KEYS: [&str; 6] = ["status", "json", "headers", "body", "la
 pub const MATCHER_KEYS: [&str; 11] = [
     "exists", "eq", "ne", "lt", "le", "gt", "ge", "matches", "contains", "length", "type",
 ];
-const CAPTURE_KEYS: [&str; 5] = ["json", "header", "regex", "status", "default"];
+pub const CAPTURE_KEYS: [&str; 5] = ["json", "header", "regex", "status", "default"];
+/// The values of `on_fail`, and whether the iteration goes on after a
+/// failed check.
+pub const ON_FAIL: [(&str, bool); 2] = [("stop", false), ("continue", true)];
+/// The values of a `type` matcher.
+pub const TYPE_NAMES: [(&str, JsonType); 7] = [
+    ("string", JsonType::String),
+    ("number", JsonType::Number),
+    ("bool", JsonType::Bool),
+    ("boolean", JsonType::Bool),
+    ("object", JsonType::Object),
+    ("array", JsonType::Array),
+    ("null", JsonType::Null),
+];
+/// The keys of an SSE step's `until` (one of them).
+pub const UNTIL_KEYS: [&str; 2] = ["event", "data"];
+/// The keys of `expect.body`.
+pub const BODY_KEYS: [&str; 2] = ["contains", "matches"];
+/// The keys of `expect.latency`.
+pub const LATENCY_KEYS: [&str; 1] = ["lt"];
+/// The keys of an SSE step's `expect.events`.
+pub const EVENTS_KEYS: [&str; 2] = ["min", "max"];
+/// The keys of a `choose` branch.
+pub const BRANCH_KEYS: [&str; 2] = ["weight", "steps"];
 
 fn allowed(extra: &[&'static str]) -> Vec<&'static str> {
     COMMON.iter().chain(extra).copied().collect()
@@ -137,10 +161,9 @@ fn read_step(r: &mut Reader, node: &Node) -> Option<Step> {
     let think = think_key.and_then(|n| r.unit(n, "`think`", units::parse_think));
     let continue_on_fail = match m.get("on_fail") {
         None => false,
-        Some(n) => match n.as_str() {
-            Some("continue") => true,
-            Some("stop") => false,
-            _ => {
+        Some(n) => match ON_FAIL.iter().find(|(k, _)| n.as_str() == Some(*k)) {
+            Some((_, go_on)) => *go_on,
+            None => {
                 r.error_help(
                     code::BAD_VALUE,
                     n.span,
@@ -273,7 +296,7 @@ fn read_group(r: &mut Reader, m: &MapView) -> Option<StepKind> {
 fn read_choose(r: &mut Reader, node: &Node) -> Vec<Branch> {
     let mut branches = Vec::new();
     for item in r.seq(node, "`choose`") {
-        let Some(b) = r.map(item, "a `choose` branch", &["weight", "steps"]) else {
+        let Some(b) = r.map(item, "a `choose` branch", &BRANCH_KEYS) else {
             continue;
         };
         let weight = match b.get("weight") {
@@ -311,14 +334,14 @@ fn read_sse(r: &mut Reader, m: &MapView) -> Option<StepKind> {
         None => Method::Get,
         Some(n) => {
             let text = r.string(n, "`method`")?;
-            match Method::from_key(&text.to_ascii_lowercase()) {
+            match sse_method(&text) {
                 Some(method) => method,
                 None => {
                     r.error_help(
                         code::BAD_VALUE,
                         n.span,
                         format!("unknown HTTP method `{text}`"),
-                        "use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS",
+                        "use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS (in capitals, or all in lower case)",
                     );
                     return None;
                 }
@@ -328,7 +351,7 @@ fn read_sse(r: &mut Reader, m: &MapView) -> Option<StepKind> {
     let until = match m.get("until") {
         None => None,
         Some(n) => {
-            let u = r.map(n, "`until`", &["event", "data"])?;
+            let u = r.map(n, "`until`", &UNTIL_KEYS)?;
             match (u.get("event"), u.get("data")) {
                 (Some(e), None) => Some(Until::Event(r.string(e, "`event`")?)),
                 (None, Some(d)) => Some(Until::Data(r.string(d, "`data`")?)),
@@ -346,6 +369,15 @@ fn read_sse(r: &mut Reader, m: &MapView) -> Option<StepKind> {
     };
     let request = read_http(r, m, "sse", method)?;
     Some(StepKind::Sse(Box::new(request), until))
+}
+
+/// An SSE step's `method`: a method's name in capitals (`POST`) or in lower
+/// case, as the step keys write it (`post`).
+pub fn sse_method(text: &str) -> Option<Method> {
+    Method::KEYS
+        .iter()
+        .filter_map(|key| Method::from_key(key))
+        .find(|m| text == m.as_str() || text == m.as_str().to_ascii_lowercase())
 }
 
 fn read_http(r: &mut Reader, m: &MapView, url_key: &str, method: Method) -> Option<Http> {
@@ -414,7 +446,7 @@ fn read_expect(r: &mut Reader, node: &Node, stream: bool) -> Expect {
         return e;
     };
     if let Some(n) = m.get("events") {
-        if let Some(ev) = r.map(n, "`expect.events`", &["min", "max"]) {
+        if let Some(ev) = r.map(n, "`expect.events`", &EVENTS_KEYS) {
             let min = ev.get("min").and_then(|x| r.count(x, "`min`"));
             let max = ev.get("max").and_then(|x| r.count(x, "`max`"));
             e.events = Some((min, max));
@@ -438,7 +470,7 @@ fn read_expect(r: &mut Reader, node: &Node, stream: bool) -> Expect {
         }
     }
     if let Some(n) = m.get("body") {
-        if let Some(b) = r.map(n, "`expect.body`", &["contains", "matches"]) {
+        if let Some(b) = r.map(n, "`expect.body`", &BODY_KEYS) {
             if let Some(c) = b.get("contains") {
                 e.body.push(Matcher::Contains(c.clone()));
             }
@@ -448,8 +480,16 @@ fn read_expect(r: &mut Reader, node: &Node, stream: bool) -> Expect {
         }
     }
     if let Some(n) = m.get("latency") {
-        if let Some(l) = r.map(n, "`expect.latency`", &["lt"]) {
-            e.latency = l.get("lt").and_then(|x| r.duration(x, "`lt`"));
+        if let Some(l) = r.map(n, "`expect.latency`", &LATENCY_KEYS) {
+            match l.get("lt") {
+                Some(x) => e.latency = r.duration(x, "`lt`"),
+                None => r.error_help(
+                    code::MISSING_KEY,
+                    n.span,
+                    "`expect.latency` needs `lt`",
+                    "e.g. `latency: { lt: 500ms }`",
+                ),
+            }
         }
     }
     e
@@ -457,6 +497,15 @@ fn read_expect(r: &mut Reader, node: &Node, stream: bool) -> Expect {
 
 fn read_statuses(r: &mut Reader, node: &Node) -> Option<Vec<u16>> {
     let items: Vec<&Node> = match &node.value {
+        Value::Seq(items) if items.is_empty() => {
+            r.error_help(
+                code::BAD_VALUE,
+                node.span,
+                "`status` lists no status",
+                "write the accepted statuses, e.g. `[200, 201]`, or leave `status` out to accept any 2xx or 3xx",
+            );
+            return None;
+        }
         Value::Seq(items) => items.iter().collect(),
         _ => vec![node],
     };
@@ -509,23 +558,18 @@ pub fn read_matcher(r: &mut Reader, node: &Node) -> Option<Matcher> {
             "exists" => Matcher::Exists(r.boolean(v, "`exists`")?),
             "eq" => Matcher::Eq(v.clone()),
             "ne" => Matcher::Ne(v.clone()),
-            "lt" => Matcher::Lt(v.clone()),
-            "le" => Matcher::Le(v.clone()),
-            "gt" => Matcher::Gt(v.clone()),
-            "ge" => Matcher::Ge(v.clone()),
+            "lt" => Matcher::Lt(operand(r, v, key)?),
+            "le" => Matcher::Le(operand(r, v, key)?),
+            "gt" => Matcher::Gt(operand(r, v, key)?),
+            "ge" => Matcher::Ge(operand(r, v, key)?),
             "matches" => Matcher::Matches(r.text(v, "`matches`")?),
             "contains" => Matcher::Contains(v.clone()),
             "length" => Matcher::Length(v.clone()),
             "type" => {
                 let t = r.string(v, "`type`")?;
-                Matcher::Type(match t.as_str() {
-                    "string" => JsonType::String,
-                    "number" => JsonType::Number,
-                    "bool" | "boolean" => JsonType::Bool,
-                    "object" => JsonType::Object,
-                    "array" => JsonType::Array,
-                    "null" => JsonType::Null,
-                    _ => {
+                Matcher::Type(match TYPE_NAMES.iter().find(|(k, _)| *k == t) {
+                    Some((_, json_type)) => *json_type,
+                    None => {
                         r.error_help(
                             code::BAD_VALUE,
                             v.span,
@@ -545,6 +589,22 @@ pub fn read_matcher(r: &mut Reader, node: &Node) -> Option<Matcher> {
     } else {
         Matcher::All(all)
     })
+}
+
+/// The operand of `lt`, `le`, `gt` or `ge`: a number, or text (a number
+/// written as text, or a template giving one). Anything else never compares.
+fn operand(r: &mut Reader, v: &Node, key: &str) -> Option<Node> {
+    match v.value {
+        Value::Int(_) | Value::Float(_) | Value::Str(_) => Some(v.clone()),
+        _ => {
+            r.wrong_type(
+                v,
+                &format!("`{key}`"),
+                "a number (or a template giving one)",
+            );
+            None
+        }
+    }
 }
 
 pub fn read_captures(r: &mut Reader, node: &Node) -> Vec<Capture> {

@@ -10,12 +10,14 @@ use crate::scenario::yaml::{Node, Value};
 pub const WS_KEYS: [&str; 6] = ["websocket", "headers", "keep", "timeout", "actions", "slo"];
 pub const ACTIONS: [&str; 4] = ["send", "receive", "sleep", "close"];
 pub const RECEIVE_KEYS: [&str; 3] = ["match", "timeout", "capture"];
+/// The keys of `websocket: { use: STEP }`, a kept connection.
+pub const KEPT_KEYS: [&str; 1] = ["use"];
 
 pub fn read_websocket(r: &mut Reader, m: &MapView) -> Option<StepKind> {
     let target_node = m.get("websocket")?;
     let target = match &target_node.value {
         Value::Map(_) => {
-            let u = r.map(target_node, "`websocket`", &["use"])?;
+            let u = r.map(target_node, "`websocket`", &KEPT_KEYS)?;
             let Some(n) = u.get("use") else {
                 r.error(
                     code::MISSING_KEY,
