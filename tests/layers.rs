@@ -37,7 +37,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "schema",
-        &["scenario", "report", "metrics", "verdict", "plan"],
+        &[
+            "scenario",
+            "report",
+            "metrics",
+            "verdict",
+            "plan",
+            "diagnostic",
+        ],
     ),
     // The embedded demo target stands alone.
     ("demo", &[]),
