@@ -4,6 +4,7 @@
 pub mod excerpt;
 pub mod health;
 pub mod hist;
+pub mod quantile;
 pub mod recorder;
 pub mod summary;
 

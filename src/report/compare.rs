@@ -11,11 +11,11 @@
 //! accordingly, so the only count required is two samples per run (one
 //! sample gives no interval at all).
 
-use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::results::{Results, StepResult};
 use crate::metrics::hist;
+use crate::metrics::quantile::Distribution;
 
 /// A step's figures in one run.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -96,93 +96,21 @@ impl Metric {
     }
 }
 
-/// z of a two-sided 95% confidence interval.
-const Z: f64 = 1.96;
-
-/// The ranks (1-based, within `1..=n`) that bound a distribution-free 95%
-/// confidence interval of the `q` quantile among `n` samples. How many
-/// samples fall below the true quantile is binomial(n, q); its normal
-/// approximation gives `n·q ∓ z·sqrt(n·q·(1−q))`, rounded outwards (one more
-/// rank above, as the upper order statistic must lie beyond the count).
-///
-/// With few samples the ranks are clamped to the smallest or largest
-/// sample: the interval is then narrower than a true 95% interval, and
-/// the test asks that the new run's tail lie above every sample of the
-/// base (see docs/reports.md).
-pub fn ranks(n: u64, q: f64) -> (u64, u64) {
-    let nf = n as f64;
-    let spread = Z * (nf * q * (1.0 - q)).sqrt();
-    let clamp = |r: f64| (r.max(1.0) as u64).min(n.max(1));
-    (
-        clamp((nf * q - spread).floor()),
-        clamp((nf * q + spread).ceil() + 1.0),
-    )
-}
-
-/// A step's latency as a comparison can read it.
-enum Latency<'a> {
-    /// The full histogram: exact order statistics.
-    Histogram(Histogram<u64>),
-    /// Only the percentile curve (a results.json written before trek kept
-    /// histograms), and the number of samples behind it.
-    Curve(&'a [[f64; 2]], u64),
-    /// Nothing measured.
-    Unknown,
-}
-
-impl<'a> Latency<'a> {
-    fn of(s: &'a StepResult) -> Self {
-        if let Some(text) = &s.histogram {
-            match hist::decode(text) {
-                Ok(h) if !h.is_empty() => return Latency::Histogram(h),
-                Ok(_) => {}
-                Err(e) => eprintln!(
-                    "trek: {}/{}: cannot read the histogram ({e}); comparing its percentile curve instead",
-                    s.scenario, s.name
-                ),
-            }
-        }
-        if s.latency.count > 0 && !s.distribution.is_empty() {
-            Latency::Curve(&s.distribution, s.latency.count)
-        } else {
-            Latency::Unknown
+/// A step's latency as a comparison reads it: its histogram, or (in a
+/// results.json written before trek kept histograms) its percentile curve.
+fn distribution(s: &StepResult) -> Option<Distribution<'_>> {
+    if let Some(text) = &s.histogram {
+        match hist::decode(text) {
+            Ok(h) if !h.is_empty() => return Some(Distribution::Histogram(h)),
+            Ok(_) => {}
+            Err(e) => eprintln!(
+                "trek: {}/{}: cannot read the histogram ({e}); comparing its percentile curve instead",
+                s.scenario, s.name
+            ),
         }
     }
-
-    /// The 95% confidence interval of the `q` quantile, `[low, high]` in
-    /// seconds. `None` with fewer than two samples: one sample's "interval"
-    /// is a single point, which holds the true percentile with probability
-    /// zero, so there is nothing to judge by.
-    fn interval(&self, q: f64) -> Option<[f64; 2]> {
-        match self {
-            Latency::Histogram(h) if h.len() >= 2 => {
-                let (l, u) = ranks(h.len(), q);
-                let at = |rank| hist::value_at_rank(h, rank) as f64 / 1e6;
-                Some([at(l), at(u)])
-            }
-            Latency::Curve(curve, n) if *n >= 2 => {
-                let (l, u) = ranks(*n, q);
-                let at = |rank: u64| at_percentile(curve, 100.0 * rank as f64 / *n as f64);
-                Some([at(l), at(u)])
-            }
-            _ => None,
-        }
-    }
-}
-
-/// The value of a `[percentile, seconds]` curve at percentile `p`, linear
-/// between its points.
-fn at_percentile(curve: &[[f64; 2]], p: f64) -> f64 {
-    let i = curve.partition_point(|point| point[0] < p);
-    let Some(&[p1, v1]) = curve.get(i) else {
-        // Beyond the last point.
-        return curve.last().map_or(0.0, |point| point[1]);
-    };
-    match i.checked_sub(1).map(|j| curve[j]) {
-        Some([p0, v0]) if p1 > p && p1 > p0 => v0 + (v1 - v0) * (p - p0) / (p1 - p0),
-        // At a point, or before the first.
-        _ => v1,
-    }
+    (s.latency.count > 0 && !s.distribution.is_empty())
+        .then(|| Distribution::Curve(&s.distribution, s.latency.count))
 }
 
 /// When a change is a regression: `p95:+10%` (relative), `p99:+50ms`
@@ -393,13 +321,14 @@ pub fn compare(base: &Results, new: &Results, thresholds: &[Threshold]) -> Compa
 /// Every metric of a step present in both runs, compared.
 fn step_changes(base: &StepResult, new: &StepResult, thresholds: &[Threshold]) -> Vec<Change> {
     let (bf, nf) = (Figures::of(base), Figures::of(new));
-    let (bl, nl) = (Latency::of(base), Latency::of(new));
+    let (bl, nl) = (distribution(base), distribution(new));
+    let interval = |d: &Option<Distribution>, q| d.as_ref().and_then(|d| d.interval(q));
     Metric::ALL
         .into_iter()
         .map(|m| {
             let mut c = change(m, bf.get(m), nf.get(m), thresholds);
             if let Some(q) = m.quantile() {
-                judge(&mut c, bl.interval(q), nl.interval(q));
+                judge(&mut c, interval(&bl, q), interval(&nl, q));
             }
             c
         })
@@ -581,15 +510,6 @@ mod tests {
     }
 
     #[test]
-    fn ranks_bound_the_quantile_and_stay_within_the_samples() {
-        assert_eq!(ranks(500, 0.95), (465, 486));
-        assert_eq!(ranks(1000, 0.50), (469, 532));
-        // Few samples: clamped to the largest.
-        assert_eq!(ranks(10, 0.95), (8, 10));
-        assert_eq!(ranks(1, 0.99), (1, 1));
-    }
-
-    #[test]
     fn ten_requests_twice_as_slow_are_a_significant_regression() {
         for with_histogram in [true, false] {
             let base = step(&[200_000; 10], with_histogram);
@@ -664,16 +584,6 @@ mod tests {
         assert_eq!((c.significant, &c.regression), (None, &None));
         assert_eq!(c.not_significant, None);
         assert_eq!(percent(&c), "+100.0% (not judged)");
-    }
-
-    #[test]
-    fn the_curve_is_interpolated_between_its_points() {
-        let curve = [[0.0, 0.010], [50.0, 0.020], [100.0, 0.040]];
-        assert_eq!(at_percentile(&curve, 25.0), 0.015);
-        assert_eq!(at_percentile(&curve, 50.0), 0.020);
-        assert_eq!(at_percentile(&curve, 75.0), 0.030);
-        assert_eq!(at_percentile(&curve, 100.0), 0.040);
-        assert_eq!(at_percentile(&curve, 0.0), 0.010);
     }
 
     #[test]
