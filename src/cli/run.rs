@@ -160,7 +160,9 @@ pub fn execute(
         events,
     };
     let outcome = crate::run::run(plan.clone(), run_options);
-    let _ = console.join();
+    if let Some(console) = console {
+        let _ = console.join();
+    }
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {

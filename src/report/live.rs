@@ -15,13 +15,16 @@ use crate::format::format_secs;
 /// Starts the console on a thread of its own: give the [`Events`] to the
 /// run, and join the thread once the run has returned (it ends when every
 /// sender is gone).
-pub fn console(mode: Mode) -> (Events, JoinHandle<()>) {
+pub fn console(mode: Mode) -> (Events, Option<JoinHandle<()>>) {
     let (tx, rx) = channel();
-    let handle = std::thread::Builder::new()
+    match std::thread::Builder::new()
         .name("trek-console".into())
         .spawn(move || show(&rx, mode))
-        .expect("a thread for the console");
-    (Events::new(tx), handle)
+    {
+        Ok(handle) => (Events::new(tx), Some(handle)),
+        // No thread for the console: the run goes on, silently.
+        Err(_) => (Events::none(), None),
+    }
 }
 
 fn show(rx: &Receiver<Event>, mode: Mode) {
@@ -168,6 +171,6 @@ mod tests {
         let (events, handle) = console(Mode::Quiet);
         events.note("hello");
         drop(events);
-        handle.join().unwrap();
+        handle.unwrap().join().unwrap();
     }
 }

@@ -97,24 +97,15 @@ fn in_steps(step: Value) -> Value {
 
 fn hosts() -> Vec<Host> {
     let journey = || json!([{ "get": "/a" }]);
+    let single: Vec<&'static str> = crate::scenario::file::TOP_KEYS
+        .into_iter()
+        .filter(|k| *k != "scenarios")
+        .collect();
     let mut all = vec![
         // The top level: a single journey, or `scenarios` (not both).
         host_for(
             "TestFile",
-            &[
-                "version",
-                "name",
-                "description",
-                "base_url",
-                "vars",
-                "defaults",
-                "data",
-                "include",
-                "fragments",
-                "slo",
-                "load",
-                "steps",
-            ],
+            &single,
             json!(SLOT),
             json!({ "steps": journey() }),
         ),
