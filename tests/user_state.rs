@@ -99,6 +99,40 @@ steps:
 }
 
 #[test]
+fn a_parallel_group_run_again_draws_new_values() {
+    let server = recorder();
+    let s = Scratch::new();
+    let file = s.file(
+        "t.yaml",
+        &format!(
+            r#"
+version: 1
+base_url: {}
+steps:
+  - repeat: 3
+    steps:
+      - group: both
+        parallel:
+          - {{ name: a, post: /a, json: {{ a: "{{{{ uuid() }}}}" }} }}
+          - {{ name: b, post: /b, json: {{ b: "{{{{ uuid() }}}}" }} }}
+"#,
+            server.base
+        ),
+    );
+    let out = run(&s, &file, &["--seed", "3"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let values: std::collections::HashSet<String> = bodies(&server)
+        .iter()
+        .map(|b| b.as_object().unwrap().values().next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        values.len(),
+        6,
+        "a round or a branch repeated its values: {values:?}"
+    );
+}
+
+#[test]
 fn a_user_restarted_by_ramping_vus_goes_on_counting_its_iterations() {
     let server = recorder();
     let s = Scratch::new();

@@ -78,9 +78,9 @@ impl Cursor {
         };
     }
 
-    fn branch(&mut self, branch: usize) -> Cursor {
+    fn branch(&mut self, group: u64, branch: usize) -> Cursor {
         Cursor {
-            scope: Arc::new(self.scope.branch(branch)),
+            scope: Arc::new(self.scope.branch(group, branch)),
             rng: SmallRng::seed_from_u64(self.rng.random()),
             failed: false,
             lag: self.lag,
@@ -257,7 +257,8 @@ async fn run_step(env: &Env, cur: &mut Cursor, step: &Step) -> Flow {
 /// what they capture is merged back in step order once all have finished.
 async fn parallel_steps(env: &Env, cur: &mut Cursor, steps: &[Step]) -> Flow {
     let before = cur.scope.locals.clone();
-    let mut branches: Vec<Cursor> = (0..steps.len()).map(|i| cur.branch(i)).collect();
+    let group = cur.scope.fake.group();
+    let mut branches: Vec<Cursor> = (0..steps.len()).map(|i| cur.branch(group, i)).collect();
     let flows = futures_util::future::join_all(
         branches
             .iter_mut()

@@ -46,9 +46,9 @@ impl Scope {
     /// variables (shared until one side changes them) and fake data of its
     /// own, so that what a branch draws does not depend on which branch got
     /// its answer first.
-    pub fn branch(&self, branch: usize) -> Self {
+    pub fn branch(&self, group: u64, branch: usize) -> Self {
         Self {
-            fake: Arc::new(self.fake.branch(branch)),
+            fake: Arc::new(Fake::branch(group, branch)),
             ..self.clone()
         }
     }

@@ -81,13 +81,19 @@ impl Fake {
         }
     }
 
-    /// The fake data of branch `branch` of a `parallel:` group starting
-    /// now: a function of this one's seed, of the draws made before the
-    /// group and of the branch's place in the list.
-    pub fn branch(&self, branch: usize) -> Fake {
-        let seed = self.seed.load(Ordering::Relaxed);
-        let calls = self.calls.load(Ordering::Relaxed);
-        Fake::new(mix(mix(seed ^ mix(calls)) ^ (branch as u64 + 1)))
+    /// Starts a `parallel:` group: a number that sets it apart from every
+    /// other group of this iteration. It counts as a draw, so a second
+    /// group in a row (or the next round of a loop) gets other values.
+    pub fn group(&self) -> u64 {
+        let calls = self.calls.fetch_add(1, Ordering::Relaxed);
+        mix(self.seed.load(Ordering::Relaxed) ^ mix(calls))
+    }
+
+    /// The fake data of branch `branch` of the group `group`: a function of
+    /// this one's seed, of the draws made before the group and of the
+    /// branch's place in the list, never of which branch draws first.
+    pub fn branch(group: u64, branch: usize) -> Fake {
+        Fake::new(mix(group ^ (branch as u64 + 1)))
     }
 
     pub fn rng(&self) -> SmallRng {
