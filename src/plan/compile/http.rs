@@ -113,7 +113,7 @@ impl Compile<'_, '_, '_> {
 }
 
 /// A header name reqwest (and HTTP) accepts.
-fn reqwest_header_ok(name: &str) -> Result<(), String> {
+pub(super) fn reqwest_header_ok(name: &str) -> Result<(), String> {
     let valid = !name.is_empty()
         && name
             .bytes()

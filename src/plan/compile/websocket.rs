@@ -63,11 +63,31 @@ impl Compile<'_, '_, '_> {
         if w.keep {
             self.kept.insert(label.to_string());
         }
-        // `defaults.headers` go on the handshake too; the step's own win.
+        // `defaults.headers` go on the handshake too, except those the
+        // handshake sets itself; the step's own win, and may not set those.
         let mut headers: Vec<(String, Tpl)> = Vec::new();
-        for (k, v) in self.test.defaults.headers.iter().chain(&w.headers) {
-            let Some(t) = self.string(v) else { continue };
+        for (k, v) in &self.test.defaults.headers {
             let name = k.to_ascii_lowercase();
+            if !handshake_header(&name) && http::reqwest_header_ok(&name).is_ok() {
+                if let Some(t) = self.string(v) {
+                    headers.push((name, t));
+                }
+            }
+        }
+        for (k, v) in &w.headers {
+            let name = k.to_ascii_lowercase();
+            let problem = match http::reqwest_header_ok(&name) {
+                Err(e) => Some(e),
+                Ok(()) if handshake_header(&name) => Some(format!(
+                    "`{k}` is set by the WebSocket handshake itself and cannot be changed"
+                )),
+                Ok(()) => None,
+            };
+            if let Some(e) = problem {
+                self.r.error(code::BAD_VALUE, v.span, e);
+                continue;
+            }
+            let Some(t) = self.string(v) else { continue };
             headers.retain(|(n, _)| *n != name);
             headers.push((name, t));
         }
@@ -129,6 +149,14 @@ impl Compile<'_, '_, '_> {
     }
 }
 
+/// Headers the WebSocket handshake sets itself (RFC 6455 §4.1).
+fn handshake_header(name: &str) -> bool {
+    matches!(
+        name,
+        "host" | "connection" | "upgrade" | "content-length" | "transfer-encoding"
+    ) || name.starts_with("sec-websocket-")
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::{compiled, errors};
@@ -153,6 +181,21 @@ mod tests {
         }
         let names: Vec<&str> = w.headers.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, ["x-team", "authorization"]);
+    }
+
+    #[test]
+    fn headers_the_handshake_sets_are_kept_out() {
+        let plan = compiled("version: 1\nbase_url: http://a.test\ndefaults: { headers: { Connection: close, X-Team: qa } }\nsteps:\n  - { name: w, websocket: /s, actions: [ { send: hi } ] }\n").unwrap();
+        let names: Vec<&str> = ws(&plan).headers.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            ["x-team"],
+            "a default `connection` would break the upgrade"
+        );
+        let e = errors("version: 1\nbase_url: http://a.test\nsteps:\n  - { name: w, websocket: /s, headers: { Sec-WebSocket-Key: x }, actions: [ { send: hi } ] }\n");
+        assert_eq!((e[0].0, e[0].1), (code::BAD_VALUE, 4), "{e:?}");
+        let e = errors("version: 1\nbase_url: http://a.test\nsteps:\n  - { name: w, websocket: /s, headers: { \"bad name\": x }, actions: [ { send: hi } ] }\n");
+        assert_eq!(e[0].0, code::BAD_VALUE, "{e:?}");
     }
 
     #[test]
