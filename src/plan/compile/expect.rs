@@ -37,14 +37,16 @@ impl Compile<'_, '_, '_> {
         match jsonpath_rust::parser::parse_json_path(&path.value) {
             Ok(q) => Some(q),
             Err(e) => {
-                let (problem, at) = super::jsonpath::explain(&path.value, &e);
-                let help = if problem.contains('-') {
-                    let name = problem.split('`').nth(1).unwrap_or_default();
-                    format!("write it in brackets: `['{name}']` instead of `.{name}`")
-                } else {
-                    "e.g. `$.access_token`, `$.items[0].id`, `$.items[?@.price > 10].name`".into()
+                let problem = super::jsonpath::explain(&path.value, &e);
+                let help = match &problem.dashed {
+                    Some(name) => {
+                        format!("write it in brackets: `['{name}']` instead of `.{name}`")
+                    }
+                    None => "e.g. `$.access_token`, `$.items[0].id`, `$.items[?@.price > 10].name`"
+                        .into(),
                 };
-                let span = self.r.source.within(path.span, at);
+                let span = self.r.source.within(path.span, problem.at);
+                let problem = problem.message;
                 self.r.error_help(
                     code::JSONPATH,
                     span,

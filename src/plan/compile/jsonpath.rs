@@ -4,9 +4,31 @@
 
 use jsonpath_rust::parser::errors::JsonPathError;
 
-/// What is wrong with `path`, and the character (0-based, in chars) the
-/// caret should point at.
-pub fn explain(path: &str, error: &JsonPathError) -> (String, usize) {
+/// What is wrong with a refused path.
+#[derive(Debug, PartialEq)]
+pub struct Problem {
+    /// Said in words.
+    pub message: String,
+    /// The character (0-based, in chars) the caret points at.
+    pub at: usize,
+    /// A name after `.` with a `-` in it, which goes in brackets instead.
+    pub dashed: Option<String>,
+}
+
+/// What is wrong with `path`.
+pub fn explain(path: &str, error: &JsonPathError) -> Problem {
+    let (message, at) = find(path, error);
+    let dashed = dashed_name(path)
+        .filter(|(i, _)| *i == at)
+        .map(|(_, name)| name);
+    Problem {
+        message,
+        at,
+        dashed,
+    }
+}
+
+fn find(path: &str, error: &JsonPathError) -> (String, usize) {
     let len = path.chars().count();
     let stopped = match error {
         JsonPathError::PestError(e) => match e.line_col {
@@ -67,15 +89,29 @@ fn unclosed(path: &str, open: char, close: char) -> Option<usize> {
     stack.pop()
 }
 
-/// A `.name-with-dash` segment: where it starts and the name.
+/// A `.name-with-dash` outside brackets and quotes: where the name starts
+/// and the name (letters, digits, `_` and `-` right after the `.`).
 fn dashed_name(path: &str) -> Option<(usize, String)> {
-    let mut offset = 0;
-    for (n, seg) in path.split('.').enumerate() {
-        let name: String = seg.chars().take_while(|c| *c != '[').collect();
-        if n > 0 && name.contains('-') {
-            return Some((offset, name));
+    let chars: Vec<char> = path.chars().collect();
+    let (mut depth, mut quote) = (0usize, None);
+    for (i, c) in chars.iter().enumerate() {
+        match (quote, *c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(*c),
+            (None, '[') => depth += 1,
+            (None, ']') => depth = depth.saturating_sub(1),
+            (None, '.') if depth == 0 => {
+                let name: String = chars[i + 1..]
+                    .iter()
+                    .take_while(|c| c.is_alphanumeric() || **c == '_' || **c == '-')
+                    .collect();
+                if name.contains('-') && !name.starts_with('-') {
+                    return Some((i + 1, name));
+                }
+            }
+            _ => {}
         }
-        offset += seg.chars().count() + 1;
     }
     None
 }
@@ -86,7 +122,8 @@ mod tests {
 
     fn why(path: &str) -> (String, usize) {
         let e = jsonpath_rust::parser::parse_json_path(path).expect_err(path);
-        explain(path, &e)
+        let p = explain(path, &e);
+        (p.message, p.at)
     }
 
     #[test]
@@ -129,12 +166,24 @@ mod tests {
             let Err(e) = jsonpath_rust::parser::parse_json_path(path) else {
                 continue;
             };
-            let (message, at) = explain(path, &e);
+            let Problem { message, at, .. } = explain(path, &e);
             assert!(
                 !message.contains("-->") && !message.contains('|'),
                 "{path}: {message}"
             );
             assert!(at <= path.chars().count(), "{path}: {at}");
+        }
+    }
+
+    #[test]
+    fn a_dash_counts_only_in_a_name_after_a_dot() {
+        let e = |p: &str| explain(p, &jsonpath_rust::parser::parse_json_path(p).expect_err(p));
+        assert_eq!(e("$.access-token").dashed.as_deref(), Some("access-token"));
+        // A minus in a filter or in a quoted name is not a dashed name.
+        for path in ["$.a[?(@.b > -1 &&)]", "$-a", "$['a-b'"] {
+            let p = e(path);
+            assert_eq!(p.dashed, None, "{path}: {p:?}");
+            assert!(!p.message.contains("has a `-`"), "{path}: {p:?}");
         }
     }
 }
