@@ -17,8 +17,12 @@ pub enum Event {
         requests: u64,
         failures: u64,
     },
-    /// A message (interrupted, the generator is saturated…).
+    /// A message (interrupted, the generator is saturated…); not shown
+    /// with `--quiet`.
     Note(String),
+    /// Something went wrong that the user must hear of, even with
+    /// `--quiet` (a scenario could not start).
+    Problem(String),
     /// `--smoke`: a step has finished.
     Step(StepLine),
 }
@@ -60,5 +64,9 @@ impl Events {
 
     pub fn note(&self, message: impl Into<String>) {
         self.send(Event::Note(message.into()));
+    }
+
+    pub fn problem(&self, message: impl Into<String>) {
+        self.send(Event::Problem(message.into()));
     }
 }

@@ -103,7 +103,7 @@ pub fn evaluate(plan: &Plan, summary: &Summary, judging: Judging) -> Vec<SloResu
             StepKindTag::Group => "group",
         };
         let scope = format!("{kind} {scenario}/{}", info.name);
-        let span = summary.span(info.scenario);
+        let span = rate_span(summary, info.scenario);
         for slo in &info.slo {
             let stats = &summary.steps[i];
             out.push(result(&scope, slo, judging, || {
@@ -114,7 +114,7 @@ pub fn evaluate(plan: &Plan, summary: &Summary, judging: Judging) -> Vec<SloResu
     for (i, s) in plan.scenarios.iter().enumerate() {
         let scope = format!("scenario {}", s.name);
         let iterations = &summary.scenarios[i];
-        let span = summary.span(i);
+        let span = rate_span(summary, i);
         for slo in &s.slo {
             out.push(result(&scope, slo, judging, || {
                 measure(slo, &summary.per_scenario[i], Some(iterations), span)
@@ -132,6 +132,16 @@ pub fn evaluate(plan: &Plan, summary: &Summary, judging: Judging) -> Vec<SloResu
         }));
     }
     out
+}
+
+/// The seconds a scenario's rates are over: its span, or the whole test's
+/// when it has none (no iteration ended, or every one was dropped), so that
+/// requests or drops with no span are not rated 0/s.
+fn rate_span(summary: &Summary, scenario: usize) -> f64 {
+    match summary.span(scenario) {
+        s if s > 0.0 => s,
+        _ => summary.duration,
+    }
 }
 
 /// The measured value of an SLO's metric over a scope that ran for `span`
@@ -260,6 +270,14 @@ mod tests {
 
     fn t(target: Option<f64>, critical: Option<f64>) -> Threshold {
         Threshold { target, critical }
+    }
+
+    #[test]
+    fn a_scenario_without_a_span_is_rated_over_the_whole_test() {
+        let summary =
+            crate::metrics::Collector::default().finish(&mut [], &["s".to_string()], &[], 5.0);
+        assert_eq!(summary.span(0), 0.0);
+        assert_eq!(rate_span(&summary, 0), 5.0);
     }
 
     #[test]

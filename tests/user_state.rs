@@ -218,3 +218,34 @@ steps:
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("ran out"), "{stdout}");
 }
+
+#[test]
+fn a_unique_feeder_that_runs_out_ends_a_ramping_scenario_too() {
+    let server = recorder();
+    let s = Scratch::new();
+    let file = s.file(
+        "t.yaml",
+        &format!(
+            r#"
+version: 1
+base_url: {}
+data:
+  users: {{ rows: [ {{ id: 1 }}, {{ id: 2 }}, {{ id: 3 }} ], order: unique }}
+load: {{ executor: ramping-vus, start_vus: 2, stages: [ {{ duration: 30s, target: 2 }} ] }}
+steps:
+  - {{ name: hit, post: /hit, json: {{ id: "{{{{ users.id }}}}" }} }}
+"#,
+            server.base
+        ),
+    );
+    let (out, took) = wait_with_timeout(
+        spawn_run(&s, &file, &["--quiet"]),
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let r = s.results(&out);
+    assert_eq!(r["scenarios"][0]["iterations"], 3);
+    assert_eq!(r["scenarios"][0]["exhausted"], "users");
+    // Three requests, not the 30 s of the stage.
+    assert!(took.as_secs_f64() < 10.0, "took {took:?}");
+}

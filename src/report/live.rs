@@ -38,6 +38,10 @@ fn show(rx: &Receiver<Event>, mode: Mode) {
                 failures,
             } => status.update(elapsed, vus, requests, failures),
             Event::Note(n) => status.note(&n),
+            Event::Problem(p) => {
+                status.clear();
+                eprintln!("trek: {p}");
+            }
             Event::Step(line) => {
                 status.clear();
                 eprintln!("{}", step_line(&line));

@@ -130,9 +130,15 @@ pub async fn run_scenario(
                 target: Some(target.clone()),
                 ..control.clone()
             };
-            let handles = ramp(*start_vus, stages, &target, &mut global, |i, iterations| {
-                spawn_from(i, Budget::Unbounded, control.clone(), iterations)
-            })
+            let exhausted = control.exhausted.clone();
+            let handles = ramp(
+                *start_vus,
+                stages,
+                &target,
+                &exhausted,
+                &mut global,
+                |i, iterations| spawn_from(i, Budget::Unbounded, control.clone(), iterations),
+            )
             .await;
             (handles, Instant::now())
         }
@@ -178,6 +184,7 @@ async fn ramp(
     start_vus: u64,
     stages: &[Stage],
     target: &AtomicU64,
+    exhausted: &AtomicBool,
     global: &mut watch::Receiver<Phase>,
     mut spawn: impl FnMut(u64, Arc<AtomicU64>) -> JoinHandle<()>,
 ) -> Vec<JoinHandle<()>> {
@@ -202,7 +209,9 @@ async fn ramp(
                 }
             }
         }
-        if elapsed >= total || *global.borrow() != Phase::Run {
+        // A `unique` feeder that ran out ends the scenario: no user would
+        // find a row.
+        if elapsed >= total || *global.borrow() != Phase::Run || exhausted.load(Ordering::Relaxed) {
             break;
         }
         tokio::select! {

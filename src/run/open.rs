@@ -166,7 +166,7 @@ pub async fn run_open(
             let _ = done_tx.send(handles);
         });
     if spawned.is_err() {
-        events.note("cannot start the scheduler thread: the scenario does not run");
+        events.problem("cannot start the scheduler thread: the scenario does not run");
         return;
     }
     if let Ok(handles) = done_rx.await {
