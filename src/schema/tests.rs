@@ -6,6 +6,7 @@
 //! by key; `validator` is the JSON Schema checker it uses.
 
 mod agreement;
+mod hosts;
 mod validator;
 
 use serde_json::Value;
