@@ -179,73 +179,45 @@ steps:
     assert_eq!(names.len(), b.len(), "fake data repeated");
 }
 
+/// Whatever the executor, a `unique` feeder that runs out ends the
+/// scenario when its last row's iteration is done: not after the open
+/// model's 20 s `graceful_stop` (waiting for a user that found no row), not
+/// after the ramp's 30 s stage (restarting users that find none). A busy
+/// machine adds milliseconds, not seconds, hence the 10 s bound.
 #[test]
-fn a_unique_feeder_that_runs_out_ends_an_open_scenario_at_once() {
-    let server = recorder();
-    let s = Scratch::new();
-    // Five rows at 20 iterations a second: the rows are gone after a
-    // quarter of a second. The scenario must not wait out its 20 s
-    // graceful_stop for the user that found no row.
-    let file = s.file(
-        "t.yaml",
-        &format!(
-            r#"
-version: 1
-base_url: {}
-data:
-  users: {{ rows: [ {{ id: 1 }}, {{ id: 2 }}, {{ id: 3 }}, {{ id: 4 }}, {{ id: 5 }} ], order: unique }}
-load: {{ executor: constant-arrival-rate, rate: 20/s, duration: 30s, max_vus: 10, graceful_stop: 20s }}
-steps:
-  - {{ name: hit, post: /hit, json: {{ id: "{{{{ users.id }}}}" }} }}
-  - think: 200ms
-"#,
-            server.base
+fn a_unique_feeder_that_runs_out_ends_the_scenario_at_once() {
+    let cases = [
+        (
+            "{ executor: constant-arrival-rate, rate: 20/s, duration: 30s, max_vus: 10, graceful_stop: 20s }",
+            "  - think: 200ms\n",
         ),
-    );
-    let (out, took) = wait_with_timeout(
-        spawn_run(&s, &file, &["--quiet"]),
-        std::time::Duration::from_secs(60),
-    );
-    assert_eq!(code(&out), 0, "{}", text(&out));
-    let r = s.results(&out);
-    let sc = &r["scenarios"][0];
-    assert_eq!(sc["iterations"], 5);
-    assert_eq!(sc["dropped"], 0, "{sc:#}");
-    assert_eq!(sc["exhausted"], "users");
-    // Done when the five iterations are: far below the 20 s graceful_stop
-    // (a busy machine adds milliseconds, not seconds).
-    assert!(took.as_secs_f64() < 10.0, "took {took:?}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("ran out"), "{stdout}");
-}
-
-#[test]
-fn a_unique_feeder_that_runs_out_ends_a_ramping_scenario_too() {
-    let server = recorder();
-    let s = Scratch::new();
-    let file = s.file(
-        "t.yaml",
-        &format!(
-            r#"
-version: 1
-base_url: {}
-data:
-  users: {{ rows: [ {{ id: 1 }}, {{ id: 2 }}, {{ id: 3 }} ], order: unique }}
-load: {{ executor: ramping-vus, start_vus: 2, stages: [ {{ duration: 30s, target: 2 }} ] }}
-steps:
-  - {{ name: hit, post: /hit, json: {{ id: "{{{{ users.id }}}}" }} }}
-"#,
-            server.base
+        (
+            "{ executor: ramping-vus, start_vus: 2, stages: [ { duration: 30s, target: 2 } ] }",
+            "",
         ),
-    );
-    let (out, took) = wait_with_timeout(
-        spawn_run(&s, &file, &["--quiet"]),
-        std::time::Duration::from_secs(60),
-    );
-    assert_eq!(code(&out), 0, "{}", text(&out));
-    let r = s.results(&out);
-    assert_eq!(r["scenarios"][0]["iterations"], 3);
-    assert_eq!(r["scenarios"][0]["exhausted"], "users");
-    // Three requests, not the 30 s of the stage.
-    assert!(took.as_secs_f64() < 10.0, "took {took:?}");
+    ];
+    for (load, after) in cases {
+        let server = recorder();
+        let s = Scratch::new();
+        let file = s.file(
+            "t.yaml",
+            &format!(
+                "version: 1\nbase_url: {}\ndata:\n  users: {{ rows: [ {{ id: 1 }}, {{ id: 2 }}, {{ id: 3 }}, {{ id: 4 }}, {{ id: 5 }} ], order: unique }}\nload: {load}\nsteps:\n  - {{ name: hit, post: /hit, json: {{ id: \"{{{{ users.id }}}}\" }} }}\n{after}",
+                server.base
+            ),
+        );
+        let (out, took) = wait_with_timeout(
+            spawn_run(&s, &file, &["--quiet"]),
+            std::time::Duration::from_secs(60),
+        );
+        assert_eq!(code(&out), 0, "{load}: {}", text(&out));
+        let r = s.results(&out);
+        let sc = &r["scenarios"][0];
+        assert_eq!(sc["iterations"], 5, "{load}: {sc:#}");
+        assert_eq!(sc["dropped"], 0, "{load}: {sc:#}");
+        assert_eq!(sc["exhausted"], "users", "{load}");
+        assert!(took.as_secs_f64() < 10.0, "{load}: took {took:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("ran out"), "{load}: {stdout}");
+    }
 }
