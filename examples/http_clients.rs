@@ -71,11 +71,18 @@ fn main() {
 
 async fn trek_loop(url: &str, count: &AtomicU64, deadline: Instant) {
     use trek::run::protocol::h1::{exchange, Conns, Outgoing};
+    use trek::run::protocol::stream::Links;
     let url = url::Url::parse(url).unwrap();
     let conns = Arc::new(Conns::default());
+    let links = Links::new(&[trek::plan::Link {
+        tls: Default::default(),
+        http_version: trek::scenario::net::HttpVersion::Http1,
+        proxy: Some(trek::scenario::net::Proxy::None),
+    }]);
     let headers = reqwest::header::HeaderMap::new();
     while Instant::now() < deadline {
         let req = Outgoing {
+            link: 0,
             method: &reqwest::Method::GET,
             url: &url,
             headers: &headers,
@@ -83,7 +90,7 @@ async fn trek_loop(url: &str, count: &AtomicU64, deadline: Instant) {
             body: None,
             compressed: true,
         };
-        let head = exchange(&conns, req).await.unwrap();
+        let head = exchange(&conns, &links, req).await.unwrap();
         assert_eq!(head.status, 200);
         head.body.all().await.unwrap();
         count.fetch_add(1, Ordering::Relaxed);

@@ -41,7 +41,19 @@ pub struct Plan {
     pub steps: Vec<StepInfo>,
     pub slo: Vec<Slo>,
     pub follow_redirects: bool,
-    pub insecure: bool,
+    /// Every distinct way of reaching a target the steps use; a step names
+    /// its own by index. The first is `defaults`'.
+    pub links: Vec<Link>,
+}
+
+/// How requests reach their target: TLS settings, HTTP version and proxy
+/// (`None`: from the environment). A virtual user's connections made one
+/// way are never used for a request that asks for another.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub tls: crate::scenario::net::Tls,
+    pub http_version: crate::scenario::net::HttpVersion,
+    pub proxy: Option<crate::scenario::net::Proxy>,
 }
 
 #[derive(Debug)]
@@ -154,6 +166,10 @@ pub struct WsStep {
     pub keep: bool,
     pub timeout: Duration,
     pub actions: Vec<WsAction>,
+    /// Index in [`Plan::links`] (its TLS settings and proxy).
+    pub link: usize,
+    /// The largest message kept.
+    pub max_message: usize,
 }
 
 #[derive(Debug)]
@@ -208,6 +224,11 @@ pub struct HttpStep {
     pub timeout: Duration,
     pub expect: Expect,
     pub captures: Vec<Capture>,
+    /// Index in [`Plan::links`].
+    pub link: usize,
+    /// How much of the body is kept for checks and captures (0 with
+    /// `discard_body`); the rest is read, counted and dropped.
+    pub max_body: usize,
 }
 
 #[derive(Debug)]
@@ -216,6 +237,20 @@ pub enum Body {
     Json(JsonTpl),
     Text(Tpl),
     Form(Vec<(String, Tpl)>),
+    /// A file's bytes, read from disk as they are sent.
+    File(std::path::PathBuf),
+    Multipart(Vec<(String, Part)>),
+}
+
+/// A part of a `multipart/form-data` body.
+#[derive(Debug)]
+pub enum Part {
+    Text(Tpl),
+    File {
+        path: std::path::PathBuf,
+        content_type: String,
+        filename: String,
+    },
 }
 
 #[derive(Debug, Default)]

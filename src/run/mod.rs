@@ -66,7 +66,7 @@ impl RunCtx {
 
 /// One worker thread's share of the run.
 pub struct WorkerCtx {
-    https: protocol::http::Https,
+    links: protocol::stream::Links,
     recorder: Mutex<Recorder>,
     pub handle: tokio::runtime::Handle,
     responses: AtomicU64,
@@ -75,8 +75,9 @@ pub struct WorkerCtx {
 }
 
 impl WorkerCtx {
-    pub fn https(&self) -> &protocol::http::Https {
-        &self.https
+    /// The worker's TLS settings and proxies, per link of the plan.
+    pub fn links(&self) -> &protocol::stream::Links {
+        &self.links
     }
 
     fn recorder(&self) -> MutexGuard<'_, Recorder> {
@@ -251,7 +252,7 @@ fn spawn_workers(
             .recv()
             .map_err(|_| std::io::Error::other("worker thread died"))??;
         workers.push(Arc::new(WorkerCtx {
-            https: protocol::http::Https::new(plan.insecure),
+            links: protocol::stream::Links::new(&plan.links),
             recorder: Mutex::new(Recorder::new(plan.steps.len(), plan.scenarios.len())),
             handle,
             responses: AtomicU64::new(0),

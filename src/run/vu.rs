@@ -309,7 +309,7 @@ async fn think(cur: &mut Cursor, t: &Think) {
 impl Env {
     pub(crate) fn transport(&self) -> http::Transport<'_> {
         http::Transport {
-            https: self.worker.https(),
+            links: self.worker.links(),
             conns: &self.conns,
             jar: &self.jar,
         }

@@ -30,12 +30,17 @@ pub const TOP_KEYS: [&str; 13] = [
     "load",
     "steps",
 ];
-pub const DEFAULTS_KEYS: [&str; 5] = [
+pub const DEFAULTS_KEYS: [&str; 10] = [
     "headers",
     "timeout",
     "think",
     "follow_redirects",
     "insecure",
+    "tls",
+    "http_version",
+    "proxy",
+    "max_body",
+    "discard_body",
 ];
 pub const SCENARIO_KEYS: [&str; 5] = ["load", "steps", "slo", "weight", "description"];
 pub const FEEDER_KEYS: [&str; 3] = ["file", "rows", "order"];
@@ -202,6 +207,11 @@ fn read_defaults(r: &mut Reader, node: &Node) -> Defaults {
     }
     if let Some(b) = m.get("insecure").and_then(|n| r.boolean(n, "`insecure`")) {
         d.insecure = b;
+    }
+    d.net = crate::scenario::net::read_net(r, &m);
+    // `insecure: true` is the short form of `tls: { insecure: true }`.
+    if d.insecure && d.net.tls.insecure.is_none() {
+        d.net.tls.insecure = Some(true);
     }
     d
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::diagnostic::{Source, Span};
+pub use crate::scenario::net::{BodyFile, Net, Part};
 use crate::scenario::units::Think;
 use crate::scenario::yaml::Node;
 
@@ -40,6 +41,8 @@ pub struct Defaults {
     pub think: Option<Think>,
     pub follow_redirects: bool,
     pub insecure: bool,
+    /// `tls`, `http_version`, `proxy`, `max_body`, `discard_body`.
+    pub net: Net,
 }
 
 impl Default for Defaults {
@@ -50,6 +53,7 @@ impl Default for Defaults {
             think: None,
             follow_redirects: true,
             insecure: false,
+            net: Net::default(),
         }
     }
 }
@@ -215,6 +219,8 @@ pub struct WebSocket {
     pub timeout: Option<Duration>,
     pub actions: Vec<WsAction>,
     pub slo: Vec<Slo>,
+    /// `tls`, `proxy` and `max_body` (the largest message kept).
+    pub net: Net,
 }
 
 #[derive(Debug, Clone)]
@@ -309,6 +315,9 @@ pub enum Body {
     Json(Node),
     Text(Text),
     Form(Vec<(String, Text)>),
+    /// `body_file:`, streamed from disk.
+    File(BodyFile),
+    Multipart(Vec<(String, Part)>),
 }
 
 #[derive(Debug, Clone)]
@@ -322,6 +331,8 @@ pub struct Http {
     pub expect: Expect,
     pub capture: Vec<Capture>,
     pub slo: Vec<Slo>,
+    /// The step's own connection settings, over `defaults`'.
+    pub net: Net,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -34,6 +34,7 @@ pub mod code {
     pub const MISSING_ENV: &str = "E0205";
     pub const DATA_FILE: &str = "E0301";
     pub const INCLUDE_FILE: &str = "E0302";
+    pub const NET_FILE: &str = "E0303";
     pub const SLO_SCOPE: &str = "E0401";
 }
 

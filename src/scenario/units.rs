@@ -1,5 +1,6 @@
 //! The units a scenario file writes: durations (`150ms`, `1m30s`), rates
-//! (`50/s`, `300/m`), shares (`1%`, `0.01`) and think ranges (`1s..3s`).
+//! (`50/s`, `300/m`), shares (`1%`, `0.01`), think ranges (`1s..3s`) and
+//! sizes (`512KB`, `1MB`).
 //!
 //! Each parser returns a [`UnitError`] whose message says what was
 //! expected, so callers can turn it into a diagnostic at the value's
@@ -26,6 +27,32 @@ pub enum UnitError {
     Count(String),
     #[error("`{0}` is not a number of virtual users")]
     Users(String),
+    #[error("`{0}` is not a size; write a number of bytes or one with a unit: `64KB`, `1MB`, `2GB` (units: B, KB, MB, GB; KiB, MiB, GiB alike)")]
+    Size(String),
+}
+
+/// Parses `1MB`, `512KB`, `2GB`, `100B` or a bare number of bytes. The
+/// units count in 1024s, as nginx's and most HTTP tools' sizes do; `MiB`
+/// and `MB` are the same. Sizes above 1 TB are refused.
+pub fn parse_size(text: &str) -> Result<u64, UnitError> {
+    let expected = || UnitError::Size(text.to_string());
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let number: f64 = t[..split].parse().map_err(|_| expected())?;
+    let scale = match t[split..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1u64,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(expected()),
+    };
+    let bytes = number * scale as f64;
+    if !bytes.is_finite() || bytes > (1u64 << 40) as f64 {
+        return Err(expected());
+    }
+    Ok(bytes.round() as u64)
 }
 
 /// Parses `250ms`, `1.5s`, `2m`, `1h30m`, `500us`. A bare number is seconds.
@@ -132,6 +159,18 @@ pub fn parse_think(text: &str) -> Result<Think, UnitError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1MB").unwrap(), 1 << 20);
+        assert_eq!(parse_size("512 KiB").unwrap(), 512 << 10);
+        assert_eq!(parse_size("1.5kb").unwrap(), 1536);
+        assert_eq!(parse_size("100").unwrap(), 100);
+        assert_eq!(parse_size("2GB").unwrap(), 2 << 30);
+        for bad in ["", "MB", "1TB", "-1MB", "2000GB", "1 M B"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn durations() {

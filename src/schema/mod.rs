@@ -3,6 +3,7 @@
 //! scenario schema. `trek schema` prints them; the checked-in copies in
 //! `schemas/` and `docs/keys.md` are compared with these by the tests.
 
+mod net;
 mod reference;
 mod scenario;
 mod steps;

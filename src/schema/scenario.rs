@@ -86,9 +86,25 @@ pub struct Defaults {
     /// Follow redirects, each hop's cookies kept.
     #[schemars(extend("default" = true), example = true)]
     follow_redirects: Option<bool>,
-    /// Skip TLS certificate verification.
+    /// Skip TLS certificate verification (short for `tls: { insecure: true }`).
     #[schemars(extend("default" = false), example = false)]
     insecure: Option<bool>,
+    /// TLS settings for https:// and wss://.
+    tls: Option<super::net::Tls>,
+    /// Which HTTP requests speak.
+    #[schemars(extend("default" = "auto"), example = &"http1")]
+    http_version: Option<super::net::HttpVersion>,
+    /// The proxy requests go through. Default: HTTPS_PROXY / HTTP_PROXY /
+    /// NO_PROXY from the environment.
+    proxy: Option<super::net::ProxySetting>,
+    /// How much of a response is kept for checks and captures; the rest is
+    /// read, counted in bytes received and dropped. Also the largest SSE
+    /// event and WebSocket message.
+    #[schemars(extend("default" = "1MB"), example = &"4MB")]
+    max_body: Option<super::net::Size>,
+    /// Keep nothing of response bodies (they are still read and counted).
+    #[schemars(extend("default" = false), example = true)]
+    discard_body: Option<bool>,
 }
 
 fn headers_example() -> serde_json::Value {

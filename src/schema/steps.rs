@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 
+use super::net::*;
 use super::scenario::Slo;
 use super::values::*;
 
@@ -88,6 +89,28 @@ macro_rules! request_step {
                 body: Option<Template>,
                 /// A form body (`application/x-www-form-urlencoded`).
                 form: Option<BTreeMap<String, Template>>,
+                /// A file sent as the body, streamed from disk (relative to the
+                /// scenario file).
+                #[schemars(example = &"fixtures/export.csv")]
+                body_file: Option<Text>,
+                /// A `multipart/form-data` body: text fields and files.
+                #[schemars(example = multipart_example())]
+                multipart: Option<Multipart>,
+                /// TLS settings over `defaults.tls`, key by key.
+                tls: Option<Tls>,
+                /// HTTP version (overrides `defaults.http_version`).
+                #[schemars(example = &"http2")]
+                http_version: Option<HttpVersion>,
+                /// Proxy (overrides `defaults.proxy`).
+                #[schemars(example = &"none")]
+                proxy: Option<ProxySetting>,
+                /// How much of the response is kept for checks and captures;
+                /// the rest is read, counted and dropped.
+                #[schemars(example = &"10MB")]
+                max_body: Option<Size>,
+                /// Keep nothing of the response body.
+                #[schemars(example = true)]
+                discard_body: Option<bool>,
                 /// Time allowed for this exchange (overrides `defaults.timeout`).
                 timeout: Option<Duration>,
                 /// Checks of the response. Without it, any 2xx or 3xx passes.
@@ -100,6 +123,10 @@ macro_rules! request_step {
             }
         );
     };
+}
+
+fn multipart_example() -> serde_json::Value {
+    serde_json::json!({ "title": "lunch", "photo": { "file": "fixtures/meal.jpg" } })
 }
 
 fn capture_example() -> serde_json::Value {
@@ -216,6 +243,26 @@ step!(
         body: Option<Template>,
         /// A form body.
         form: Option<BTreeMap<String, Template>>,
+        /// A file sent as the body.
+        #[schemars(example = &"prompts/long.txt")]
+        body_file: Option<Text>,
+        /// A `multipart/form-data` body.
+        #[schemars(example = multipart_example())]
+        multipart: Option<Multipart>,
+        /// TLS settings over `defaults.tls`.
+        tls: Option<Tls>,
+        /// HTTP version.
+        #[schemars(example = &"http1")]
+        http_version: Option<HttpVersion>,
+        /// Proxy.
+        #[schemars(example = &"none")]
+        proxy: Option<ProxySetting>,
+        /// The largest event kept; a longer one fails the step.
+        #[schemars(example = &"4MB")]
+        max_body: Option<Size>,
+        /// Keep nothing of the body.
+        #[schemars(example = true)]
+        discard_body: Option<bool>,
         /// Time allowed for the whole stream.
         timeout: Option<Duration>,
         /// Checks of the stream.
@@ -294,6 +341,14 @@ step!(
         /// SLOs (`first_byte` is the first message, `gap` the time between
         /// messages).
         slo: Option<Slo>,
+        /// TLS settings over `defaults.tls`, for wss://.
+        tls: Option<Tls>,
+        /// Proxy (a CONNECT tunnel).
+        #[schemars(example = &"none")]
+        proxy: Option<ProxySetting>,
+        /// The largest message accepted; a larger one ends the connection.
+        #[schemars(example = &"16MB")]
+        max_body: Option<Size>,
     }
 );
 

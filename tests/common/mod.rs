@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod pki;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -14,6 +16,11 @@ use std::time::{Duration, Instant};
 pub fn trek() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_trek"));
     c.env("NO_COLOR", "1").env_remove("TREK_BASE_URL");
+    // The tests' servers are on loopback: a proxy of the machine's must not
+    // come between them and trek.
+    for var in ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"] {
+        c.env_remove(var).env_remove(var.to_ascii_lowercase());
+    }
     c
 }
 

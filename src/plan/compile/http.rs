@@ -79,12 +79,18 @@ impl Compile<'_, '_, '_> {
                     .filter_map(|(k, v)| Some((k.clone(), self.string(v)?)))
                     .collect(),
             ),
+            m::Body::File(f) => Body::File(f.path.clone()),
+            m::Body::Multipart(parts) => Body::Multipart(self.multipart(parts)?),
         };
+        let (link, max_body) = self.link(&h.net);
         let expect = self.expect(&h.expect);
         let captures = h.capture.iter().filter_map(|c| self.capture(c)).collect();
         let parsed_url = match (&url, &base) {
             (Tpl::Lit(full), None) => match url::Url::parse(full) {
-                Ok(u) => Some(u),
+                Ok(u) => {
+                    self.check_version(link, &u, h.url.span);
+                    Some(u)
+                }
                 Err(e) => {
                     self.r.error(
                         code::BAD_VALUE,
@@ -108,6 +114,8 @@ impl Compile<'_, '_, '_> {
             timeout: h.timeout.unwrap_or(self.test.defaults.timeout),
             expect,
             captures,
+            link,
+            max_body,
         })
     }
 }

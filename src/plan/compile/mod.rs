@@ -14,6 +14,7 @@ mod expect;
 mod http;
 mod jsonpath;
 mod names;
+mod net;
 mod slo;
 mod steps;
 mod templates;
@@ -71,6 +72,7 @@ pub fn compile(test: &Test, options: &Options) -> Result<(Plan, Vec<Diagnostic>)
             kept: HashSet::new(),
             shape_errors: options.maybe_defined.is_some(),
             reads: Vec::new(),
+            links: Vec::new(),
         }
         .run(options)
     };
@@ -105,11 +107,14 @@ struct Compile<'r, 'a, 't> {
     /// Names read by the templates of the step being compiled (for `trek
     /// plan`).
     reads: Vec<String>,
+    /// The distinct links steps use (the defaults' first).
+    links: Vec<Link>,
 }
 
 impl Compile<'_, '_, '_> {
     fn run(mut self, options: &Options) -> Plan {
         let test = self.test;
+        self.default_link();
         let vars = self.render_vars(options.seed);
         self.known.vars = test.vars.iter().map(|(k, _)| k.clone()).collect();
         self.known.maybe = options.maybe_defined.clone().unwrap_or_default();
@@ -191,7 +196,7 @@ impl Compile<'_, '_, '_> {
             steps: self.steps,
             slo: test.slo.clone(),
             follow_redirects: test.defaults.follow_redirects,
-            insecure: test.defaults.insecure,
+            links: self.links,
         }
     }
 

@@ -138,6 +138,7 @@ impl Compile<'_, '_, '_> {
                 },
             });
         }
+        let (link, max_message) = self.link(&w.net);
         Some(WsStep {
             id,
             target,
@@ -145,6 +146,8 @@ impl Compile<'_, '_, '_> {
             keep: w.keep,
             timeout,
             actions,
+            link,
+            max_message,
         })
     }
 }

@@ -1,10 +1,11 @@
-//! trek's HTTP/1.1 client for plain `http://` targets. Each virtual user
-//! owns its keep-alive connections (none is shared between users, so the
-//! only lock on the request path is the user's own, never contended) and
-//! reads and writes them in its own task: a request is one write of its
-//! head (and a small body), the response is parsed from the bytes as they
-//! arrive (`wire`), with nothing between the socket and the step but a
-//! buffer. bench/RESULTS.md has what this saves against reqwest and hyper.
+//! trek's HTTP/1.1 client, for `http://` and `https://` targets. Each
+//! virtual user owns its keep-alive connections (none is shared between
+//! users, so the only lock on the request path is the user's own, never
+//! contended) and reads and writes them in its own task: a request is one
+//! write of its head (and a small body), the response is parsed from the
+//! bytes as they arrive (`wire`), with nothing between the socket (or the
+//! TLS session, `stream`) and the step but a buffer. bench/RESULTS.md has
+//! what this saves against reqwest and hyper.
 //!
 //! An idle connection the server has closed (or written stray bytes to) is
 //! found out before the next request is written on it, and the request
@@ -16,8 +17,11 @@
 //! `IDLE_TIMEOUT` are closed rather than reused, since a server or a
 //! middlebox may have dropped them without a word.
 
+use std::future::poll_fn;
 use std::io::{Read, Write};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -26,12 +30,12 @@ use reqwest::header::{
     USER_AGENT,
 };
 use reqwest::Method;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use url::{Host, Url};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use url::Url;
 
 use super::headers::Headers;
 use super::http::Failure;
+use super::stream::{Links, Purpose, Stream};
 use super::wire::{self, Framing, Piece};
 
 /// Idle connections a user keeps beyond this many are closed.
@@ -56,23 +60,28 @@ pub struct Conns {
 }
 
 struct Conn {
+    /// Which way it was made (index of the plan's link), over TLS or not,
+    /// to which host and port.
+    link: usize,
+    secure: bool,
     host: Box<str>,
     port: u16,
     /// When it last went idle.
     since: Instant,
-    stream: TcpStream,
+    stream: Stream,
+    /// Plain HTTP through a proxy: requests in absolute form, with this
+    /// `Proxy-Authorization`.
+    via_proxy: Option<Option<String>>,
     /// Bytes read and not yet taken by a response.
     buf: BytesMut,
 }
 
 impl Conn {
-    /// Whether the server has closed (or written to) this idle connection.
-    /// Costs no system call unless the socket has had an event since the
-    /// last read (tokio clears its readiness when a read comes back short,
-    /// as the end of a response does).
-    fn closed_while_idle(&self) -> bool {
-        let mut probe = [0u8; 1];
-        !matches!(self.stream.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    fn is_for(&self, to: &To) -> bool {
+        self.link == to.link
+            && self.secure == to.secure
+            && self.port == to.port
+            && *self.host == *to.host
     }
 
     /// Reads what has arrived into the buffer; 0 when the server closed.
@@ -88,15 +97,21 @@ impl Conn {
     }
 }
 
+/// Where a request goes: which way, to which host and port.
+struct To<'a> {
+    link: usize,
+    secure: bool,
+    host: &'a str,
+    port: u16,
+}
+
 impl Conns {
-    /// An idle connection to `host:port`.
-    fn take(&self, host: &str, port: u16) -> Option<Conn> {
+    /// An idle connection for `to`.
+    fn take(&self, to: &To) -> Option<Conn> {
         let now = Instant::now();
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         idle.retain(|c| now.saturating_duration_since(c.since) < IDLE_TIMEOUT);
-        let at = idle
-            .iter()
-            .rposition(|c| c.port == port && &*c.host == host)?;
+        let at = idle.iter().rposition(|c| c.is_for(to))?;
         Some(idle.swap_remove(at))
     }
 
@@ -120,6 +135,8 @@ impl Conns {
 
 /// One request as the step made it.
 pub struct Outgoing<'a> {
+    /// Index of the plan's link it goes by.
+    pub link: usize,
     pub method: &'a Method,
     pub url: &'a Url,
     pub headers: &'a HeaderMap,
@@ -161,34 +178,42 @@ const ACCEPTED: &str = "gzip, deflate, br";
 
 /// Sends one request (no redirects) on one of the user's connections and
 /// reads the response's head.
-pub async fn exchange(conns: &Arc<Conns>, req: Outgoing<'_>) -> Result<Head, Failure> {
+pub async fn exchange(
+    conns: &Arc<Conns>,
+    links: &Links,
+    req: Outgoing<'_>,
+) -> Result<Head, Failure> {
     let url = req.url;
     let port = url.port_or_known_default().unwrap_or(80);
     let host = url
         .host()
         .ok_or_else(|| Failure::Other(format!("the URL `{url}` has no host")))?;
+    let to = To {
+        link: req.link,
+        secure: url.scheme() == "https",
+        host: url.host_str().unwrap_or_default(),
+        port,
+    };
     let set = StepSets::of(req.headers);
-    // A body in gzip, deflate or br is decompressed, whoever asked for it
-    // (as over https); a byte range of one could not be.
+    // A body in gzip, deflate or br is decompressed, whoever asked for it;
+    // a byte range of one could not be.
     let decompress = req.compressed && !set.range;
     let ours = decompress && !set.accept_encoding;
-    let (out, separate) = request_bytes(&req, &set, ours);
 
-    let taken = conns
-        .take(url.host_str().unwrap_or_default(), port)
-        .filter(|c| !c.closed_while_idle());
+    let taken = conns.take(&to).filter_map_idle();
     let mut reused = taken.is_some();
     let mut conn = match taken {
         Some(c) => c,
-        None => Box::pin(connect(&host, port)).await?,
+        None => Box::pin(connect(links, &to, &host)).await?,
     };
+    let (out, separate) = request_bytes(&req, &set, ours, conn.via_proxy.as_ref());
     loop {
-        match conn.stream.write_all(&out).await {
+        match write_all(&mut conn.stream, &out).await {
             Ok(()) => break,
             // The server had closed this idle connection: the request did
             // not reach it whole, so it goes on a new connection.
             Err(_) if reused => {
-                conn = Box::pin(connect(&host, port)).await?;
+                conn = Box::pin(connect(links, &to, &host)).await?;
                 reused = false;
             }
             Err(e) => return Err(io_failure(&e)),
@@ -241,6 +266,27 @@ pub async fn exchange(conns: &Arc<Conns>, req: Outgoing<'_>) -> Result<Head, Fai
     })
 }
 
+trait IdleProbe {
+    fn filter_map_idle(self) -> Self;
+}
+
+impl IdleProbe for Option<Conn> {
+    /// Drops an idle connection the server has closed or written to.
+    fn filter_map_idle(self) -> Self {
+        self.and_then(|mut c| (!c.stream.closed_while_idle()).then_some(c))
+    }
+}
+
+/// Writes all of `bytes` and flushes them (a TLS session holds what it
+/// could not write yet).
+async fn write_all(stream: &mut Stream, bytes: &[u8]) -> std::io::Result<()> {
+    stream.write_all(bytes).await?;
+    if matches!(stream, Stream::Tls(_)) {
+        stream.flush().await?;
+    }
+    Ok(())
+}
+
 /// Which of the headers trek would add the step set itself, found in one
 /// pass over the step's headers (usually none or a few).
 #[derive(Default)]
@@ -287,17 +333,30 @@ fn request_bytes<'a>(
     req: &Outgoing<'a>,
     set: &StepSets,
     ours: bool,
+    via_proxy: Option<&Option<String>>,
 ) -> (Vec<u8>, Option<&'a Bytes>) {
     let (url, headers) = (req.url, req.headers);
     let length = wire::body_length(req.method, req.body);
     let body = req.body.filter(|b| !b.is_empty() && length.is_some());
     let inline = body.filter(|b| b.len() <= COALESCE);
     let mut out = Vec::with_capacity(256 + inline.map_or(0, |b| b.len()));
-    wire::request_line(
-        &mut out,
-        req.method,
-        &url[url::Position::BeforePath..url::Position::AfterQuery],
-    );
+    // Through a proxy, the request names its target whole (without the
+    // URL's user and password, which become `Authorization`).
+    let target = match via_proxy {
+        Some(_) => &url[url::Position::BeforeHost..url::Position::AfterQuery],
+        None => &url[url::Position::BeforePath..url::Position::AfterQuery],
+    };
+    if via_proxy.is_some() {
+        out.extend_from_slice(req.method.as_str().as_bytes());
+        out.extend_from_slice(b" http://");
+        out.extend_from_slice(target.as_bytes());
+        out.extend_from_slice(b" HTTP/1.1\r\n");
+    } else {
+        wire::request_line(&mut out, req.method, target);
+    }
+    if let Some(Some(auth)) = via_proxy {
+        wire::header_line(&mut out, b"proxy-authorization", auth.as_bytes());
+    }
     if !set.host {
         // `host` or `host:port` as the URL has it.
         let authority = &url[url::Position::BeforeHost..url::Position::AfterPort];
@@ -331,36 +390,47 @@ fn request_bytes<'a>(
 /// rest is not written and the answer is read as the response. Returns
 /// whether the body was cut short (the connection cannot be reused then).
 async fn write_body(conn: &mut Conn, body: &[u8]) -> std::io::Result<bool> {
+    enum Event {
+        Read(std::io::Result<usize>),
+        Wrote(std::io::Result<usize>),
+    }
     let mut at = 0;
+    let mut scratch = vec![0u8; READ_BUFFER];
     while at < body.len() {
-        let stream = &conn.stream;
-        let readable = tokio::select! {
-            biased;
-            r = stream.readable() => r.map(|_| true)?,
-            r = stream.writable() => r.map(|_| false)?,
-        };
-        if readable {
-            conn.buf.reserve(READ_BUFFER);
-            match conn.stream.try_read_buf(&mut conn.buf) {
-                // The server closed: what it said, if anything, is read next.
-                Ok(0) => return Ok(true),
+        let stream = &mut conn.stream;
+        let event = poll_fn(|cx| {
+            // An answer first: it ends the upload.
+            let mut read = ReadBuf::new(&mut scratch);
+            if let Poll::Ready(r) = Pin::new(&mut *stream).poll_read(cx, &mut read) {
+                let n = read.filled().len();
+                return Poll::Ready(Event::Read(r.map(|_| n)));
+            }
+            Pin::new(&mut *stream)
+                .poll_write(cx, &body[at..])
+                .map(Event::Wrote)
+        })
+        .await;
+        match event {
+            // The server closed: what it said, if anything, is read next.
+            Event::Read(Ok(0)) => return Ok(true),
+            Event::Read(Ok(n)) => {
+                conn.buf.extend_from_slice(&scratch[..n]);
                 // `100 Continue` (asked for with `Expect`) or `103 Early
-                // Hints`: the server wants the rest of the body.
-                Ok(_) if wire::only_interim(&mut conn.buf) => {}
-                // The final answer has begun.
-                Ok(_) => return Ok(true),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e),
+                // Hints`: the server wants the rest of the body; anything
+                // else is the final answer, begun.
+                if !wire::only_interim(&mut conn.buf) {
+                    return Ok(true);
+                }
             }
-        } else {
-            match conn.stream.try_write(&body[at..]) {
-                Ok(n) => at += n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                // The server stopped reading and hung up: its answer, if it
-                // sent one before, or the reset, is read next.
-                Err(_) => return Ok(true),
-            }
+            Event::Read(Err(e)) => return Err(e),
+            Event::Wrote(Ok(n)) => at += n,
+            // The server stopped reading and hung up: its answer, if it
+            // sent one before, or the reset, is read next.
+            Event::Wrote(Err(_)) => return Ok(true),
         }
+    }
+    if matches!(conn.stream, Stream::Tls(_)) {
+        conn.stream.flush().await?;
     }
     Ok(false)
 }
@@ -371,29 +441,31 @@ fn cut_off() -> Failure {
 }
 
 fn io_failure(e: &std::io::Error) -> Failure {
-    Failure::Other(format!("request failed: {}", super::http::root_cause(e)))
+    match super::tls::explain(e) {
+        Some(why) => Failure::Other(format!("request failed: TLS: {why}")),
+        None => Failure::Other(format!("request failed: {}", super::http::root_cause(e))),
+    }
 }
 
-async fn connect(host: &Host<&str>, port: u16) -> Result<Conn, Failure> {
-    let stream = match host {
-        Host::Ipv4(ip) => TcpStream::connect((*ip, port)).await,
-        Host::Ipv6(ip) => TcpStream::connect((*ip, port)).await,
-        Host::Domain(name) => TcpStream::connect((*name, port)).await,
-    }
-    .map_err(|e| Failure::Connect(e.to_string()))?;
-    let _ = stream.set_nodelay(true);
+async fn connect(links: &Links, to: &To<'_>, host: &url::Host<&str>) -> Result<Conn, Failure> {
+    let made = links
+        .connect(to.link, host, to.port, to.secure, Purpose::Http)
+        .await?;
     Ok(Conn {
-        host: host.to_string().into(),
-        port,
+        link: to.link,
+        secure: to.secure,
+        host: to.host.into(),
+        port: to.port,
         since: Instant::now(),
-        stream,
+        stream: made.stream,
+        via_proxy: made.via_proxy,
         buf: BytesMut::new(),
     })
 }
 
 /// `Authorization: Basic` from the user and password of a URL
 /// (`http://user:secret@host/`), as browsers and reqwest send it.
-fn basic_auth(url: &Url) -> String {
+pub fn basic_auth(url: &Url) -> String {
     use base64::Engine;
     let decode = |s: &str| {
         percent_encoding::percent_decode_str(s)
@@ -602,8 +674,21 @@ mod tests {
         r
     }
 
+    /// The links of a plan that says nothing of them.
+    fn links() -> &'static Links {
+        static LINKS: std::sync::OnceLock<Links> = std::sync::OnceLock::new();
+        LINKS.get_or_init(|| {
+            Links::new(&[crate::plan::Link {
+                tls: Default::default(),
+                http_version: crate::scenario::net::HttpVersion::Auto,
+                proxy: Some(crate::scenario::net::Proxy::None),
+            }])
+        })
+    }
+
     fn outgoing<'a>(url: &'a Url, headers: &'a HeaderMap) -> Outgoing<'a> {
         Outgoing {
+            link: 0,
             method: &Method::GET,
             url,
             headers,
@@ -614,7 +699,7 @@ mod tests {
     }
 
     async fn get(conns: &Arc<Conns>, url: &Url) -> Result<(u16, Headers, Bytes), Failure> {
-        let head = exchange(conns, outgoing(url, &HeaderMap::new())).await?;
+        let head = exchange(conns, links(), outgoing(url, &HeaderMap::new())).await?;
         let body = head.body.all().await?;
         Ok((head.status, head.headers, body))
     }
@@ -648,7 +733,7 @@ mod tests {
     async fn a_body_left_unread_closes_its_connection() {
         let (url, accepted) = server(ok(b"unread", ""), false).await;
         let conns = Arc::new(Conns::default());
-        let head = exchange(&conns, outgoing(&url, &HeaderMap::new()))
+        let head = exchange(&conns, links(), outgoing(&url, &HeaderMap::new()))
             .await
             .unwrap();
         drop(head);
@@ -677,7 +762,9 @@ mod tests {
             // Asked for by the step itself: decompressed all the same.
             let mut asked = HeaderMap::new();
             asked.insert(ACCEPT_ENCODING, HeaderValue::from_static(name));
-            let head = exchange(&conns, outgoing(&url, &asked)).await.unwrap();
+            let head = exchange(&conns, links(), outgoing(&url, &asked))
+                .await
+                .unwrap();
             assert_eq!(&head.body.all().await.unwrap()[..], text, "{name}");
         }
     }
@@ -721,7 +808,9 @@ mod tests {
         // A byte range is asked for uncompressed.
         let mut headers = HeaderMap::new();
         headers.insert(RANGE, HeaderValue::from_static("bytes=0-0"));
-        let head_ = exchange(&conns, outgoing(&url, &headers)).await.unwrap();
+        let head_ = exchange(&conns, links(), outgoing(&url, &headers))
+            .await
+            .unwrap();
         head_.body.all().await.unwrap();
         let sent = head.lock().unwrap().clone();
         assert!(sent.contains("range: bytes=0-0"), "{sent}");
@@ -795,7 +884,7 @@ mod tests {
             body: Some(&upload),
             ..outgoing(&url, &headers)
         };
-        let head = exchange(&conns, req).await.unwrap();
+        let head = exchange(&conns, links(), req).await.unwrap();
         assert!(head.body.all().await.unwrap() == big);
         let sent = last.lock().unwrap().clone();
         assert!(
@@ -809,7 +898,7 @@ mod tests {
             method: &Method::POST,
             ..outgoing(&url, &headers)
         };
-        exchange(&conns, req)
+        exchange(&conns, links(), req)
             .await
             .unwrap()
             .body
@@ -866,7 +955,7 @@ mod tests {
             ..outgoing(url, &headers)
         };
         tokio::time::timeout(std::time::Duration::from_secs(10), async {
-            let head = exchange(conns, req).await.unwrap();
+            let head = exchange(conns, links(), req).await.unwrap();
             (head.status, head.body.all().await.unwrap())
         })
         .await

@@ -1,25 +1,28 @@
 //! HTTP exchanges: one request (following redirects itself, so that each
 //! virtual user's cookie jar sees every `Set-Cookie`), timed from the first
-//! send to the first response byte and to the last body byte. Plain
-//! `http://` goes through trek's own HTTP/1.1 client (`h1`), on the virtual
-//! user's own connections; `https://` through reqwest (TLS, HTTP/2).
+//! send to the first response byte and to the last body byte. Requests go
+//! on the virtual user's own connections, through trek's HTTP/1.1 client
+//! (`h1`), over TLS for `https://`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, COOKIE};
-use reqwest::{Client, Method, Url};
+use reqwest::{Method, Url};
 
 use super::h1;
 pub use super::h1::Conns;
 use super::headers::Headers;
+use super::stream::Links;
 
 const MAX_REDIRECTS: usize = 10;
 
 pub struct Request {
+    /// Index of the plan's link it goes by.
+    pub link: usize,
     pub method: Method,
     pub url: Url,
     pub headers: HeaderMap,
@@ -28,37 +31,6 @@ pub struct Request {
     pub follow_redirects: bool,
     /// Ask for a compressed response and decompress it (not for streams).
     pub compressed: bool,
-}
-
-/// The worker's client for `https://`, built when first needed: reading the
-/// system's root certificates takes time and memory a plain-HTTP run does
-/// not need.
-pub struct Https {
-    insecure: bool,
-    client: OnceLock<Result<Client, String>>,
-}
-
-impl Https {
-    pub fn new(insecure: bool) -> Self {
-        Https {
-            insecure,
-            client: OnceLock::new(),
-        }
-    }
-
-    fn client(&self) -> Result<&Client, Failure> {
-        let built = self.client.get_or_init(|| {
-            Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .danger_accept_invalid_certs(self.insecure)
-                .tcp_nodelay(true)
-                .pool_idle_timeout(Duration::from_secs(30))
-                .user_agent(USER_AGENT)
-                .build()
-                .map_err(|e| format!("cannot set up TLS: {e}"))
-        });
-        built.as_ref().map_err(|e| Failure::Connect(e.clone()))
-    }
 }
 
 /// The `User-Agent` trek sends unless a step sets one.
@@ -97,9 +69,9 @@ impl Cookies {
 /// What a virtual user sends its requests with.
 #[derive(Clone, Copy)]
 pub struct Transport<'a> {
-    /// For `https://`.
-    pub https: &'a Https,
-    /// The user's own connections, for `http://`.
+    /// The worker's TLS settings and proxies, per link.
+    pub links: &'a Links,
+    /// The user's own connections.
     pub conns: &'a Arc<Conns>,
     pub jar: &'a Cookies,
 }
@@ -200,39 +172,21 @@ pub async fn open(via: Transport<'_>, mut req: Request, start: Instant) -> Resul
             false => jar.get(&req.url),
         };
         sent += request_size(&req, cookie.as_ref());
-        let (status, headers, body) = if req.url.scheme() == "http" {
-            let head = h1::exchange(
-                via.conns,
-                h1::Outgoing {
-                    method: &req.method,
-                    url: &req.url,
-                    headers: &req.headers,
-                    cookie: cookie.as_ref(),
-                    body: req.body.as_ref(),
-                    compressed: req.compressed,
-                },
-            )
-            .await?;
-            (head.status, head.headers, Body::H1(head.body))
-        } else {
-            let mut headers = req.headers.clone();
-            if let Some(c) = cookie {
-                headers.insert(COOKIE, c);
-            }
-            let mut builder = via
-                .https
-                .client()?
-                .request(req.method.clone(), req.url.clone())
-                .headers(headers);
-            if let Some(body) = &req.body {
-                builder = builder.body(body.clone());
-            }
-            // Boxed: reqwest's future is large, and would otherwise make
-            // every plain-HTTP request's future as large.
-            let resp = Box::pin(builder.send()).await.map_err(classify)?;
-            let headers = Headers::from_map(resp.headers());
-            (resp.status().as_u16(), headers, Body::Reqwest(resp))
-        };
+        let head = h1::exchange(
+            via.conns,
+            via.links,
+            h1::Outgoing {
+                link: req.link,
+                method: &req.method,
+                url: &req.url,
+                headers: &req.headers,
+                cookie: cookie.as_ref(),
+                body: req.body.as_ref(),
+                compressed: req.compressed,
+            },
+        )
+        .await?;
+        let (status, headers, body) = (head.status, head.headers, Body::H1(head.body));
         let first_byte = start.elapsed();
         jar.set(&headers, &req.url);
         received += response_size(&headers, 0);
@@ -276,7 +230,6 @@ fn redirect_target(base: &Url, headers: &Headers) -> Option<Url> {
 /// A response body still to read.
 pub enum Body {
     H1(h1::Body),
-    Reqwest(reqwest::Response),
 }
 
 impl Body {
@@ -284,7 +237,6 @@ impl Body {
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, Failure> {
         match self {
             Body::H1(b) => b.chunk().await,
-            Body::Reqwest(r) => Box::pin(r.chunk()).await.map_err(classify),
         }
     }
 
@@ -292,7 +244,6 @@ impl Body {
     pub async fn all(self) -> Result<Bytes, Failure> {
         match self {
             Body::H1(b) => b.all().await,
-            Body::Reqwest(r) => Box::pin(r.bytes()).await.map_err(classify),
         }
     }
 }
@@ -307,18 +258,6 @@ pub fn root_cause(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     msg
-}
-
-pub fn classify(e: reqwest::Error) -> Failure {
-    if e.is_timeout() {
-        return Failure::Timeout(Duration::ZERO);
-    }
-    let msg = root_cause(&e);
-    if e.is_connect() {
-        Failure::Connect(msg)
-    } else {
-        Failure::Other(format!("request failed: {msg}"))
-    }
 }
 
 /// Bytes on the wire, approximately: request line, headers, body.

@@ -4,7 +4,9 @@
 pub mod h1;
 pub mod headers;
 pub mod http;
+pub mod proxy;
 pub mod sse;
+pub mod stream;
 pub mod tls;
 pub mod websocket;
 pub mod wire;

@@ -237,6 +237,7 @@ pub(crate) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Re
                 Some("application/x-www-form-urlencoded"),
             )
         }
+        Body::File(_) | Body::Multipart(_) => return Err("file bodies are not sent yet".into()),
     };
     if let Some(ct) = content_type {
         if !headers.contains_key(CONTENT_TYPE) {
@@ -244,6 +245,7 @@ pub(crate) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Re
         }
     }
     Ok(Request {
+        link: h.link,
         method: match h.method {
             crate::scenario::model::Method::Get => reqwest::Method::GET,
             crate::scenario::model::Method::Post => reqwest::Method::POST,

@@ -300,7 +300,7 @@ async fn connect(env: &Env, w: &WsStep, url: &str, scope: &Value) -> Result<Conn
             }
         }
     }
-    match ws::handshake(request, env.run.plan.insecure).await {
+    match ws::handshake(env.worker.links(), w.link, request, w.max_message).await {
         Ok(conn) => Ok(conn),
         Err(Handshake::Refused(status)) => {
             env.worker.response();

@@ -6,6 +6,7 @@ pub mod websocket;
 
 use crate::diagnostic::Span;
 use crate::scenario::model::*;
+use crate::scenario::net;
 use crate::scenario::reader::{code, list, MapView, Reader};
 use crate::scenario::slo::read_slos;
 use crate::scenario::units;
@@ -31,9 +32,26 @@ pub const KINDS: [&str; 16] = [
     "sse",
     "think",
 ];
-const HTTP_KEYS: [&str; 9] = [
-    "headers", "query", "json", "body", "form", "timeout", "expect", "capture", "slo",
+const HTTP_KEYS: [&str; 16] = [
+    "headers",
+    "query",
+    "json",
+    "body",
+    "form",
+    "body_file",
+    "multipart",
+    "timeout",
+    "expect",
+    "capture",
+    "slo",
+    "tls",
+    "http_version",
+    "proxy",
+    "max_body",
+    "discard_body",
 ];
+/// The keys that give a request its body (one of them).
+pub const BODY_KINDS: [&str; 5] = ["json", "body", "form", "body_file", "multipart"];
 pub const EXPECT_KEYS: [&str; 5] = ["status", "json", "headers", "body", "latency"];
 pub const EXPECT_SSE_KEYS: [&str; 6] = ["status", "json", "headers", "body", "latency", "events"];
 pub const MATCHER_KEYS: [&str; 11] = [
@@ -390,17 +408,14 @@ fn read_http(r: &mut Reader, m: &MapView, url_key: &str, method: Method) -> Opti
         .get("query")
         .map(|n| r.text_map(n, "`query`"))
         .unwrap_or_default();
-    let bodies: Vec<&str> = ["json", "body", "form"]
-        .into_iter()
-        .filter(|k| m.has(k))
-        .collect();
+    let bodies: Vec<&str> = BODY_KINDS.into_iter().filter(|k| m.has(k)).collect();
     if bodies.len() > 1 {
         let span = m.key(bodies[1]).map_or(m.span(), |k| k.span);
         r.error_help(
             code::CONFLICT,
             span,
             format!("a request has one body, but this one has {}", list(&bodies)),
-            "keep `json` for JSON, `body` for raw text, or `form` for form fields",
+            "keep `json` for JSON, `body` for raw text, `form` for form fields, `body_file` for a file's bytes or `multipart` for fields and files",
         );
     }
     let body = if let Some(n) = m.get("json") {
@@ -409,6 +424,10 @@ fn read_http(r: &mut Reader, m: &MapView, url_key: &str, method: Method) -> Opti
         r.text(n, "`body`").map_or(Body::None, Body::Text)
     } else if let Some(n) = m.get("form") {
         Body::Form(r.text_map(n, "`form`"))
+    } else if let Some(n) = m.get("body_file") {
+        net::read_body_file(r, n, "`body_file`").map_or(Body::None, Body::File)
+    } else if let Some(n) = m.get("multipart") {
+        Body::Multipart(net::read_multipart(r, n))
     } else {
         Body::None
     };
@@ -422,6 +441,7 @@ fn read_http(r: &mut Reader, m: &MapView, url_key: &str, method: Method) -> Opti
         .map(|n| read_captures(r, n))
         .unwrap_or_default();
     let slo = m.get("slo").map(|n| read_slos(r, n)).unwrap_or_default();
+    let net = net::read_net(r, m);
     Some(Http {
         method,
         url,
@@ -432,6 +452,7 @@ fn read_http(r: &mut Reader, m: &MapView, url_key: &str, method: Method) -> Opti
         expect,
         capture,
         slo,
+        net,
     })
 }
 

@@ -7,7 +7,17 @@ use crate::scenario::slo::read_slos;
 use crate::scenario::steps::{read_captures, read_matcher};
 use crate::scenario::yaml::{Node, Value};
 
-pub const WS_KEYS: [&str; 6] = ["websocket", "headers", "keep", "timeout", "actions", "slo"];
+pub const WS_KEYS: [&str; 9] = [
+    "websocket",
+    "headers",
+    "keep",
+    "timeout",
+    "actions",
+    "slo",
+    "tls",
+    "proxy",
+    "max_body",
+];
 pub const ACTIONS: [&str; 4] = ["send", "receive", "sleep", "close"];
 pub const RECEIVE_KEYS: [&str; 3] = ["match", "timeout", "capture"];
 /// The keys of `websocket: { use: STEP }`, a kept connection.
@@ -48,6 +58,7 @@ pub fn read_websocket(r: &mut Reader, m: &MapView) -> Option<StepKind> {
         None => Vec::new(),
     };
     let slo = m.get("slo").map(|n| read_slos(r, n)).unwrap_or_default();
+    let net = crate::scenario::net::read_net(r, m);
     Some(StepKind::WebSocket(Box::new(WebSocket {
         target,
         headers,
@@ -55,6 +66,7 @@ pub fn read_websocket(r: &mut Reader, m: &MapView) -> Option<StepKind> {
         timeout,
         actions,
         slo,
+        net,
     })))
 }
 

@@ -294,7 +294,9 @@ fn read(doc: &Value) -> Result<(), String> {
 /// (A feeder with no rows shares the code, and is a real refusal.)
 fn missing_file(d: &crate::diagnostic::Diagnostic) -> bool {
     use crate::scenario::reader::code;
-    d.code == code::INCLUDE_FILE || (d.code == code::DATA_FILE && !d.message.ends_with("no rows"))
+    d.code == code::INCLUDE_FILE
+        || d.code == code::NET_FILE
+        || (d.code == code::DATA_FILE && !d.message.ends_with("no rows"))
 }
 
 /// Every sample must be read back as the same value, so that the reader

@@ -196,6 +196,17 @@ pub(super) fn hosts() -> Vec<Host> {
             in_steps(json!(SLOT)),
             json!({ "websocket": "/ws" }),
         ),
+        // A client certificate comes with its key.
+        host(
+            "Tls",
+            json!({ "defaults": { "tls": SLOT }, "steps": journey() }),
+            json!({ "client_cert": "c.pem", "client_key": "c.key" }),
+        ),
+        host(
+            "FilePart",
+            in_steps(json!({ "post": "/a", "multipart": { "f": SLOT } })),
+            json!({ "file": "f.bin" }),
+        ),
     ];
     for (def, method) in [
         ("GetStep", "get"),

@@ -106,6 +106,16 @@ impl<'s> Validator<'s> {
                     .iter()
                     .all(|k| o.contains_key(k.as_str().expect("a key")))
             }),
+            "dependentRequired" => v.as_object().is_none_or(|o| {
+                arg.as_object().unwrap().iter().all(|(key, needs)| {
+                    !o.contains_key(key)
+                        || needs
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .all(|n| o.contains_key(n.as_str().unwrap()))
+                })
+            }),
             "minProperties" => v.as_object().is_none_or(|o| o.len() >= count()),
             "maxProperties" => v.as_object().is_none_or(|o| o.len() <= count()),
             // The list keywords.
