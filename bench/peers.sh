@@ -23,6 +23,11 @@
 #               (nginx has no WebSocket server of its own): peak RSS per
 #               user (trek, k6, Artillery; wrk, oha, drill and Locust
 #               speak no WebSocket)
+#   W5 https    W1 over TLS 1.3 (HTTP/1.1, keep-alive; trek, wrk, oha, k6)
+#   W6 https    W2 over TLS 1.3 (trek, drill, k6)
+#   W7 h2       HTTP/2 over TLS, 50 connections x 10 streams of GET
+#               (trek: 50 users, a `parallel:` group of 10; h2load -m 10)
+#   W8 idle     W3 over TLS: 10,000 users holding a TLS connection (trek)
 #
 # Per tool and workload, the median of RUNS runs (default 3): requests/s,
 # CPU-µs per request (user+sys from /usr/bin/time -v over the requests the
@@ -37,8 +42,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-3}
-tools=${TOOLS:-"trek wrk oha drill k6 artillery locust"}
-workloads=${WORKLOADS:-"w1 w2 w3 w4"}
+tools=${TOOLS:-"trek wrk oha h2load drill k6 artillery locust"}
+workloads=${WORKLOADS:-"w1 w2 w3 w4 w5 w6 w7 w8"}
 duration=10
 cache=${TREK_BENCH_TOOLS:-$HOME/.cache/trek-bench}
 mkdir -p "$cache"
@@ -54,7 +59,9 @@ apt_need nginx nginx
 apt_need taskset util-linux
 apt_need curl curl
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+apt_need openssl openssl
 has wrk && apt_need wrk wrk
+has h2load && apt_need h2load nghttp2-client
 for t in oha drill; do
   if has $t && [ ! -x "$cache/bin/$t" ]; then
     echo "bench: installing $t (cargo install --locked)" >&2
@@ -85,6 +92,7 @@ locust=$cache/locust-venv/bin/locust artillery=$cache/artillery/node_modules/.bi
   echo "versions:"
   echo "  trek $(git rev-parse --short HEAD 2>/dev/null || echo '?'), nginx $(nginx -v 2>&1 | sed 's|.*/||')"
   has wrk && echo "  wrk $(wrk -v 2>&1 | awk 'NR==1 {print $2}')"
+  has h2load && echo "  $(h2load --version | head -1)"
   has oha && echo "  $("$oha" --version)"
   has drill && echo "  $("$drill" --version)"
   has k6 && echo "  $("$k6" version | awk '{print $1, $2}')"
@@ -95,11 +103,18 @@ locust=$cache/locust-venv/bin/locust artillery=$cache/artillery/node_modules/.bi
 ulimit -n 20000
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
+tls_port=$((port + 1)) h2_port=$((port + 2))
 trap 'kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true; kill "${demo_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
-sed -e "s|@PORT@|$port|" -e "s|@WORK@|$work|g" bench/target/nginx.conf.in > "$work/nginx.conf"
+# A self-signed certificate for 127.0.0.1 (P-256), for the TLS ports.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -keyout "$work/key.pem" -out "$work/cert.pem" -subj /CN=127.0.0.1 \
+  -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+cp bench/target/locations.conf "$work/"
+sed -e "s|@PORT@|$port|" -e "s|@TLSPORT@|$tls_port|" -e "s|@H2PORT@|$h2_port|" -e "s|@WORK@|$work|g" \
+  bench/target/nginx.conf.in > "$work/nginx.conf"
 taskset -c 0 nginx -c "$work/nginx.conf" -e "$work/nginx-error.log" &
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
-base=http://127.0.0.1:$port
+base=http://127.0.0.1:$port tls=https://127.0.0.1:$tls_port h2=https://127.0.0.1:$h2_port
 if [[ " $workloads " == *" w4 "* ]]; then
   taskset -c 0 "$trek" demo-target --port 0 > "$work/demo.log" 2>&1 &
   demo_pid=$!
@@ -107,7 +122,7 @@ if [[ " $workloads " == *" w4 "* ]]; then
   demo=$(awk '/listening/ {print $NF}' "$work/demo.log")
 fi
 
-bench/target/scripts.sh "$work" "$base" "$duration" "${demo:-}"
+bench/target/scripts.sh "$work" "$base" "$duration" "${demo:-}" "$tls" "$h2"
 
 # Runs one tool on one workload pinned to CPU 1 under /usr/bin/time -v and
 # prints "requests seconds cpu_seconds peak_rss_kb vus".
@@ -117,27 +132,40 @@ measure() {
   rm -rf "$out" && mkdir -p "$out"
   local pin=(taskset -c 1 /usr/bin/time -v -o "$out/time")
   case "$tool:$workload" in
-    trek:w1 | trek:w2 | trek:w3 | trek:w4)
+    trek:w*)
       "${pin[@]}" "$trek" run "$work/$workload.yaml" --quiet --format json --out "$out" > "$out/stdout" 2>&1 || true
       requests=$(python3 bench/target/count.py trek "$out/results.json")
-      case $workload in w3) vus=10000 ;; w4) vus=1000 ;; esac
+      case $workload in w3 | w8) vus=10000 ;; w4) vus=1000 ;; esac
       ;;
-    wrk:w1)
-      "${pin[@]}" wrk -t1 -c50 -d${duration}s "$base/health" > "$out/stdout"
+    wrk:w1 | wrk:w5)
+      local url=$base
+      [ "$workload" = w5 ] && url=$tls
+      "${pin[@]}" wrk -t1 -c50 -d${duration}s "$url/health" > "$out/stdout"
       requests=$(awk '/requests in/ {print $1}' "$out/stdout")
       ;;
-    oha:w1)
-      "${pin[@]}" "$oha" -z ${duration}s -c 50 --no-tui --output-format json "$base/health" > "$out/stdout"
+    oha:w1 | oha:w5)
+      local url=$base
+      [ "$workload" = w5 ] && url=$tls
+      "${pin[@]}" "$oha" -z ${duration}s -c 50 --insecure --no-tui --output-format json "$url/health" > "$out/stdout"
       requests=$(python3 bench/target/count.py oha "$out/stdout")
       ;;
-    drill:w2)
-      "${pin[@]}" "$drill" --benchmark "$work/drill.yaml" --quiet --stats > "$out/stdout" 2>&1 || true
+    h2load:w7)
+      "${pin[@]}" h2load -c 50 -m 10 -D ${duration} "$h2/health" > "$out/stdout" 2>&1 || true
+      requests=$(python3 bench/target/count.py h2load "$out/stdout")
+      ;;
+    drill:w2 | drill:w6)
+      local plan=$work/drill.yaml
+      [ "$workload" = w6 ] && plan=$work/drill-w6.yaml
+      "${pin[@]}" "$drill" --benchmark "$plan" --quiet --stats --no-check-certificate > "$out/stdout" 2>&1 || true
       requests=$(python3 bench/target/count.py drill "$out/stdout")
       secs=$(python3 bench/target/count.py wall "$out/time")
       ;;
-    k6:w2)
+    k6:w2 | k6:w5 | k6:w6)
+      local script=$work/k6.js url=$base
+      [ "$workload" = w5 ] && script=$work/k6-w5.js url=$tls
+      [ "$workload" = w6 ] && script=$work/k6-w6.js url=$tls
       K6_NO_USAGE_REPORT=true "${pin[@]}" "$k6" run --quiet --no-color --summary-export "$out/summary.json" \
-        -e BASE="$base" "$work/k6.js" > "$out/stdout" 2>&1 || true
+        -e BASE="$url" "$script" > "$out/stdout" 2>&1 || true
       requests=$(python3 bench/target/count.py k6 "$out/summary.json")
       ;;
     k6:w4)

@@ -96,6 +96,7 @@ fn checks(c: &mut Criterion) {
         ended: Instant::now(),
         sent: 120,
         received: 180,
+        cut: false,
     };
     let token = response(r#"{"access_token":"tok-123"}"#);
     let dash = response(r#"{"user":"demo","widgets":3}"#);

@@ -92,7 +92,7 @@ async fn trek_loop(url: &str, count: &AtomicU64, deadline: Instant) {
         };
         let head = exchange(&conns, &links, req).await.unwrap();
         assert_eq!(head.status, 200);
-        head.body.all().await.unwrap();
+        head.body.all(usize::MAX).await.unwrap();
         count.fetch_add(1, Ordering::Relaxed);
     }
 }

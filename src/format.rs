@@ -1,5 +1,6 @@
 //! How values are written for people: seconds (`12.3ms`), a share as a
-//! percentage, and a measured or bound value in the unit of its metric. Shared by the
+//! percentage, sizes (`1 MB`), and a measured or bound value in the unit
+//! of its metric. Shared by the
 //! console, the reports and `trek plan`; it uses nothing above it.
 
 /// Formats seconds for people: `850µs`, `12.3ms`, `1.25s`, `2s`.
@@ -43,6 +44,20 @@ pub fn percent(share: f64) -> String {
     format!("{text}%")
 }
 
+/// A size as a test file writes it (units of 1024): `512 B`, `64 KB`,
+/// `1 MB`, `1.5 GB`.
+pub fn bytes(n: u64) -> String {
+    let units = [("GB", 1u64 << 30), ("MB", 1 << 20), ("KB", 1 << 10)];
+    for (unit, size) in units {
+        if n >= size {
+            let v = n as f64 / size as f64;
+            let text = format!("{v:.1}");
+            return format!("{} {unit}", text.trim_end_matches(".0"));
+        }
+    }
+    format!("{n} B")
+}
+
 /// A measured or bound value in the unit of the metric (and its `stat`).
 pub fn value(metric: &str, stat: Option<&str>, v: f64) -> String {
     match (metric, stat) {
@@ -56,6 +71,14 @@ pub fn value(metric: &str, stat: Option<&str>, v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(bytes(100), "100 B");
+        assert_eq!(bytes(1 << 20), "1 MB");
+        assert_eq!(bytes(1536), "1.5 KB");
+        assert_eq!(bytes(3 << 30), "3 GB");
+    }
 
     #[test]
     fn each_metric_in_its_unit() {

@@ -14,7 +14,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("events", &[]),
     ("template", &[]),
     // The language, the plan, the measurements, the verdict.
-    ("scenario", &["diagnostic", "template", "format"]),
+    ("scenario", &["diagnostic", "template", "format", "redact"]),
     (
         "plan",
         &["diagnostic", "scenario", "template", "format", "redact"],

@@ -54,6 +54,16 @@ def artillery_ws(path):
     return c.get("vusers.completed", 0)
 
 
+def h2load(path):
+    """Its own count of 2xx answers, when none failed or errored."""
+    text = open(path).read()
+    m = re.search(r"requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored", text)
+    codes = re.search(r"status codes: (\d+) 2xx", text)
+    if not m or int(m.group(3)) or int(m.group(4)) or not codes:
+        return 0
+    return int(codes.group(1))
+
+
 def locust(path):
     for row in csv.DictReader(open(path)):
         if row["Name"] == "Aggregated":

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Writes every tool's version of the workloads into DIR, for bench/peers.sh.
-#   bench/target/scripts.sh DIR BASE_URL DURATION_SECONDS [DEMO_URL]
+#   bench/target/scripts.sh DIR BASE_URL DURATION_SECONDS [DEMO_URL [TLS_URL H2_URL]]
+# TLS_URL: the target over TLS with HTTP/1.1 only; H2_URL: over TLS with
+# HTTP/2 (both with a self-signed certificate: verification is off).
 set -euo pipefail
-work=$1 base=$2 duration=$3 demo=${4:-}
+work=$1 base=$2 duration=$3 demo=${4:-} tls=${5:-https://127.0.0.1:9} h2=${6:-https://127.0.0.1:9}
 
 cat > "$work/w1.yaml" <<YAML
 version: 1
@@ -30,6 +32,38 @@ YAML
 
 # Each user: one request, then 10 s of thinking; the run stops at 15 s and
 # cuts the thinking short, so each user keeps its idle connection to the end.
+# W5 and W6: W1 and W2 over TLS (HTTP/1.1; the certificate is self-signed).
+sed -e "s|base_url: $base|base_url: $tls\ndefaults: { tls: { insecure: true }, http_version: http1 }|" "$work/w1.yaml" > "$work/w5.yaml"
+sed -e "s|base_url: $base|base_url: $tls\ndefaults: { tls: { insecure: true }, http_version: http1 }|" "$work/w2.yaml" > "$work/w6.yaml"
+
+# W7: HTTP/2 over TLS, 50 users each with 10 GETs in flight on its one
+# connection (h2load -c 50 -m 10).
+{
+  cat <<YAML
+version: 1
+base_url: $h2
+defaults: { tls: { insecure: true }, http_version: http2 }
+load: { vus: 50, duration: ${duration}s }
+steps:
+  - group: page
+    parallel:
+YAML
+  for i in 0 1 2 3 4 5 6 7 8 9; do
+    echo "      - { name: health$i, get: /health, expect: { status: 200 } }"
+  done
+} > "$work/w7.yaml"
+
+# W8: W3 over TLS: 10,000 idle users, each holding a TLS connection.
+cat > "$work/w8.yaml" <<YAML
+version: 1
+base_url: $tls
+defaults: { tls: { insecure: true }, http_version: http1 }
+load: { vus: 10000, duration: 15s, graceful_stop: 0s }
+steps:
+  - { name: health, get: /health, expect: { status: 200 } }
+  - think: 10s
+YAML
+
 cat > "$work/w3.yaml" <<YAML
 version: 1
 base_url: $base
@@ -114,6 +148,19 @@ export default function () {
   check(dash, { 'dashboard 200': (r) => r.status === 200 });
 }
 JS
+
+# W5 and W6 for k6: the same over TLS, verification off.
+cat > "$work/k6-w5.js" <<JS
+import http from 'k6/http';
+import { check } from 'k6';
+export const options = { vus: 50, duration: '${duration}s', insecureSkipTLSVerify: true };
+export default function () {
+  check(http.get(\`\${__ENV.BASE}/health\`), { 'health 200': (r) => r.status === 200 });
+}
+JS
+sed -e "s|export const options = { vus: 50, duration: '${duration}s' };|export const options = { vus: 50, duration: '${duration}s', insecureSkipTLSVerify: true };|" \
+  "$work/k6.js" > "$work/k6-w6.js"
+sed -e "s|^base: '$base'|base: '$tls'|" "$work/drill.yaml" > "$work/drill-w6.yaml"
 
 # W4 for k6: the same register, login and WebSocket hold as trek's w4.yaml
 # (emails unique across runs: the demo target keeps its users).

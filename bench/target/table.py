@@ -2,7 +2,16 @@
 ratio to trek's on the same workload:  table.py RESULTS.tsv"""
 import sys
 
-NAMES = {"w1": "W1 raw", "w2": "W2 journey", "w3": "W3 idle 10,000", "w4": "W4 WebSocket 1,000"}
+NAMES = {
+    "w1": "W1 raw",
+    "w2": "W2 journey",
+    "w3": "W3 idle 10,000",
+    "w4": "W4 WebSocket 1,000",
+    "w5": "W5 https raw",
+    "w6": "W6 https journey",
+    "w7": "W7 HTTP/2 50x10",
+    "w8": "W8 idle https 10,000",
+}
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
 print("| workload | tool | requests/s | × trek | CPU-µs/request | × trek | peak RSS | KB per user |")
 print("|---|---|---:|---:|---:|---:|---:|---:|")

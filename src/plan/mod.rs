@@ -10,7 +10,7 @@ mod robustness_tests;
 mod validate;
 
 pub use about::About;
-pub use compile::{compile, Options};
+pub use compile::{compile, guess_type, Options};
 pub use validate::{validate, Checked};
 
 use std::sync::Arc;
@@ -238,7 +238,7 @@ pub enum Body {
     Text(Tpl),
     Form(Vec<(String, Tpl)>),
     /// A file's bytes, read from disk as they are sent.
-    File(std::path::PathBuf),
+    File(Arc<std::path::Path>),
     Multipart(Vec<(String, Part)>),
 }
 
@@ -247,7 +247,7 @@ pub enum Body {
 pub enum Part {
     Text(Tpl),
     File {
-        path: std::path::PathBuf,
+        path: Arc<std::path::Path>,
         content_type: String,
         filename: String,
     },

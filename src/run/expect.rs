@@ -46,6 +46,19 @@ impl<'a> Seen<'a> {
     fn text(&self) -> &str {
         self.text_value().as_str().unwrap_or_default()
     }
+
+    /// Said after a failure that read the body, when the body was longer
+    /// than what was kept.
+    fn cut(&self) -> String {
+        if self.resp.cut {
+            format!(
+                " (only the first {} of the body was kept: raise `max_body`)",
+                crate::format::bytes(self.resp.body.len() as u64)
+            )
+        } else {
+            String::new()
+        }
+    }
 }
 
 /// Result of the checks: how many passed, and the failures' reasons.
@@ -71,7 +84,7 @@ pub fn check(expect: &Expect, seen: &Seen, scope: &Value) -> Outcome {
     });
     for c in &expect.json {
         let result = match seen.json() {
-            None => Err(format!("{}: the body is not JSON", c.path)),
+            None => Err(format!("{}: the body is not JSON{}", c.path, seen.cut())),
             Some(body) => {
                 let found = jsonpath_rust::query::js_path_process(&c.query, body)
                     .ok()
@@ -95,7 +108,7 @@ pub fn check(expect: &Expect, seen: &Seen, scope: &Value) -> Outcome {
     }
     for m in &expect.body {
         let text = seen.text_value();
-        verdict(matches(m, Some(text), scope).map_err(|e| format!("body: {e}")));
+        verdict(matches(m, Some(text), scope).map_err(|e| format!("body: {e}{}", seen.cut())));
     }
     if let Some(limit) = expect.latency {
         let took = seen.resp.latency;
@@ -342,7 +355,11 @@ pub fn capture(
                     CaptureFrom::Regex(re) => format!("regex /{}/", re.as_str()),
                     CaptureFrom::Status => "status".into(),
                 };
-                return Err(format!("capture `{}`: {from} found nothing", c.name));
+                return Err(format!(
+                    "capture `{}`: {from} found nothing{}",
+                    c.name,
+                    seen.cut()
+                ));
             }
         };
         out.push((c.name.clone(), value));

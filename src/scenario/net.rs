@@ -286,11 +286,11 @@ fn read_tls(r: &mut Reader, node: &Node) -> Tls {
 /// The text of a file, refused when it is missing or larger than `limit`.
 fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
     use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
     let mut bytes = Vec::new();
     file.take(limit + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read: {e}"))?;
+        .map_err(|e| format!("cannot be read: {e}"))?;
     if bytes.len() as u64 > limit {
         return Err(format!("is larger than {} KB", limit >> 10));
     }
@@ -303,11 +303,15 @@ fn file_path(r: &mut Reader, node: &Node, what: &str) -> Option<PathBuf> {
 }
 
 fn file_error(r: &mut Reader, node: &Node, path: &Path, what: &str, problem: String) {
+    let written = node.scalar_text().unwrap_or_default();
     r.error_help(
         code::NET_FILE,
         node.span,
-        format!("{what} `{}` {problem}", path.display()),
-        "paths are relative to the folder of the scenario file",
+        format!("{what} `{written}` {problem}"),
+        format!(
+            "paths are relative to the folder of the scenario file; trek looked for `{}`",
+            path.display()
+        ),
     );
 }
 

@@ -4,7 +4,9 @@
 
 #![allow(dead_code)]
 
+pub mod nginx;
 pub mod pki;
+pub mod tinyproxy;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

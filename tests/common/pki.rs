@@ -43,6 +43,14 @@ pub struct Identity {
     pub key: PrivateKeyDer<'static>,
 }
 
+impl Identity {
+    /// The certificate chain and the key as PEM text (for nginx).
+    pub fn pem(&self) -> (String, String) {
+        let chain: String = self.chain.iter().map(|c| pem("CERTIFICATE", c)).collect();
+        (chain, pem("PRIVATE KEY", self.key.secret_der()))
+    }
+}
+
 impl Pki {
     pub fn new(dir: &std::path::Path) -> Pki {
         let key = KeyPair::generate().unwrap();

@@ -79,10 +79,11 @@ impl Compile<'_, '_, '_> {
                     .filter_map(|(k, v)| Some((k.clone(), self.string(v)?)))
                     .collect(),
             ),
-            m::Body::File(f) => Body::File(f.path.clone()),
+            m::Body::File(f) => Body::File(f.path.as_path().into()),
             m::Body::Multipart(parts) => Body::Multipart(self.multipart(parts)?),
         };
-        let (link, max_body) = self.link(&h.net);
+        let (link, keep, max) = self.link(&h.net);
+        let max_body = if kind == StepKindTag::Sse { max } else { keep };
         let expect = self.expect(&h.expect);
         let captures = h.capture.iter().filter_map(|c| self.capture(c)).collect();
         let parsed_url = match (&url, &base) {

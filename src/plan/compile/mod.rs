@@ -15,6 +15,7 @@ mod http;
 mod jsonpath;
 mod names;
 mod net;
+pub use net::guess_type;
 mod slo;
 mod steps;
 mod templates;

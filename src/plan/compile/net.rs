@@ -8,8 +8,9 @@ use crate::scenario::net::{self as n, HttpVersion, DEFAULT_MAX_BODY};
 
 impl Compile<'_, '_, '_> {
     /// The link of a step whose own settings are `own`, and how much of a
-    /// response it keeps.
-    pub(super) fn link(&mut self, own: &n::Net) -> (usize, usize) {
+    /// response it keeps: of a body (0 with `discard_body`), and of an SSE
+    /// event or a WebSocket message (which `discard_body` does not change).
+    pub(super) fn link(&mut self, own: &n::Net) -> (usize, usize, usize) {
         let net = own.over(&self.test.defaults.net);
         let link = Link {
             tls: net.tls,
@@ -23,11 +24,15 @@ impl Compile<'_, '_, '_> {
                 self.links.len() - 1
             }
         };
+        let max = net
+            .max_body
+            .unwrap_or(DEFAULT_MAX_BODY)
+            .min(usize::MAX as u64) as usize;
         let keep = match net.discard_body {
             Some(true) => 0,
-            _ => net.max_body.unwrap_or(DEFAULT_MAX_BODY),
+            _ => max,
         };
-        (at, keep.min(usize::MAX as u64) as usize)
+        (at, keep, max)
     }
 
     /// The link `defaults` make: the first, so that a plan always has one.
@@ -67,7 +72,7 @@ impl Compile<'_, '_, '_> {
                         content_type,
                         filename,
                     } => Part::File {
-                        path: file.path.clone(),
+                        path: file.path.as_path().into(),
                         content_type: content_type
                             .clone()
                             .unwrap_or_else(|| guess_type(&file.path).to_string()),
@@ -85,7 +90,7 @@ impl Compile<'_, '_, '_> {
     }
 }
 
-/// The content type of a file part that names none, from its extension.
+/// The content type of a file sent that names none, from its extension.
 pub fn guess_type(path: &std::path::Path) -> &'static str {
     let ext = path
         .extension()

@@ -138,7 +138,7 @@ impl Compile<'_, '_, '_> {
                 },
             });
         }
-        let (link, max_message) = self.link(&w.net);
+        let (link, _, max_message) = self.link(&w.net);
         Some(WsStep {
             id,
             target,

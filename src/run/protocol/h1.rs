@@ -18,7 +18,7 @@
 //! middlebox may have dropped them without a word.
 
 use std::future::poll_fn;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
@@ -33,9 +33,11 @@ use reqwest::Method;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use url::Url;
 
+use super::decode::{Encoding, Keeper, Kept};
 use super::headers::Headers;
 use super::http::Failure;
-use super::stream::{Links, Purpose, Stream};
+use super::payload::{Chunks, Payload};
+use super::stream::{Connected, Links, Purpose, Stream};
 use super::wire::{self, Framing, Piece};
 
 /// Idle connections a user keeps beyond this many are closed.
@@ -53,10 +55,12 @@ const READ_BUFFER: usize = 8 * 1024;
 /// The most the read buffer grows by at once for a large body.
 const READ_AHEAD: u64 = 1 << 20;
 
-/// One virtual user's idle keep-alive connections.
+/// One virtual user's idle keep-alive connections (and its HTTP/2
+/// connections, which `h2` keeps).
 #[derive(Default)]
 pub struct Conns {
     idle: Mutex<Vec<Conn>>,
+    pub h2: super::h2::Pool,
 }
 
 struct Conn {
@@ -142,7 +146,7 @@ pub struct Outgoing<'a> {
     pub headers: &'a HeaderMap,
     /// From the user's cookie jar, when the step sets no `Cookie`.
     pub cookie: Option<&'a HeaderValue>,
-    pub body: Option<&'a Bytes>,
+    pub body: Option<&'a Payload>,
     /// Ask for a compressed body (unless the step set `Accept-Encoding`
     /// itself) and decompress it (whoever asked).
     pub compressed: bool,
@@ -166,13 +170,6 @@ pub struct Body {
     encoding: Option<Encoding>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Encoding {
-    Gzip,
-    Deflate,
-    Brotli,
-}
-
 /// What `Accept-Encoding` trek sends when the step sets none.
 const ACCEPTED: &str = "gzip, deflate, br";
 
@@ -182,6 +179,17 @@ pub async fn exchange(
     conns: &Arc<Conns>,
     links: &Links,
     req: Outgoing<'_>,
+) -> Result<Head, Failure> {
+    exchange_with(conns, links, req, None).await
+}
+
+/// [`exchange`], on `fresh` when given: a connection just made for this
+/// request (when the choice between HTTP/1.1 and HTTP/2 needed one).
+pub async fn exchange_with(
+    conns: &Arc<Conns>,
+    links: &Links,
+    req: Outgoing<'_>,
+    fresh: Option<Connected>,
 ) -> Result<Head, Failure> {
     let url = req.url;
     let port = url.port_or_known_default().unwrap_or(80);
@@ -194,58 +202,88 @@ pub async fn exchange(
         host: url.host_str().unwrap_or_default(),
         port,
     };
+    let taken = match fresh {
+        Some(made) => {
+            return Box::pin(send_on(
+                conns,
+                links,
+                req,
+                &to,
+                &host,
+                conn_of(&to, made),
+                false,
+            ))
+            .await
+        }
+        None => conns.take(&to).filter_map_idle(),
+    };
+    let reused = taken.is_some();
+    let conn = match taken {
+        Some(c) => c,
+        None => Box::pin(connect(links, &to, &host)).await?,
+    };
+    send_on(conns, links, req, &to, &host, conn, reused).await
+}
+
+/// Sends a request on `conn` (`reused`: it carried one before).
+async fn send_on(
+    conns: &Arc<Conns>,
+    links: &Links,
+    req: Outgoing<'_>,
+    to: &To<'_>,
+    host: &url::Host<&str>,
+    mut conn: Conn,
+    mut reused: bool,
+) -> Result<Head, Failure> {
     let set = StepSets::of(req.headers);
     // A body in gzip, deflate or br is decompressed, whoever asked for it;
     // a byte range of one could not be.
     let decompress = req.compressed && !set.range;
     let ours = decompress && !set.accept_encoding;
-
-    let taken = conns.take(&to).filter_map_idle();
-    let mut reused = taken.is_some();
-    let mut conn = match taken {
-        Some(c) => c,
-        None => Box::pin(connect(links, &to, &host)).await?,
+    let size = match req.body {
+        Some(p) => Some(p.size().map_err(Failure::Other)?),
+        None => None,
     };
-    let (out, separate) = request_bytes(&req, &set, ours, conn.via_proxy.as_ref());
-    loop {
-        match write_all(&mut conn.stream, &out).await {
-            Ok(()) => break,
-            // The server had closed this idle connection: the request did
-            // not reach it whole, so it goes on a new connection.
-            Err(_) if reused => {
-                conn = Box::pin(connect(links, &to, &host)).await?;
+    let (out, separate) = request_bytes(&req, &set, ours, conn.via_proxy.as_ref(), size);
+    let idempotent = matches!(
+        *req.method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
+    );
+    let (head, cut_short) = loop {
+        loop {
+            match write_all(&mut conn.stream, &out).await {
+                Ok(()) => break,
+                // The server had closed this idle connection: the request
+                // did not reach it whole, so it goes on a new connection.
+                Err(_) if reused => {
+                    conn = Box::pin(connect(links, to, host)).await?;
+                    reused = false;
+                }
+                Err(e) => return Err(io_failure(&e)),
+            }
+        }
+        let mut cut_short = false;
+        if let Some(body) = separate {
+            // Boxed, as a rare path that would otherwise enlarge every
+            // request's future.
+            cut_short = Box::pin(write_payload(&mut conn, body, size.unwrap_or(0))).await?;
+        }
+        match read_head(&mut conn, *req.method == Method::HEAD).await {
+            Ok(head) => break (head, cut_short),
+            // A reused connection that ends before a byte of an answer was
+            // being closed by the server as the request went out: an
+            // idempotent request goes once more on a new connection, as
+            // browsers do; a POST or PATCH is never sent twice.
+            Err((_, true)) if reused && idempotent && !cut_short => {
+                conn = Box::pin(connect(links, to, host)).await?;
                 reused = false;
             }
-            Err(e) => return Err(io_failure(&e)),
-        }
-    }
-    let mut cut_short = false;
-    if let Some(body) = separate {
-        // Boxed, as a rare path that would otherwise enlarge every
-        // request's future.
-        cut_short = Box::pin(write_body(&mut conn, body))
-            .await
-            .map_err(|e| io_failure(&e))?;
-    }
-    let head = loop {
-        match wire::parse_head(&mut conn.buf, *req.method == Method::HEAD) {
-            Ok(Some(head)) => break head,
-            Ok(None) => {}
-            Err(e) => return Err(Failure::Other(e)),
-        }
-        match conn.fill(0).await {
-            Ok(0) => {
-                return Err(Failure::Other(
-                    "request failed: the server closed the connection without answering".into(),
-                ))
-            }
-            Ok(_) => {}
-            Err(e) => return Err(io_failure(&e)),
+            Err((failure, _)) => return Err(failure),
         }
     };
     let mut response_headers = head.headers;
     let encoding = if decompress {
-        encoding(&response_headers)
+        Encoding::of(&response_headers)
     } else {
         None
     };
@@ -334,11 +372,16 @@ fn request_bytes<'a>(
     set: &StepSets,
     ours: bool,
     via_proxy: Option<&Option<String>>,
-) -> (Vec<u8>, Option<&'a Bytes>) {
+    size: Option<u64>,
+) -> (Vec<u8>, Option<&'a Payload>) {
     let (url, headers) = (req.url, req.headers);
-    let length = wire::body_length(req.method, req.body);
-    let body = req.body.filter(|b| !b.is_empty() && length.is_some());
-    let inline = body.filter(|b| b.len() <= COALESCE);
+    let length = wire::body_length(req.method, size);
+    let body = req
+        .body
+        .filter(|_| size.unwrap_or(0) > 0 && length.is_some());
+    let inline = body
+        .and_then(Payload::as_bytes)
+        .filter(|b| b.len() <= COALESCE);
     let mut out = Vec::with_capacity(256 + inline.map_or(0, |b| b.len()));
     // Through a proxy, the request names its target whole (without the
     // URL's user and password, which become `Authorization`).
@@ -382,7 +425,64 @@ fn request_bytes<'a>(
     if let Some(b) = inline {
         out.extend_from_slice(b);
     }
-    (out, body.filter(|b| b.len() > COALESCE))
+    (out, body.filter(|_| inline.is_none()))
+}
+
+/// Reads a response's head. An error says whether the connection ended
+/// before any byte of an answer came.
+async fn read_head(conn: &mut Conn, head_request: bool) -> Result<wire::Head, (Failure, bool)> {
+    loop {
+        match wire::parse_head(&mut conn.buf, head_request) {
+            Ok(Some(head)) => return Ok(head),
+            Ok(None) => {}
+            Err(e) => return Err((Failure::Other(e), false)),
+        }
+        let nothing_yet = conn.buf.is_empty();
+        match conn.fill(0).await {
+            Ok(0) => {
+                return Err((
+                    Failure::Other(
+                        "request failed: the server closed the connection without answering".into(),
+                    ),
+                    nothing_yet,
+                ))
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let reset = matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+                );
+                return Err((io_failure(&e), nothing_yet && reset));
+            }
+        }
+    }
+}
+
+/// Writes a body that did not go out with its head: bytes, or files read
+/// a chunk at a time. Returns whether it was cut short by an early answer.
+async fn write_payload(conn: &mut Conn, body: &Payload, size: u64) -> Result<bool, Failure> {
+    let pieces = match body {
+        Payload::Bytes(b) => return write_body(conn, b).await.map_err(|e| io_failure(&e)),
+        Payload::Pieces(pieces) => pieces,
+    };
+    let mut chunks = Chunks::new(pieces);
+    let mut sent = 0u64;
+    while let Some(chunk) = chunks.next().await.map_err(Failure::Other)? {
+        sent += chunk.len() as u64;
+        if sent > size {
+            break;
+        }
+        if write_body(conn, &chunk).await.map_err(|e| io_failure(&e))? {
+            return Ok(true);
+        }
+    }
+    if sent != size {
+        return Err(Failure::Other(format!(
+            "request failed: a file of the body changed size while it was sent ({size} bytes announced)"
+        )));
+    }
+    Ok(false)
 }
 
 /// Writes a large body after its head while watching for an early answer
@@ -451,7 +551,11 @@ async fn connect(links: &Links, to: &To<'_>, host: &url::Host<&str>) -> Result<C
     let made = links
         .connect(to.link, host, to.port, to.secure, Purpose::Http)
         .await?;
-    Ok(Conn {
+    Ok(conn_of(to, made))
+}
+
+fn conn_of(to: &To<'_>, made: Connected) -> Conn {
+    Conn {
         link: to.link,
         secure: to.secure,
         host: to.host.into(),
@@ -460,7 +564,7 @@ async fn connect(links: &Links, to: &To<'_>, host: &url::Host<&str>) -> Result<C
         stream: made.stream,
         via_proxy: made.via_proxy,
         buf: BytesMut::new(),
-    })
+    }
 }
 
 /// `Authorization: Basic` from the user and password of a URL
@@ -476,20 +580,6 @@ pub fn basic_auth(url: &Url) -> String {
     let password = url.password().map(decode).unwrap_or_default();
     let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
     format!("Basic {token}")
-}
-
-fn encoding(headers: &Headers) -> Option<Encoding> {
-    let value = headers.get("content-encoding")?.trim_ascii();
-    let is = |name: &str| value.eq_ignore_ascii_case(name.as_bytes());
-    if is("gzip") || is("x-gzip") {
-        Some(Encoding::Gzip)
-    } else if is("deflate") {
-        Some(Encoding::Deflate)
-    } else if is("br") {
-        Some(Encoding::Brotli)
-    } else {
-        None
-    }
 }
 
 impl Body {
@@ -542,58 +632,29 @@ impl Body {
         }
     }
 
-    /// The whole body, decompressed when trek asked for compression.
-    pub async fn all(mut self) -> Result<Bytes, Failure> {
-        // A body of known length is read into one piece, without copying.
+    /// The body, decompressed when trek asked for compression, of which
+    /// at most `max` bytes are kept; the rest is read and counted.
+    pub async fn all(mut self, max: usize) -> Result<Kept, Failure> {
+        // A body of known length within the bound is read into one piece,
+        // without copying.
         if let (Framing::Length(n), Some(conn)) = (&self.framing, &mut self.conn) {
             let n = *n;
-            while (conn.buf.len() as u64) < n {
-                match conn.fill(n).await {
-                    Ok(0) => return Err(cut_off()),
-                    Ok(_) => {}
-                    Err(e) => return Err(io_failure(&e)),
-                }
-            }
-        }
-        let mut first: Option<Bytes> = None;
-        let mut rest = BytesMut::new();
-        while let Some(data) = self.chunk().await? {
-            match &first {
-                None => first = Some(data),
-                Some(f) => {
-                    if rest.is_empty() {
-                        rest.extend_from_slice(f);
+            if n <= max as u64 {
+                while (conn.buf.len() as u64) < n {
+                    match conn.fill(n).await {
+                        Ok(0) => return Err(cut_off()),
+                        Ok(_) => {}
+                        Err(e) => return Err(io_failure(&e)),
                     }
-                    rest.extend_from_slice(&data);
                 }
             }
         }
-        let raw = if rest.is_empty() {
-            first.unwrap_or_default()
-        } else {
-            rest.freeze()
-        };
-        match self.encoding {
-            // HEAD, 204, 304 and empty redirects may name an encoding too.
-            _ if raw.is_empty() => Ok(raw),
-            None => Ok(raw),
-            Some(e) => decode(e, &raw).map(Bytes::from).map_err(|err| {
-                Failure::Other(format!("cannot decompress the body ({e:?}): {err}"))
-            }),
+        let mut keeper = Keeper::new(max, self.encoding);
+        while let Some(data) = self.chunk().await? {
+            keeper.push(data);
         }
+        keeper.finish().map_err(Failure::Other)
     }
-}
-
-fn decode(encoding: Encoding, raw: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(raw.len() * 4);
-    match encoding {
-        Encoding::Gzip => flate2::read::MultiGzDecoder::new(raw).read_to_end(&mut out)?,
-        Encoding::Deflate => flate2::read::ZlibDecoder::new(raw).read_to_end(&mut out)?,
-        Encoding::Brotli => {
-            brotli_decompressor::Decompressor::new(raw, 4096).read_to_end(&mut out)?
-        }
-    };
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -700,7 +761,7 @@ mod tests {
 
     async fn get(conns: &Arc<Conns>, url: &Url) -> Result<(u16, Headers, Bytes), Failure> {
         let head = exchange(conns, links(), outgoing(url, &HeaderMap::new())).await?;
-        let body = head.body.all().await?;
+        let body = head.body.all(usize::MAX).await?.bytes;
         Ok((head.status, head.headers, body))
     }
 
@@ -765,7 +826,11 @@ mod tests {
             let head = exchange(&conns, links(), outgoing(&url, &asked))
                 .await
                 .unwrap();
-            assert_eq!(&head.body.all().await.unwrap()[..], text, "{name}");
+            assert_eq!(
+                &head.body.all(usize::MAX).await.unwrap().bytes[..],
+                text,
+                "{name}"
+            );
         }
     }
 
@@ -811,7 +876,7 @@ mod tests {
         let head_ = exchange(&conns, links(), outgoing(&url, &headers))
             .await
             .unwrap();
-        head_.body.all().await.unwrap();
+        head_.body.all(usize::MAX).await.unwrap();
         let sent = head.lock().unwrap().clone();
         assert!(sent.contains("range: bytes=0-0"), "{sent}");
         assert!(!sent.contains("accept-encoding"), "{sent}");
@@ -877,7 +942,7 @@ mod tests {
         let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
         let (url, _, last) = recording_server(ok(&big, ""), false).await;
         let conns = Arc::new(Conns::default());
-        let upload = Bytes::from(vec![b'u'; 100_000]);
+        let upload = Payload::Bytes(Bytes::from(vec![b'u'; 100_000]));
         let headers = HeaderMap::new();
         let req = Outgoing {
             method: &Method::POST,
@@ -885,7 +950,7 @@ mod tests {
             ..outgoing(&url, &headers)
         };
         let head = exchange(&conns, links(), req).await.unwrap();
-        assert!(head.body.all().await.unwrap() == big);
+        assert!(head.body.all(usize::MAX).await.unwrap().bytes == big);
         let sent = last.lock().unwrap().clone();
         assert!(
             sent.contains("content-length: 100000\r\n"),
@@ -902,7 +967,7 @@ mod tests {
             .await
             .unwrap()
             .body
-            .all()
+            .all(usize::MAX)
             .await
             .unwrap();
         assert!(last.lock().unwrap().contains("content-length: 0\r\n"));
@@ -948,7 +1013,7 @@ mod tests {
         size: usize,
         headers: HeaderMap,
     ) -> Result<(u16, Bytes), tokio::time::error::Elapsed> {
-        let body = Bytes::from(vec![b'u'; size]);
+        let body = Payload::Bytes(Bytes::from(vec![b'u'; size]));
         let req = Outgoing {
             method: &Method::PUT,
             body: Some(&body),
@@ -956,7 +1021,7 @@ mod tests {
         };
         tokio::time::timeout(std::time::Duration::from_secs(10), async {
             let head = exchange(conns, links(), req).await.unwrap();
-            (head.status, head.body.all().await.unwrap())
+            (head.status, head.body.all(usize::MAX).await.unwrap().bytes)
         })
         .await
     }
@@ -1037,5 +1102,46 @@ mod tests {
             .expect("the upload stopped at the 100 Continue");
         assert_eq!((status, &body[..]), (201, &b"ok"[..]));
         assert_eq!(conns.idle(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_get_is_sent_again_when_a_reused_connection_closes_unanswered_a_post_is_not() {
+        // Each connection answers one request, then reads the next one and
+        // closes without a word (as a server whose keep-alive ran out just
+        // then, or a proxy that closes after each answer, does).
+        let (url, accepted) = scripted(|mut sock| async move {
+            read_head(&mut sock).await;
+            let _ = sock
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                .await;
+            read_head(&mut sock).await;
+        })
+        .await;
+        let conns = Arc::new(Conns::default());
+        for _ in 0..2 {
+            let (status, _, body) = get(&conns, &url).await.unwrap();
+            assert_eq!((status, &body[..]), (200, &b"ok"[..]));
+        }
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            2,
+            "the GET went again on a new connection"
+        );
+
+        let conns = Arc::new(Conns::default());
+        let headers = HeaderMap::new();
+        let post = || Outgoing {
+            method: &Method::POST,
+            ..outgoing(&url, &headers)
+        };
+        let first = exchange(&conns, links(), post()).await.unwrap();
+        first.body.all(usize::MAX).await.unwrap();
+        let second = exchange(&conns, links(), post()).await;
+        let err = second.err().expect("a POST is not sent twice");
+        assert!(
+            err.reason()
+                .contains("closed the connection without answering"),
+            "{err:?}"
+        );
     }
 }

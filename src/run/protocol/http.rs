@@ -13,10 +13,13 @@ use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, COOKIE};
 use reqwest::{Method, Url};
 
-use super::h1;
+use super::decode::Kept;
 pub use super::h1::Conns;
 use super::headers::Headers;
-use super::stream::Links;
+use super::payload::Payload;
+use super::stream::{Connected, Links, Purpose};
+use super::{h1, h2};
+use crate::scenario::net::HttpVersion;
 
 const MAX_REDIRECTS: usize = 10;
 
@@ -26,11 +29,13 @@ pub struct Request {
     pub method: Method,
     pub url: Url,
     pub headers: HeaderMap,
-    pub body: Option<Bytes>,
+    pub body: Option<Payload>,
     pub timeout: Duration,
     pub follow_redirects: bool,
     /// Ask for a compressed response and decompress it (not for streams).
     pub compressed: bool,
+    /// How much of the final response's body is kept.
+    pub max_body: usize,
 }
 
 /// The `User-Agent` trek sends unless a step sets one.
@@ -89,6 +94,8 @@ pub struct Response {
     pub ended: Instant,
     pub sent: u64,
     pub received: u64,
+    /// The body was longer than `max_body`: only its start was kept.
+    pub cut: bool,
 }
 
 /// Why no response came back.
@@ -127,14 +134,16 @@ pub async fn send(via: Transport<'_>, req: Request) -> Result<Response, Failure>
     let start = Instant::now();
     let timeout = req.timeout;
     let whole = async {
+        let max = req.max_body;
         let mut open = open(via, req, start).await?;
-        let body = open.body.all().await?;
-        open.received += body.len() as u64;
+        let kept = open.body.all(max).await?;
+        open.received += kept.raw;
         let ended = Instant::now();
         Ok(Response {
             status: open.status,
             headers: open.headers,
-            body,
+            body: kept.bytes,
+            cut: kept.cut,
             first_byte: open.first_byte,
             latency: ended.saturating_duration_since(start),
             ended,
@@ -172,27 +181,13 @@ pub async fn open(via: Transport<'_>, mut req: Request, start: Instant) -> Resul
             false => jar.get(&req.url),
         };
         sent += request_size(&req, cookie.as_ref());
-        let head = h1::exchange(
-            via.conns,
-            via.links,
-            h1::Outgoing {
-                link: req.link,
-                method: &req.method,
-                url: &req.url,
-                headers: &req.headers,
-                cookie: cookie.as_ref(),
-                body: req.body.as_ref(),
-                compressed: req.compressed,
-            },
-        )
-        .await?;
-        let (status, headers, body) = (head.status, head.headers, Body::H1(head.body));
+        let (status, headers, body) = exchange(via, &req, cookie.as_ref()).await?;
         let first_byte = start.elapsed();
         jar.set(&headers, &req.url);
         received += response_size(&headers, 0);
         if req.follow_redirects && (300..400).contains(&status) {
             if let Some(next) = redirect_target(&req.url, &headers) {
-                received += Box::pin(body.all()).await?.len() as u64;
+                received += Box::pin(body.all(0)).await?.raw;
                 // 301, 302 and 303 turn into a GET without a body, as
                 // browsers do; 307 and 308 repeat the request as it was.
                 if matches!(status, 301..=303) && req.method != Method::HEAD {
@@ -222,6 +217,113 @@ pub async fn open(via: Transport<'_>, mut req: Request, start: Instant) -> Resul
     )))
 }
 
+/// Sends one request (no redirects) by HTTP/1.1 or HTTP/2, as the link's
+/// `http_version` and, under `auto` over TLS, the server's choice say.
+async fn exchange(
+    via: Transport<'_>,
+    req: &Request,
+    cookie: Option<&HeaderValue>,
+) -> Result<(u16, Headers, Body), Failure> {
+    let version = via.links.version(req.link);
+    let secure = req.url.scheme() == "https";
+    let h1 = |fresh: Option<Connected>| async move {
+        let outgoing = h1::Outgoing {
+            link: req.link,
+            method: &req.method,
+            url: &req.url,
+            headers: &req.headers,
+            cookie,
+            body: req.body.as_ref(),
+            compressed: req.compressed,
+        };
+        let head = h1::exchange_with(via.conns, via.links, outgoing, fresh).await?;
+        Ok((head.status, head.headers, Body::H1(head.body)))
+    };
+    if version == HttpVersion::Http1 || (version == HttpVersion::Auto && !secure) {
+        return h1(None).await;
+    }
+    // Boxed: the HTTP/2 path would otherwise make every request's future
+    // as large as its own.
+    Box::pin(exchange_h2(via, req, cookie, version, secure, h1)).await
+}
+
+async fn exchange_h2<F, Fut>(
+    via: Transport<'_>,
+    req: &Request,
+    cookie: Option<&HeaderValue>,
+    version: HttpVersion,
+    secure: bool,
+    h1: F,
+) -> Result<(u16, Headers, Body), Failure>
+where
+    F: Fn(Option<Connected>) -> Fut,
+    Fut: std::future::Future<Output = Result<(u16, Headers, Body), Failure>>,
+{
+    let host = req
+        .url
+        .host()
+        .ok_or_else(|| Failure::Other(format!("the URL `{}` has no host", req.url)))?;
+    let key = h2::Key {
+        link: req.link,
+        secure,
+        host: req.url.host_str().unwrap_or_default().into(),
+        port: req.url.port_or_known_default().unwrap_or(80),
+    };
+    let pool = &via.conns.h2;
+    let auto = version == HttpVersion::Auto;
+    for attempt in 0..2 {
+        if auto && pool.is_http1(&key) {
+            return h1(None).await;
+        }
+        let send = match pool.get(&key) {
+            Some(send) => send,
+            None => {
+                let _one_at_a_time = pool.connecting.lock().await;
+                match pool.get(&key) {
+                    Some(send) => send,
+                    None if auto && pool.is_http1(&key) => return h1(None).await,
+                    None => {
+                        let made = via
+                            .links
+                            .connect(req.link, &host, key.port, secure, Purpose::Http)
+                            .await?;
+                        if secure && !made.stream.h2() {
+                            if !auto {
+                                return Err(Failure::Connect(format!(
+                                    "{}: the server does not offer HTTP/2 (`http_version: http2`); `auto` would use HTTP/1.1",
+                                    key.host
+                                )));
+                            }
+                            pool.mark_http1(&key);
+                            return h1(Some(made)).await;
+                        }
+                        pool.start(key.clone(), made.stream).await?
+                    }
+                }
+            }
+        };
+        let outgoing = h2::Outgoing {
+            method: &req.method,
+            url: &req.url,
+            headers: &req.headers,
+            cookie,
+            body: req.body.as_ref(),
+            compressed: req.compressed,
+        };
+        match h2::exchange(send, outgoing).await {
+            Ok(head) => return Ok((head.status, head.headers, Body::H2(head.body))),
+            // The connection had ended, or the server refused the stream
+            // before acting on it: once more, on a new connection.
+            Err((_, true)) if attempt == 0 => pool.drop_conn(&key),
+            Err((failure, _)) => {
+                pool.drop_conn(&key);
+                return Err(failure);
+            }
+        }
+    }
+    unreachable!("the loop returns on its second attempt")
+}
+
 fn redirect_target(base: &Url, headers: &Headers) -> Option<Url> {
     let location = headers.get_str("location")?;
     base.join(location).ok()
@@ -230,6 +332,7 @@ fn redirect_target(base: &Url, headers: &Headers) -> Option<Url> {
 /// A response body still to read.
 pub enum Body {
     H1(h1::Body),
+    H2(h2::Body),
 }
 
 impl Body {
@@ -237,13 +340,15 @@ impl Body {
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, Failure> {
         match self {
             Body::H1(b) => b.chunk().await,
+            Body::H2(b) => b.chunk().await,
         }
     }
 
-    /// The whole body, decompressed.
-    pub async fn all(self) -> Result<Bytes, Failure> {
+    /// The body, decompressed, of which at most `max` bytes are kept.
+    pub async fn all(self, max: usize) -> Result<Kept, Failure> {
         match self {
-            Body::H1(b) => b.all().await,
+            Body::H1(b) => b.all(max).await,
+            Body::H2(b) => b.all(max).await,
         }
     }
 }
@@ -267,7 +372,13 @@ fn request_size(req: &Request, cookie: Option<&HeaderValue>) -> u64 {
         + req.url.query().map_or(0, |q| q.len() + 1)
         + 12;
     let cookie = cookie.map_or(0, |c| c.len() + 10);
-    (line + header_size(&req.headers) + cookie + req.body.as_ref().map_or(0, Bytes::len)) as u64
+    (line
+        + header_size(&req.headers)
+        + cookie
+        + req
+            .body
+            .as_ref()
+            .map_or(0, |b| b.size().unwrap_or(0) as usize)) as u64
 }
 
 fn response_size(headers: &Headers, body: usize) -> u64 {

@@ -213,9 +213,15 @@ pub async fn tunnel(
     };
     match head.status {
         200..=299 => Ok(()),
-        407 => Err(failed(
-            "407 Proxy Authentication Required: give the user and password in the proxy URL (`http://user:password@host:port`)".into(),
-        )),
+        // 407 is the standard answer; some proxies (tinyproxy) say 401.
+        status @ (401 | 407) => Err(failed(format!(
+            "{} ({status}): give the right user and password in the proxy URL (`http://user:password@host:port`)",
+            if proxy.auth.is_some() {
+                "the proxy refused the user and password"
+            } else {
+                "the proxy asks for a user and password"
+            }
+        ))),
         status => Err(failed(format!("refused the tunnel to {authority} ({status})"))),
     }
 }

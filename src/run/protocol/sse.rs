@@ -28,11 +28,25 @@ pub struct Parser {
     pub retry_ms: Option<u64>,
     /// Whether the byte-order mark at the very start was checked.
     started: bool,
+    /// The most bytes an event may hold (its lines, as they come); 0: no
+    /// bound.
+    limit: usize,
+    /// An event went past `limit`: nothing more is read.
+    pub too_long: bool,
 }
 
 impl Parser {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A parser that refuses an event (or a line) longer than `limit`
+    /// bytes, so that a stream without line ends cannot fill memory.
+    pub fn with_limit(limit: usize) -> Self {
+        Parser {
+            limit,
+            ..Self::default()
+        }
     }
 
     /// Feeds bytes; returns the events they complete.
@@ -56,7 +70,7 @@ impl Parser {
     }
 
     fn feed_started(&mut self, bytes: &[u8], mut out: Vec<Event>) -> Vec<Event> {
-        if bytes.is_empty() {
+        if bytes.is_empty() || self.too_long {
             return out;
         }
         let mut i = 0;
@@ -80,7 +94,15 @@ impl Parser {
                         out.push(e);
                     }
                 }
-                _ => self.line.push(b),
+                _ => {
+                    self.line.push(b);
+                    if self.limit > 0 && self.line.len() + self.data.len() > self.limit {
+                        self.too_long = true;
+                        self.line = Vec::new();
+                        self.data = String::new();
+                        return out;
+                    }
+                }
             }
             i += 1;
         }

@@ -200,13 +200,20 @@ impl Links {
             });
         }
         let config = self.config(link, purpose)?;
+        let h2_only = config.alpn_protocols == [tls::H2.to_vec()];
         let server = tls::server_name(&state.link.tls, &name).map_err(Failure::Connect)?;
         let shown = server.to_str().into_owned();
         let stream = tokio_rustls::TlsConnector::from(config)
             .connect(server, tcp)
             .await
             .map_err(|e| {
-                let why = tls::explain(&e).unwrap_or_else(|| e.to_string());
+                let why = match tls::explain(&e) {
+                    Some(_) if h2_only && tls::no_protocol(&e) => {
+                        "the server does not offer HTTP/2 (`http_version: http2`); `auto` would use HTTP/1.1".to_string()
+                    }
+                    Some(why) => why,
+                    None => e.to_string(),
+                };
                 Failure::Connect(format!("TLS with {shown}: {why}"))
             })?;
         Ok(Connected {

@@ -106,6 +106,19 @@ pub fn server_name(tls: &Tls, host: &str) -> Result<ServerName<'static>, String>
     ServerName::try_from(name.to_string()).map_err(|_| format!("`{name}` is not a TLS server name"))
 }
 
+/// Whether the server refused the handshake for want of a protocol in
+/// common (ALPN).
+pub fn no_protocol(e: &std::io::Error) -> bool {
+    e.get_ref()
+        .and_then(|i| i.downcast_ref::<Error>())
+        .is_some_and(|e| {
+            matches!(
+                e,
+                Error::AlertReceived(AlertDescription::NoApplicationProtocol)
+            )
+        })
+}
+
 /// Why a TLS handshake or TLS read failed, in words, when `e` is one.
 pub fn explain(e: &std::io::Error) -> Option<String> {
     let inner = e.get_ref()?.downcast_ref::<Error>()?;

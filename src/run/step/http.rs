@@ -4,15 +4,18 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use minijinja::value::Value;
-use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use reqwest::Url;
 
 use crate::events::StepLine;
 use crate::metrics::Sample;
-use crate::plan::{Body, HttpStep, Step};
+use crate::plan::{Body, HttpStep, Part, Step};
 use crate::run::expect::{self, Seen};
 use crate::run::protocol::http::{self, Failure, Request};
+use crate::run::protocol::payload::{Multipart, Payload, Piece};
 use crate::run::vu::{Cursor, Env, Flow};
 
 pub async fn http_step(env: &Env, cur: &mut Cursor, step: &Step, h: &HttpStep) -> Flow {
@@ -215,7 +218,7 @@ pub(crate) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Re
             let v = t.render(scope).map_err(|e| format!("json body: {e}"))?;
             (
                 Some(serde_json::to_vec(&v).map_err(|e| e.to_string())?.into()),
-                Some("application/json"),
+                Some(HeaderValue::from_static("application/json")),
             )
         }
         Body::Text(t) => (
@@ -225,7 +228,7 @@ pub(crate) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Re
                     .into_owned()
                     .into(),
             ),
-            Some("text/plain; charset=utf-8"),
+            Some(HeaderValue::from_static("text/plain; charset=utf-8")),
         ),
         Body::Form(fields) => {
             let mut s = url::form_urlencoded::Serializer::new(String::new());
@@ -234,14 +237,40 @@ pub(crate) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Re
             }
             (
                 Some(s.finish().into()),
-                Some("application/x-www-form-urlencoded"),
+                Some(HeaderValue::from_static(
+                    "application/x-www-form-urlencoded",
+                )),
             )
         }
-        Body::File(_) | Body::Multipart(_) => return Err("file bodies are not sent yet".into()),
+        Body::File(path) => (
+            Some(Payload::Pieces(Arc::new(vec![Piece::File(path.clone())]))),
+            Some(HeaderValue::from_static(crate::plan::guess_type(path))),
+        ),
+        Body::Multipart(parts) => {
+            let mut m = Multipart::new(format!("trek-{:016x}", rand::random::<u64>()));
+            for (name, part) in parts {
+                match part {
+                    Part::Text(t) => {
+                        let value = t
+                            .render(scope)
+                            .map_err(|e| format!("multipart `{name}`: {e}"))?;
+                        m.text(name, &value);
+                    }
+                    Part::File {
+                        path,
+                        content_type,
+                        filename,
+                    } => m.file(name, path.clone(), filename, content_type),
+                }
+            }
+            let ct = HeaderValue::from_str(&m.content_type())
+                .map_err(|_| "a multipart boundary cannot be sent".to_string())?;
+            (Some(m.finish()), Some(ct))
+        }
     };
     if let Some(ct) = content_type {
         if !headers.contains_key(CONTENT_TYPE) {
-            headers.insert(CONTENT_TYPE, reqwest::header::HeaderValue::from_static(ct));
+            headers.insert(CONTENT_TYPE, ct);
         }
     }
     Ok(Request {
@@ -261,5 +290,6 @@ pub(crate) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Re
         timeout: h.timeout,
         follow_redirects: env.run.plan.follow_redirects,
         compressed: true,
+        max_body: h.max_body,
     })
 }

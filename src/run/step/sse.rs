@@ -89,7 +89,7 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
     } else {
         match tokio::time::timeout_at(
             (start + timeout).into(),
-            read_stream(opened.body, start, s.until.as_ref()),
+            read_stream(opened.body, start, s.until.as_ref(), h.max_body),
         )
         .await
         {
@@ -124,6 +124,7 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
         ended,
         sent,
         received: received + read.bytes,
+        cut: false,
     };
     let seen = Seen::new(&resp);
     let outcome = expect::check(&h.expect, &seen, &scope);
@@ -194,9 +195,14 @@ impl Read {
     }
 }
 
-async fn read_stream(mut body: http::Body, start: Instant, until: Option<&Until>) -> Read {
+async fn read_stream(
+    mut body: http::Body,
+    start: Instant,
+    until: Option<&Until>,
+    limit: usize,
+) -> Read {
     let mut read = Read::empty();
-    let mut parser = Parser::new();
+    let mut parser = Parser::with_limit(limit);
     let mut previous: Option<Duration> = None;
     loop {
         match body.chunk().await {
@@ -216,6 +222,13 @@ async fn read_stream(mut body: http::Body, start: Instant, until: Option<&Until>
                         read.reached = true;
                         return read;
                     }
+                }
+                if parser.too_long {
+                    read.broken = Some(format!(
+                        "an event of the stream is longer than {} (`max_body`): it was not read",
+                        crate::format::bytes(limit as u64)
+                    ));
+                    return read;
                 }
             }
             Ok(None) => return read,

@@ -242,6 +242,7 @@ async fn converse(
                                 ended: Instant::now(),
                                 sent: 0,
                                 received: 0,
+                                cut: false,
                             };
                             let values =
                                 expect::capture(captures, &expect::Seen::new(&resp), &scope)?;
