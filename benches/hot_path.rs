@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
+use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use minijinja::value::Value;
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use trek::metrics::{Recorder, Sample};
 use trek::plan::{validate, Body, HttpStep, Node, Options, Plan};
 use trek::run::expect::{self, Seen};

@@ -69,12 +69,23 @@ fn a_private_ca_is_refused_by_default_and_trusted_with_ca_or_insecure() {
     );
 
     // With the CA, five requests of one user go on one connection.
-    let before = handshakes.load(std::sync::atomic::Ordering::SeqCst);
+    let before = handshakes.total();
     let (code, r) = get(&s, "ca", &url, "{ ca: ca.pem }", 5);
     assert_eq!(code, 0, "{r:#}");
     ok(&r, 5);
-    let after = handshakes.load(std::sync::atomic::Ordering::SeqCst);
-    assert_eq!(after - before, 1, "one user, one connection");
+    assert_eq!(handshakes.total() - before, 1, "one user, one connection");
+
+    // A new connection resumes the TLS session of an earlier one (each
+    // request here asks for its connection to be closed after it).
+    let file = s.file(
+        "many.yaml",
+        &format!("version: 1\nload: {{ vus: 1, iterations: 4 }}\ndefaults: {{ tls: {{ ca: ca.pem }}, headers: {{ connection: close }} }}\nsteps:\n  - name: page\n    get: {url}\n"),
+    );
+    let before = handshakes.resumed.load(std::sync::atomic::Ordering::SeqCst);
+    let out = run(&s, &file, &[]);
+    assert_eq!(common::code(&out), 0, "{}", text(&out));
+    let resumed = handshakes.resumed.load(std::sync::atomic::Ordering::SeqCst) - before;
+    assert!(resumed >= 3, "{resumed} of 4 connections resumed a session");
 
     let (code, r) = get(&s, "insecure", &url, "{ insecure: true }", 2);
     assert_eq!(code, 0, "{r:#}");

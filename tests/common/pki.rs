@@ -118,11 +118,25 @@ pub struct ServerTls {
     pub websocket: bool,
 }
 
+/// The TLS handshakes a test server completed.
+#[derive(Default)]
+pub struct Handshakes {
+    pub full: AtomicUsize,
+    /// Those that resumed an earlier session.
+    pub resumed: AtomicUsize,
+}
+
+impl Handshakes {
+    pub fn total(&self) -> usize {
+        self.full.load(Ordering::SeqCst) + self.resumed.load(Ordering::SeqCst)
+    }
+}
+
 /// A TLS server on 127.0.0.1 that answers every HTTP/1.1 request with 200
 /// and `hello` (keep-alive), or with `websocket` takes a WebSocket
-/// handshake and sends the message `hello`. Returns its port and the count
-/// of TLS handshakes it completed. Runs until the test process ends.
-pub fn https_server(tls: ServerTls) -> (u16, Arc<AtomicUsize>) {
+/// handshake and sends the message `hello`. Returns its port and the TLS
+/// handshakes it completed. Runs until the test process ends.
+pub fn https_server(tls: ServerTls) -> (u16, Arc<Handshakes>) {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let versions: &[&rustls::SupportedProtocolVersion] = if tls.tls12_only {
         &[&rustls::version::TLS12]
@@ -152,7 +166,7 @@ pub fn https_server(tls: ServerTls) -> (u16, Arc<AtomicUsize>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();
-    let handshakes = Arc::new(AtomicUsize::new(0));
+    let handshakes = Arc::new(Handshakes::default());
     let websocket = tls.websocket;
     let count = handshakes.clone();
     std::thread::spawn(move || {
@@ -170,7 +184,11 @@ pub fn https_server(tls: ServerTls) -> (u16, Arc<AtomicUsize>) {
                     let Ok(mut tls) = acceptor.accept(tcp).await else {
                         return;
                     };
-                    count.fetch_add(1, Ordering::SeqCst);
+                    let counter = match tls.get_ref().1.handshake_kind() {
+                        Some(rustls::HandshakeKind::Resumed) => &count.resumed,
+                        _ => &count.full,
+                    };
+                    counter.fetch_add(1, Ordering::SeqCst);
                     if websocket {
                         use futures_util::{SinkExt, StreamExt};
                         use tokio_tungstenite::tungstenite::Message;

@@ -57,7 +57,7 @@ impl Compile<'_, '_, '_> {
         for (k, v) in defaults.chain(h.headers.iter()) {
             let Some(t) = self.string(v) else { continue };
             let name = k.to_ascii_lowercase();
-            if let Err(e) = reqwest_header_ok(&name) {
+            if let Err(e) = header_name_ok(&name) {
                 self.r.error(code::BAD_VALUE, v.span, e);
                 continue;
             }
@@ -121,8 +121,8 @@ impl Compile<'_, '_, '_> {
     }
 }
 
-/// A header name reqwest (and HTTP) accepts.
-pub(super) fn reqwest_header_ok(name: &str) -> Result<(), String> {
+/// A header name HTTP accepts.
+pub(super) fn header_name_ok(name: &str) -> Result<(), String> {
     let valid = !name.is_empty()
         && name
             .bytes()
@@ -167,7 +167,7 @@ mod tests {
         assert_eq!(e[0].0, code::BAD_VALUE, "{e:?}");
         let e = errors("version: 1\nsteps:\n  - { get: /a, expect: { status: 200 } }\n");
         assert_eq!((e[0].1), 3, "{e:?}");
-        assert!(reqwest_header_ok("x-api-key").is_ok());
-        assert!(reqwest_header_ok("x api").is_err());
+        assert!(header_name_ok("x-api-key").is_ok());
+        assert!(header_name_ok("x api").is_err());
     }
 }

@@ -68,7 +68,7 @@ impl Compile<'_, '_, '_> {
         let mut headers: Vec<(String, Tpl)> = Vec::new();
         for (k, v) in &self.test.defaults.headers {
             let name = k.to_ascii_lowercase();
-            if !handshake_header(&name) && http::reqwest_header_ok(&name).is_ok() {
+            if !handshake_header(&name) && http::header_name_ok(&name).is_ok() {
                 if let Some(t) = self.string(v) {
                     headers.push((name, t));
                 }
@@ -76,7 +76,7 @@ impl Compile<'_, '_, '_> {
         }
         for (k, v) in &w.headers {
             let name = k.to_ascii_lowercase();
-            let problem = match http::reqwest_header_ok(&name) {
+            let problem = match http::header_name_ok(&name) {
                 Err(e) => Some(e),
                 Ok(()) if handshake_header(&name) => Some(format!(
                     "`{k}` is set by the WebSocket handshake itself and cannot be changed"

@@ -9,11 +9,11 @@ use std::sync::Mutex;
 
 use bytes::Bytes;
 use h2::client::SendRequest;
-use reqwest::header::{
+use http::header::{
     HeaderMap, HeaderName, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_LENGTH, COOKIE,
     USER_AGENT,
 };
-use reqwest::Method;
+use http::Method;
 
 use super::decode::{Encoding, Keeper, Kept};
 use super::headers::Headers;
@@ -155,11 +155,11 @@ async fn exchange_inner(
 ) -> Result<Head, Failure> {
     let url = req.url;
     let step_has = |n: &HeaderName| req.headers.contains_key(n);
-    let range = step_has(&reqwest::header::RANGE);
+    let range = step_has(&http::header::RANGE);
     let decompress = req.compressed && !range;
     let authority = req
         .headers
-        .get(reqwest::header::HOST)
+        .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or(&url[url::Position::BeforeHost..url::Position::AfterPort]);
     let uri = format!(

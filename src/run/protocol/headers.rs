@@ -7,7 +7,7 @@
 use std::ops::Range;
 
 use bytes::Bytes;
-use reqwest::header::HeaderMap;
+use http::header::HeaderMap;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Headers {
@@ -111,7 +111,7 @@ impl Headers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
+    use http::header::HeaderValue;
 
     #[test]
     fn lookups_ignore_case_and_keep_every_value() {

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use reqwest::cookie::{CookieStore, Jar};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, COOKIE};
-use reqwest::{Method, Url};
+use http::header::{HeaderMap, HeaderName, HeaderValue, COOKIE};
+use http::Method;
+use url::Url;
 
 use super::decode::Kept;
 pub use super::h1::Conns;
@@ -41,11 +41,12 @@ pub struct Request {
 /// The `User-Agent` trek sends unless a step sets one.
 pub const USER_AGENT: &str = concat!("trek/", env!("CARGO_PKG_VERSION"));
 
-/// A virtual user's cookies for one iteration. Most API journeys carry
-/// none, so the jar is not searched until a response has set one.
+/// A virtual user's cookies for one iteration (a cookie store as browsers
+/// keep one: domains, paths, expiry, `Secure`). Most API journeys carry
+/// none, so the store is not searched until a response has set one.
 #[derive(Default)]
 pub struct Cookies {
-    jar: Jar,
+    jar: std::sync::RwLock<cookie_store::CookieStore>,
     any: AtomicBool,
 }
 
@@ -55,18 +56,30 @@ impl Cookies {
         if !self.any.load(Ordering::Relaxed) {
             return None;
         }
-        self.jar.cookies(url)
+        let jar = self.jar.read().unwrap_or_else(|e| e.into_inner());
+        let text = jar
+            .get_request_values(url)
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        if text.is_empty() {
+            return None;
+        }
+        HeaderValue::from_str(&text).ok()
     }
 
     /// Keeps the cookies of a response from `url`.
     pub fn set(&self, headers: &Headers, url: &Url) {
-        let values: Vec<HeaderValue> = headers
+        let cookies: Vec<cookie_store::RawCookie<'static>> = headers
             .get_all("set-cookie")
-            .filter_map(|v| HeaderValue::from_bytes(v).ok())
+            .filter_map(|v| std::str::from_utf8(v).ok())
+            .filter_map(|v| cookie_store::RawCookie::parse(v).ok())
+            .map(|c| c.into_owned())
             .collect();
-        if !values.is_empty() {
+        if !cookies.is_empty() {
             self.any.store(true, Ordering::Relaxed);
-            self.jar.set_cookies(&mut values.iter(), url);
+            let mut jar = self.jar.write().unwrap_or_else(|e| e.into_inner());
+            jar.store_response_cookies(cookies.into_iter(), url);
         }
     }
 }
@@ -193,11 +206,11 @@ pub async fn open(via: Transport<'_>, mut req: Request, start: Instant) -> Resul
                 if matches!(status, 301..=303) && req.method != Method::HEAD {
                     req.method = Method::GET;
                     req.body = None;
-                    req.headers.remove(reqwest::header::CONTENT_TYPE);
-                    req.headers.remove(reqwest::header::CONTENT_LENGTH);
+                    req.headers.remove(http::header::CONTENT_TYPE);
+                    req.headers.remove(http::header::CONTENT_LENGTH);
                 }
                 if next.origin() != req.url.origin() {
-                    req.headers.remove(reqwest::header::AUTHORIZATION);
+                    req.headers.remove(http::header::AUTHORIZATION);
                 }
                 req.url = next;
                 continue;

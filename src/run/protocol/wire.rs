@@ -6,8 +6,8 @@
 use std::mem::MaybeUninit;
 
 use bytes::{Buf, Bytes, BytesMut};
-use reqwest::header::{HeaderMap, CONTENT_LENGTH, TRANSFER_ENCODING};
-use reqwest::Method;
+use http::header::{HeaderMap, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::Method;
 
 use super::headers::Headers;
 
@@ -392,7 +392,7 @@ impl Chunked {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
+    use http::header::HeaderValue;
 
     /// Feeds `bytes` to a parser in two parts split at `at`, as if they
     /// came in two reads: the head, then every body piece until the end.

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
+use ::http::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use minijinja::value::Value;
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
-use reqwest::Url;
+use url::Url;
 
 use crate::events::StepLine;
 use crate::metrics::Sample;
@@ -276,13 +276,13 @@ pub(crate) fn build_request(env: &Env, h: &HttpStep, scope: &Value) -> Result<Re
     Ok(Request {
         link: h.link,
         method: match h.method {
-            crate::scenario::model::Method::Get => reqwest::Method::GET,
-            crate::scenario::model::Method::Post => reqwest::Method::POST,
-            crate::scenario::model::Method::Put => reqwest::Method::PUT,
-            crate::scenario::model::Method::Patch => reqwest::Method::PATCH,
-            crate::scenario::model::Method::Delete => reqwest::Method::DELETE,
-            crate::scenario::model::Method::Head => reqwest::Method::HEAD,
-            crate::scenario::model::Method::Options => reqwest::Method::OPTIONS,
+            crate::scenario::model::Method::Get => ::http::Method::GET,
+            crate::scenario::model::Method::Post => ::http::Method::POST,
+            crate::scenario::model::Method::Put => ::http::Method::PUT,
+            crate::scenario::model::Method::Patch => ::http::Method::PATCH,
+            crate::scenario::model::Method::Delete => ::http::Method::DELETE,
+            crate::scenario::model::Method::Head => ::http::Method::HEAD,
+            crate::scenario::model::Method::Options => ::http::Method::OPTIONS,
         },
         url,
         headers,

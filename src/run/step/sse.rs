@@ -45,10 +45,10 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
             )
         }
     };
-    if !req.headers.contains_key(reqwest::header::ACCEPT) {
+    if !req.headers.contains_key(::http::header::ACCEPT) {
         req.headers.insert(
-            reqwest::header::ACCEPT,
-            reqwest::header::HeaderValue::from_static("text/event-stream"),
+            ::http::header::ACCEPT,
+            ::http::header::HeaderValue::from_static("text/event-stream"),
         );
     }
     // Events are read as they arrive: no compression asked for.

@@ -294,7 +294,7 @@ async fn connect(env: &Env, w: &WsStep, url: &str, scope: &Value) -> Result<Conn
         .replacen("wss://", "https://", 1)
         .replacen("ws://", "http://", 1);
     let own_cookie = request.headers().contains_key("cookie");
-    if let (Ok(u), false) = (reqwest::Url::parse(&http_url), own_cookie) {
+    if let (Ok(u), false) = (url::Url::parse(&http_url), own_cookie) {
         if let Some(c) = env.jar.get(&u) {
             if let Ok(v) = HeaderValue::from_bytes(c.as_bytes()) {
                 request.headers_mut().insert("cookie", v);
