@@ -1144,4 +1144,76 @@ mod tests {
             "{err:?}"
         );
     }
+
+    /// A TLS server on 127.0.0.1 (self-signed) that answers one request
+    /// per connection and then closes it; counts its connections.
+    async fn tls_server_closing_after_one() -> (Url, Arc<AtomicUsize>) {
+        let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("https://{}/", listener.local_addr().unwrap())).unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let mut seen = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !seen.ends_with(b"\r\n\r\n") {
+                        match tls.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => seen.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let _ = tls
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\ntls")
+                        .await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        (url, accepted)
+    }
+
+    #[tokio::test]
+    async fn a_tls_connection_the_server_closed_is_replaced_without_an_error() {
+        let (url, accepted) = tls_server_closing_after_one().await;
+        let links = Links::new(&[crate::plan::Link {
+            tls: crate::scenario::net::Tls {
+                insecure: Some(true),
+                ..Default::default()
+            },
+            http_version: crate::scenario::net::HttpVersion::Http1,
+            proxy: Some(crate::scenario::net::Proxy::None),
+        }]);
+        let conns = Arc::new(Conns::default());
+        let headers = HeaderMap::new();
+        for _ in 0..3 {
+            // A POST: found out by the idle probe, not sent again.
+            let post = Outgoing {
+                method: &Method::POST,
+                ..outgoing(&url, &headers)
+            };
+            let head = exchange(&conns, &links, post).await.unwrap();
+            assert_eq!(head.status, 200);
+            assert_eq!(&head.body.all(usize::MAX).await.unwrap().bytes[..], b"tls");
+            // Let the server's close arrive before the next request.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 3);
+    }
 }
