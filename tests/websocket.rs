@@ -325,3 +325,60 @@ steps:
         "{why}"
     );
 }
+
+/// A `ws://` server that sends one message of `size` bytes to each
+/// connection (at most 10), then waits for the close.
+fn big_message_server(size: usize) -> String {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            for _ in 0..10 {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+                        return;
+                    };
+                    if ws.send(Message::text("x".repeat(size))).await.is_ok() {
+                        while let Some(Ok(_)) = ws.next().await {}
+                    }
+                });
+            }
+        });
+    });
+    format!("ws://127.0.0.1:{port}/")
+}
+
+#[test]
+fn a_message_larger_than_max_body_ends_the_conversation_with_a_reason() {
+    let url = big_message_server(3 << 20);
+    let s = Scratch::new();
+    let chat = |name: &str, max: &str| {
+        let file = s.file(
+            &format!("{name}.yaml"),
+            &format!(
+                "version: 1\nload: {{ vus: 1, iterations: 1 }}\nsteps:\n  - name: big\n    websocket: {url}\n    {max}\n    actions:\n      - receive: {{ match: '^x+$', timeout: 10s }}\n"
+            ),
+        );
+        let out = run(&s, &file, &[]);
+        (code(&out), s.results(&out))
+    };
+    let (_, r) = chat("default", "timeout: 10s");
+    assert_eq!(
+        reason(&r, "big"),
+        "a message of 3 MB is larger than `max_body` (1 MB): the connection was closed"
+    );
+    let (code, r) = chat("raised", "max_body: 4MB");
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(step(&r, "big")["failures"], 0, "{r:#}");
+}

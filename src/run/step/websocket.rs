@@ -316,7 +316,15 @@ async fn connect(env: &Env, w: &WsStep, url: &str, scope: &Value) -> Result<Conn
 }
 
 fn broken(e: WsError) -> String {
-    format!("the connection broke: {e}")
+    use tokio_tungstenite::tungstenite::error::CapacityError;
+    match e {
+        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => format!(
+            "a message of {} is larger than `max_body` ({}): the connection was closed",
+            crate::format::bytes(size as u64),
+            crate::format::bytes(max_size as u64)
+        ),
+        e => format!("the connection broke: {e}"),
+    }
 }
 
 fn message_matches(matcher: &WsMatch, text: &str, scope: &Value) -> bool {
