@@ -164,6 +164,9 @@ pub async fn send(via: Transport<'_>, req: Request) -> Result<Response, Failure>
             received: open.received,
         })
     };
+    // Pinned where it is: the timer takes a pointer to the exchange, not
+    // a copy of its (large) state.
+    let whole = std::pin::pin!(whole);
     match tokio::time::timeout(timeout, whole).await {
         Ok(r) => r,
         Err(_) => Err(Failure::Timeout(timeout)),
