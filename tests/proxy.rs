@@ -174,3 +174,32 @@ fn a_wrong_proxy_password_fails_clearly_and_is_never_printed() {
     let trek_plan = trek().arg("plan").arg(&file).output().unwrap();
     assert!(!text(&trek_plan).contains(PASSWORD));
 }
+
+#[test]
+fn wss_goes_through_a_connect_tunnel() {
+    let proxy = tinyproxy::start();
+    let s = Scratch::new();
+    let pki = Pki::new(s.dir.path());
+    let (port, _) = https_server(ServerTls {
+        identity: pki.server(&["127.0.0.1"], false),
+        client_ca: None,
+        tls12_only: false,
+        websocket: true,
+    });
+    let file = s.file(
+        "ws.yaml",
+        &format!(
+            "version: 1\nload: {{ vus: 1, iterations: 2 }}\ndefaults: {{ tls: {{ ca: ca.pem }}, proxy: \"{}\" }}\nsteps:\n  - name: chat\n    websocket: wss://127.0.0.1:{port}/\n    actions:\n      - receive: {{ match: hello, timeout: 5s }}\n",
+            proxy.url()
+        ),
+    );
+    let out = run(&s, &file, &[]);
+    passed(&s, &out, 2);
+    let connect = format!("CONNECT 127.0.0.1:{port} ");
+    let seen = proxy.requests();
+    assert_eq!(
+        seen.iter().filter(|r| r.starts_with(&connect)).count(),
+        2,
+        "{seen:?}"
+    );
+}
