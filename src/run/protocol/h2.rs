@@ -87,8 +87,16 @@ impl Pool {
     }
 
     pub fn is_http1(&self, key: &Key) -> bool {
+        self.chose_http1(key.link, &key.host, key.port)
+    }
+
+    /// Whether the TLS server at `host:port` (by `link`) chose HTTP/1.1
+    /// (without making a key).
+    pub fn chose_http1(&self, link: usize, host: &str, port: u16) -> bool {
         let known = self.http1.lock().unwrap_or_else(|e| e.into_inner());
-        known.contains(key)
+        known
+            .iter()
+            .any(|k| k.link == link && k.secure && k.port == port && *k.host == *host)
     }
 }
 

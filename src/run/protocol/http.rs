@@ -255,7 +255,12 @@ async fn exchange(
         let head = h1::exchange_with(via.conns, via.links, outgoing, fresh).await?;
         Ok((head.status, head.headers, Body::H1(head.body)))
     };
-    if version == HttpVersion::Http1 || (version == HttpVersion::Auto && !secure) {
+    let port = req.url.port_or_known_default().unwrap_or(80);
+    let host = req.url.host_str().unwrap_or_default();
+    if version == HttpVersion::Http1
+        || (version == HttpVersion::Auto
+            && (!secure || via.conns.h2.chose_http1(req.link, host, port)))
+    {
         return h1(None).await;
     }
     // Boxed: the HTTP/2 path would otherwise make every request's future
