@@ -10,12 +10,11 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use h2::client::SendRequest;
 use http::header::{
-    HeaderMap, HeaderName, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_LENGTH, COOKIE,
-    USER_AGENT,
+    HeaderName, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_LENGTH, COOKIE, USER_AGENT,
 };
-use http::Method;
 
 use super::decode::{Encoding, Keeper, Kept};
+use super::h1::Outgoing;
 use super::headers::Headers;
 use super::http::Failure;
 use super::payload::{Chunks, Payload};
@@ -113,16 +112,6 @@ fn connection_specific(name: &HeaderName) -> bool {
             | "host"
             | "te"
     )
-}
-
-/// One request as the step made it (as for HTTP/1.1).
-pub struct Outgoing<'a> {
-    pub method: &'a Method,
-    pub url: &'a url::Url,
-    pub headers: &'a HeaderMap,
-    pub cookie: Option<&'a HeaderValue>,
-    pub body: Option<&'a Payload>,
-    pub compressed: bool,
 }
 
 /// A response whose head has arrived.

@@ -323,7 +323,8 @@ where
                 }
             }
         };
-        let outgoing = h2::Outgoing {
+        let outgoing = h1::Outgoing {
+            link: req.link,
             method: &req.method,
             url: &req.url,
             headers: &req.headers,

@@ -137,7 +137,7 @@ impl Conns {
     }
 }
 
-/// One request as the step made it.
+/// One request as the step made it (HTTP/2 sends the same).
 pub struct Outgoing<'a> {
     /// Index of the plan's link it goes by.
     pub link: usize,
