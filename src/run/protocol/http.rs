@@ -233,6 +233,19 @@ pub async fn open(via: Transport<'_>, mut req: Request, start: Instant) -> Resul
     )))
 }
 
+/// What HTTP/1.1 and HTTP/2 send of `req`.
+fn outgoing<'a>(req: &'a Request, cookie: Option<&'a HeaderValue>) -> h1::Outgoing<'a> {
+    h1::Outgoing {
+        link: req.link,
+        method: &req.method,
+        url: &req.url,
+        headers: &req.headers,
+        cookie,
+        body: req.body.as_ref(),
+        compressed: req.compressed,
+    }
+}
+
 /// Sends one request (no redirects) by HTTP/1.1 or HTTP/2, as the link's
 /// `http_version` and, under `auto` over TLS, the server's choice say.
 async fn exchange(
@@ -243,15 +256,7 @@ async fn exchange(
     let version = via.links.version(req.link);
     let secure = req.url.scheme() == "https";
     let h1 = |fresh: Option<Connected>| async move {
-        let outgoing = h1::Outgoing {
-            link: req.link,
-            method: &req.method,
-            url: &req.url,
-            headers: &req.headers,
-            cookie,
-            body: req.body.as_ref(),
-            compressed: req.compressed,
-        };
+        let outgoing = outgoing(req, cookie);
         let head = h1::exchange_with(via.conns, via.links, outgoing, fresh).await?;
         Ok((head.status, head.headers, Body::H1(head.body)))
     };
@@ -323,15 +328,7 @@ where
                 }
             }
         };
-        let outgoing = h1::Outgoing {
-            link: req.link,
-            method: &req.method,
-            url: &req.url,
-            headers: &req.headers,
-            cookie,
-            body: req.body.as_ref(),
-            compressed: req.compressed,
-        };
+        let outgoing = outgoing(req, cookie);
         match h2::exchange(send, outgoing).await {
             Ok(head) => return Ok((head.status, head.headers, Body::H2(head.body))),
             // The connection had ended, or the server refused the stream
