@@ -28,6 +28,9 @@
 #   W7 h2       HTTP/2 over TLS, 50 connections x 10 streams of GET
 #               (trek: 50 users, a `parallel:` group of 10; h2load -m 10)
 #   W8 idle     W3 over TLS: 10,000 users holding a TLS connection (trek)
+#   W9 session  W2 with a `before` login per user, whose token and cookie
+#               the user keeps for all its iterations (trek: the cost of a
+#               session per request, against trek's own W2)
 #
 # Per tool and workload, the median of RUNS runs (default 3): requests/s,
 # CPU-µs per request (user+sys from /usr/bin/time -v over the requests the
@@ -43,7 +46,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-3}
 tools=${TOOLS:-"trek wrk oha h2load drill k6 artillery locust"}
-workloads=${WORKLOADS:-"w1 w2 w3 w4 w5 w6 w7 w8"}
+workloads=${WORKLOADS:-"w1 w2 w3 w4 w5 w6 w7 w8 w9"}
 duration=10
 cache=${TREK_BENCH_TOOLS:-$HOME/.cache/trek-bench}
 mkdir -p "$cache"

@@ -129,7 +129,7 @@ fn record(c: &mut Criterion) {
             n += 1;
             recorder.record(black_box(&Sample {
                 step: 1,
-                scenario: 0,
+                scenario: Some(0),
                 latency_us: 300 + n % 700,
                 service_us: 300 + n % 700,
                 first_byte_us: Some(200 + n % 500),

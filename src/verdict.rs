@@ -97,13 +97,15 @@ pub const NOT_JUDGED_SMOKE: &str = "not judged under --smoke";
 pub fn evaluate(plan: &Plan, summary: &Summary, judging: Judging) -> Vec<SloResult> {
     let mut out = Vec::new();
     for (i, info) in plan.steps.iter().enumerate() {
-        let scenario = &plan.scenarios[info.scenario].name;
+        let scenario = info.owner(plan);
         let kind = match info.kind {
             StepKindTag::Http | StepKindTag::Sse | StepKindTag::WebSocket => "step",
             StepKindTag::Group => "group",
         };
         let scope = format!("{kind} {scenario}/{}", info.name);
-        let span = rate_span(summary, info.scenario);
+        let span = info
+            .scenario
+            .map_or(summary.duration, |i| rate_span(summary, i));
         for slo in &info.slo {
             let stats = &summary.steps[i];
             out.push(result(&scope, slo, judging, || {

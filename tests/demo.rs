@@ -46,6 +46,97 @@ fn bundled_scenarios_are_green_against_the_demo_target() {
     }
 }
 
+/// The demo target's counts of logins, logouts and sign-ups, as its
+/// admin sees them.
+fn demo_stats(base: &str) -> serde_json::Value {
+    let login = serde_json::json!({ "email": "admin@demo-company.test", "password": "demo-admin" });
+    let (status, answer) = http_json(base, "POST", "/api/auth/login", &[], Some(&login));
+    assert_eq!(status, 200, "{answer}");
+    let token = format!("Bearer {}", answer["access_token"].as_str().unwrap());
+    let (status, stats) = http_json(
+        base,
+        "GET",
+        "/api/admin/stats",
+        &[("authorization", &token)],
+        None,
+    );
+    assert_eq!(status, 200, "{stats}");
+    stats
+}
+
+#[test]
+fn bundled_sessions_log_each_user_in_once_and_setup_data_is_removed_after() {
+    let demo = demo_target(&[]);
+    let counts = |stats: &serde_json::Value, k: &str| stats[k].as_u64().unwrap();
+    // Ryze: every user signs up and logs in once, in `before`.
+    let before = demo_stats(&demo.base);
+    let s = Scratch::new();
+    let out = run(
+        &s,
+        &path("scenarios/ryze_modules.yaml"),
+        &["--base-url", &demo.base, "--duration", "2s"],
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let after = demo_stats(&demo.base);
+    let r = s.results(&out);
+    let logins = counts(&after, "logins") - counts(&before, "logins") - 1;
+    let users = counts(&after, "registrations") - counts(&before, "registrations");
+    assert_eq!(logins, users, "one login per user");
+    let reported: u64 = r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|st| st["name"] == "login")
+        .map(|st| {
+            assert_eq!(st["phase"], "before");
+            st["count"].as_u64().unwrap()
+        })
+        .sum();
+    assert_eq!(logins, reported);
+    let iterations: u64 = r["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|sc| sc["iterations"].as_u64().unwrap())
+        .sum();
+    assert!(
+        iterations > logins,
+        "{iterations} iterations, {logins} logins"
+    );
+
+    // WikiPro: `setup` adds the shared handbook every iteration reads;
+    // `teardown` removes it.
+    let s = Scratch::new();
+    let out = run(
+        &s,
+        &path("scenarios/wikipro_journey.yaml"),
+        &["--base-url", &demo.base, "--duration", "2s"],
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let r = s.results(&out);
+    let handbook = step(&r, "read_handbook");
+    assert!(handbook["count"].as_u64().unwrap() > 0);
+    assert_eq!(handbook["failures"], 0, "{handbook:#}");
+    assert_eq!(step(&r, "add_handbook")["phase"], "setup");
+    assert_eq!(step(&r, "remove_library")["failures"], 0);
+    let login = serde_json::json!({ "email": "qa1@demo-company.test", "password": "secret" });
+    let (_, answer) = http_json(&demo.base, "POST", "/api/auth/login", &[], Some(&login));
+    let token = format!("Bearer {}", answer["access_token"].as_str().unwrap());
+    let (status, library) = http_json(
+        &demo.base,
+        "GET",
+        "/api/v1/demo-company/library",
+        &[("authorization", &token)],
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        library["documents"],
+        serde_json::json!([]),
+        "teardown left data"
+    );
+}
+
 #[test]
 fn injected_latency_shows_in_the_measured_latency() {
     let demo = demo_target(&["--latency", "80ms", "--jitter", "20ms"]);

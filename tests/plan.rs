@@ -46,9 +46,14 @@ fn the_text_tree_shows_loads_slos_and_data_flow() {
         "  SLOs: iteration p95 ≤5s; error_rate ≤1%",
         "  ├─ home  group, in parallel",
         "  │     SLO latency p95 ≤300ms warn, ≤1s fail",
-        "  │        writes token",
+        "             writes token",
         "  │  · branch 75%",
         "scenario browsers  (constant-arrival-rate: 30/m for 2m00s, at most 5 users)",
+        "\nsetup  (once, before the load; its captures are setup.*)\n  ├─ admin  POST /api/auth/login",
+        "  before  (once per user, kept for all its iterations)\n    └─ use login",
+        "  each iteration\n    ├─ stock_level  GET /api/stock/{{ setup.stock_id }}",
+        "  after  (once per user)\n    └─ bye  POST /api/auth/logout",
+        "\nteardown  (once, after the load)\n  └─ unstock",
     ] {
         assert!(t.contains(line), "missing `{line}` in\n{t}");
     }
@@ -56,6 +61,11 @@ fn the_text_tree_shows_loads_slos_and_data_flow() {
     let written = t.find("writes token").unwrap();
     let read = t.find("reads token").unwrap();
     assert!(written < read, "{t}");
+    // The lifecycle in the order it runs.
+    let at = |s: &str| t.find(s).unwrap_or_else(|| panic!("no `{s}` in {t}"));
+    assert!(
+        at("\nsetup  ") < at("\nscenario buyers") && at("\nscenario browsers") < at("\nteardown  ")
+    );
 }
 
 #[test]

@@ -30,6 +30,21 @@ steps:
     expect: { status: 200 }
 YAML
 
+# W9: W2 with a session per user: a `before` login whose token and cookie the
+# user keeps for all its iterations, which still send W2's two requests.
+{
+  sed -n '1,3p' "$work/w2.yaml"
+  cat <<YAML
+before:
+  - name: session
+    post: /api/auth/session
+    json: { email: "{{ fake.email() }}", password: secret }
+    expect: { status: 200 }
+    capture: { session_token: \$.access_token }
+YAML
+  sed -n '4,$p' "$work/w2.yaml"
+} > "$work/w9.yaml"
+
 # Each user: one request, then 10 s of thinking; the run stops at 15 s and
 # cuts the thinking short, so each user keeps its idle connection to the end.
 # W5 and W6: W1 and W2 over TLS (HTTP/1.1; the certificate is self-signed).

@@ -11,6 +11,7 @@ NAMES = {
     "w6": "W6 https journey",
     "w7": "W7 HTTP/2 50x10",
     "w8": "W8 idle https 10,000",
+    "w9": "W9 journey, session per user",
 }
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
 print("| workload | tool | requests/s | × trek | CPU-µs/request | × trek | peak RSS | KB per user |")

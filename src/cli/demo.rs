@@ -35,6 +35,7 @@ fn config(args: &DemoTargetArgs) -> anyhow::Result<demo::Config> {
         error_rate: parse_share(&args.error_rate).context("--error-rate")?,
         first_token: parse_duration(&args.first_token).context("--first-token")?,
         token_delay: parse_duration(&args.token_delay).context("--token-delay")?,
+        admin_password: args.admin_password.clone(),
     })
 }
 

@@ -246,6 +246,10 @@ pub struct DemoTargetArgs {
     /// Streamed AI chat: delay between tokens.
     #[arg(long, default_value = "20ms")]
     pub token_delay: String,
+    /// The password of each tenant's admin (`admin@TENANT.test`), who may
+    /// use the admin routes (shared library, stats).
+    #[arg(long, env = "WIKIPRO_ADMIN_PASSWORD", default_value = crate::demo::DEFAULT_ADMIN_PASSWORD, hide_env_values = true)]
+    pub admin_password: String,
 }
 
 /// Runs the command and returns the exit code.

@@ -119,6 +119,10 @@ pub fn execute(
             s.load = overrides.apply(&s.load, shares.as_ref().map(|v| v[i]));
         }
     }
+    if let Err(e) = crate::run::feeder::check_rows(&plan) {
+        eprintln!("trek: {e}");
+        return EXIT_INVALID;
+    }
     let plan = Arc::new(plan);
     let quiet = args.quiet || args.smoke;
     if !args.quiet {
@@ -190,6 +194,7 @@ pub fn execute(
             machine: crate::run::sampler::machine(),
             strict: args.strict,
             smoke: args.smoke,
+            teardown_failure: outcome.teardown_failure.clone(),
         },
     );
     print!(

@@ -2,6 +2,7 @@
 //! claims, HMAC-SHA256, base64url), login, verify, logout, and the extractor
 //! that authenticates a request by bearer token or `session` cookie.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, State};
@@ -25,6 +26,9 @@ pub struct Claims {
     pub sub: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
+    /// `admin@TENANT.test`, logged in with the admin password.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub admin: bool,
     pub exp: i64,
     pub jti: String,
 }
@@ -124,21 +128,30 @@ pub async fn login(
     body: axum::body::Bytes,
 ) -> ApiResult<impl IntoResponse> {
     let req: Login = parse(&body)?;
+    let mut admin = false;
     let (sub, tenant) = match store.ryze_user(&req.email) {
         Some(user) if user.password == req.password => (user.id.clone(), None),
         Some(_) => return Err(ApiError::unauthorized("wrong email or password")),
         None => {
             let tenant = tenant_of(&req.email)
                 .ok_or_else(|| ApiError::invalid("`email` must look like name@tenant.test"))?;
-            if req.password != "secret" {
+            admin = req.email.starts_with("admin@");
+            let password: &str = if admin {
+                &store.admin_password
+            } else {
+                "secret"
+            };
+            if req.password != password {
                 return Err(ApiError::unauthorized("wrong email or password"));
             }
             (req.email.clone(), Some(tenant.to_string()))
         }
     };
+    store.counts.logins.fetch_add(1, Ordering::Relaxed);
     let claims = Claims {
         sub,
         tenant: tenant.clone(),
+        admin,
         exp: now() + TOKEN_LIFETIME_S,
         jti: uuid::Uuid::new_v4().to_string(),
     };
@@ -162,6 +175,7 @@ pub async fn verify_handler(User(c): User) -> Json<serde_json::Value> {
 
 pub async fn logout(State(store): State<Arc<Store>>, User(c): User) -> impl IntoResponse {
     store.revoke(&c.jti, c.exp);
+    store.counts.logouts.fetch_add(1, Ordering::Relaxed);
     (
         [(header::SET_COOKIE, "session=; Path=/; Max-Age=0")],
         Json(serde_json::json!({ "logged_out": true })),
@@ -176,6 +190,7 @@ mod tests {
         Claims {
             sub: "a@acme.test".into(),
             tenant: Some("acme".into()),
+            admin: false,
             exp,
             jti: "j1".into(),
         }

@@ -3,6 +3,7 @@
 //! multi-tenant wiki with AI chat, and Ryze, a nutrition and workout app),
 //! with latency and error injection. It imports nothing else of the crate.
 
+mod admin;
 mod auth;
 mod errors;
 mod realtime;
@@ -23,6 +24,10 @@ use rand::Rng;
 
 use store::Store;
 
+/// The admin password of the demo target unless `--admin-password` (or
+/// `WIKIPRO_ADMIN_PASSWORD`) gives another.
+pub const DEFAULT_ADMIN_PASSWORD: &str = "demo-admin";
+
 /// What the demo target injects into every response.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -35,6 +40,8 @@ pub struct Config {
     /// Streamed chat: delay before the first token, and between tokens.
     pub first_token: Duration,
     pub token_delay: Duration,
+    /// The password of each tenant's admin, `admin@TENANT.test`.
+    pub admin_password: String,
 }
 
 impl Default for Config {
@@ -45,6 +52,7 @@ impl Default for Config {
             error_rate: 0.0,
             first_token: Duration::from_millis(150),
             token_delay: Duration::from_millis(20),
+            admin_password: DEFAULT_ADMIN_PASSWORD.into(),
         }
     }
 }
@@ -58,7 +66,11 @@ struct Faults {
 }
 
 pub fn router(config: Config) -> Router {
-    let store = Arc::new(Store::new(config.first_token, config.token_delay));
+    let store = Arc::new(Store::new(
+        config.first_token,
+        config.token_delay,
+        config.admin_password.clone(),
+    ));
     let faults = Arc::new(Faults {
         config,
         slept: Mutex::new(hdrhistogram::Histogram::new(3).expect("3 significant digits")),
@@ -84,6 +96,12 @@ pub fn router(config: Config) -> Router {
             "/api/v1/{tenant}/sessions/{id}/messages",
             get(wikipro::list_messages).post(wikipro::add_message),
         )
+        .route("/api/v1/{tenant}/library", get(admin::library))
+        .route(
+            "/api/admin/v1/{tenant}/library",
+            post(admin::add_document).delete(admin::clear_library),
+        )
+        .route("/api/admin/stats", get(admin::stats))
         .route("/api/v1/{tenant}/ai/health", get(wikipro::ai_health))
         .route("/api/v1/{tenant}/ai/chat", post(wikipro::chat))
         .route("/api/v1/{tenant}/ai/ws", get(realtime::ai_ws))

@@ -53,6 +53,10 @@ pub async fn register(
     };
     let out = json!({ "id": user.id, "email": user.email, "name": user.name });
     data.users.insert(req.email, user);
+    store
+        .counts
+        .registrations
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok((StatusCode::CREATED, Json(out)))
 }
 

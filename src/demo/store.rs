@@ -1,5 +1,6 @@
-//! The demo target's in-memory state: revoked tokens, WikiPro sessions per
-//! tenant, Ryze users, foods, diary entries, workouts and GPS sessions.
+//! The demo target's in-memory state: revoked tokens, WikiPro sessions and
+//! shared documents per tenant, Ryze users, foods, diary entries, workouts
+//! and GPS sessions, and counts of logins, logouts and sign-ups.
 //! Collections are capped so a long load test cannot exhaust memory.
 
 use std::collections::HashMap;
@@ -26,6 +27,23 @@ pub struct Session {
     pub title: String,
     pub created_at: String,
     pub messages: Vec<Message>,
+}
+
+/// A document of a tenant's shared library (added by its admin).
+#[derive(Debug, Clone, Serialize)]
+pub struct Document {
+    pub id: u64,
+    pub title: String,
+    pub body: String,
+    pub created_at: String,
+}
+
+/// What the target has seen, for its admin.
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub logins: AtomicU64,
+    pub logouts: AtomicU64,
+    pub registrations: AtomicU64,
 }
 
 #[derive(Debug, Clone)]
@@ -102,6 +120,7 @@ pub struct Diary {
 #[derive(Debug, Default)]
 pub struct Data {
     pub sessions: HashMap<String, Vec<Session>>,
+    pub library: HashMap<String, Vec<Document>>,
     pub users: HashMap<String, RyzeUser>,
     pub foods: Vec<Food>,
     pub diaries: HashMap<String, Diary>,
@@ -113,19 +132,24 @@ pub struct Store {
     pub first_token: Duration,
     pub token_delay: Duration,
     pub started: Instant,
+    /// The password of `admin@TENANT.test`.
+    pub admin_password: String,
+    pub counts: Counts,
     next_id: AtomicU64,
     revoked: Mutex<HashMap<String, i64>>,
     data: Mutex<Data>,
 }
 
 impl Store {
-    pub fn new(first_token: Duration, token_delay: Duration) -> Self {
+    pub fn new(first_token: Duration, token_delay: Duration, admin_password: String) -> Self {
         let secret: [u8; 32] = rand::random();
         let store = Self {
             secret: secret.to_vec(),
             first_token,
             token_delay,
             started: Instant::now(),
+            admin_password,
+            counts: Counts::default(),
             next_id: AtomicU64::new(1),
             revoked: Mutex::new(HashMap::new()),
             data: Mutex::new(Data::default()),

@@ -18,7 +18,8 @@ pub const OTHER_REASONS: &str = "(other reasons)";
 #[derive(Debug)]
 pub struct Sample<'a> {
     pub step: usize,
-    pub scenario: usize,
+    /// The scenario whose timeline counts it (`None`: setup, teardown).
+    pub scenario: Option<usize>,
     /// From the scheduled start in the open model (else as `service_us`).
     pub latency_us: u64,
     /// From the actual send.
@@ -192,6 +193,9 @@ pub struct ScenarioStats {
     pub last_end_us: u64,
     /// The `unique` feeder whose rows ran out, ending the scenario.
     pub exhausted: Option<String>,
+    /// Virtual users whose `before` failed (each retired; replaced where
+    /// the executor replaces users).
+    pub retired: u64,
 }
 
 impl ScenarioStats {
@@ -207,6 +211,7 @@ impl ScenarioStats {
             first_start_us: u64::MAX,
             last_end_us: 0,
             exhausted: None,
+            retired: 0,
         }
     }
 
@@ -222,6 +227,7 @@ impl ScenarioStats {
         self.failed += o.failed;
         self.interrupted += o.interrupted;
         self.dropped += o.dropped;
+        self.retired += o.retired;
         self.iteration.merge(&o.iteration);
         self.first_start_us = self.first_start_us.min(o.first_start_us);
         self.last_end_us = self.last_end_us.max(o.last_end_us);
@@ -337,8 +343,8 @@ impl Recorder {
             st.failures += 1;
             add_reason(&mut st.reasons, reason, s.response);
         }
-        if s.is_request {
-            let sec = self.seconds.entry((s.second, s.scenario)).or_default();
+        if let (true, Some(scenario)) = (s.is_request, s.scenario) {
+            let sec = self.seconds.entry((s.second, scenario)).or_default();
             sec.requests += 1;
             sec.failures += u64::from(s.failure.is_some());
             if answered {
@@ -388,6 +394,11 @@ impl Recorder {
         if slot.is_none() {
             *slot = Some(feeder.to_string());
         }
+    }
+
+    /// A virtual user's `before` failed: the user is retired.
+    pub fn retired(&mut self, scenario: usize) {
+        self.scenarios[scenario].retired += 1;
     }
 
     pub fn scenario_error(&mut self, scenario: usize, reason: &str) {

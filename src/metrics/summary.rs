@@ -103,7 +103,7 @@ impl Collector {
         mut self,
         recorders: &mut [Recorder],
         scenario_names: &[String],
-        request_steps: &[(usize, bool)],
+        request_steps: &[(Option<usize>, bool)],
         duration: f64,
     ) -> Summary {
         let steps = request_steps.len();
@@ -123,7 +123,9 @@ impl Collector {
         let mut total = StepStats::new();
         for (i, (scenario, is_request)) in request_steps.iter().enumerate() {
             if *is_request {
-                per_scenario[*scenario].merge(&merged.steps[i]);
+                if let Some(scenario) = scenario {
+                    per_scenario[*scenario].merge(&merged.steps[i]);
+                }
                 total.merge(&merged.steps[i]);
             }
         }

@@ -20,7 +20,7 @@ use jsonpath_rust::parser::model::JpQuery;
 use minijinja::value::Value;
 use regex::Regex;
 
-use crate::scenario::model::{FeederOrder, JsonType, Load, Method, Slo, Until};
+use crate::scenario::model::{FeederOrder, FeederPer, JsonType, Load, Method, Slo, Until};
 use crate::scenario::units::Think;
 use crate::template::{Expr, JsonTpl, Tpl};
 
@@ -36,8 +36,12 @@ pub struct Plan {
     /// Test variables, rendered once.
     pub vars: Value,
     pub feeders: Vec<FeederPlan>,
+    /// Run once before any scenario starts; what it captures is `setup.*`.
+    pub setup: Vec<Step>,
+    /// Run once after every scenario ended.
+    pub teardown: Vec<Step>,
     pub scenarios: Vec<ScenarioPlan>,
-    /// Every measured step of every scenario.
+    /// Every measured step: of the setup, the teardown, and every scenario.
     pub steps: Vec<StepInfo>,
     pub slo: Vec<Slo>,
     pub follow_redirects: bool,
@@ -61,13 +65,20 @@ pub struct FeederPlan {
     pub name: Arc<str>,
     pub rows: Vec<Value>,
     pub order: FeederOrder,
+    pub per: FeederPer,
+    /// `file:line:col` of its definition, for messages.
+    pub at: String,
 }
 
 #[derive(Debug)]
 pub struct ScenarioPlan {
     pub name: String,
     pub load: Load,
+    /// Once per virtual user before its first iteration.
+    pub before: Vec<Step>,
     pub steps: Vec<Step>,
+    /// Once per virtual user after its last iteration ended normally.
+    pub after: Vec<Step>,
     pub slo: Vec<Slo>,
     /// Share of `--vus` this scenario gets, relative to the others.
     pub weight: f64,
@@ -94,13 +105,60 @@ impl StepKindTag {
     }
 }
 
+/// When a step runs in the life of a test: once before the load, once per
+/// virtual user before or after its iterations, in every iteration, or once
+/// after the load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    Setup,
+    Before,
+    Iteration,
+    After,
+    Teardown,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Setup => "setup",
+            Phase::Before => "before",
+            Phase::Iteration => "iteration",
+            Phase::After => "after",
+            Phase::Teardown => "teardown",
+        }
+    }
+
+    /// Whether steps of this phase run as a virtual user of a scenario.
+    pub fn is_user(self) -> bool {
+        matches!(self, Phase::Before | Phase::Iteration | Phase::After)
+    }
+}
+
 /// What reports need to know about a measured step.
 #[derive(Debug, Clone)]
 pub struct StepInfo {
-    pub scenario: usize,
+    /// The scenario whose users run it; `None` for `setup` and `teardown`.
+    pub scenario: Option<usize>,
+    pub phase: Phase,
     pub name: String,
     pub kind: StepKindTag,
     pub slo: Vec<Slo>,
+}
+
+impl StepInfo {
+    /// Its scenario's name, or `setup` / `teardown`.
+    pub fn owner<'p>(&self, plan: &'p Plan) -> &'p str {
+        match self.scenario {
+            Some(i) => &plan.scenarios[i].name,
+            None => self.phase.as_str(),
+        }
+    }
+
+    /// Counted in its scenario's requests, throughput and error rate (the
+    /// steps of its iterations only).
+    pub fn in_iterations(&self) -> bool {
+        self.phase == Phase::Iteration
+    }
 }
 
 #[derive(Debug)]

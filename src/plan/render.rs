@@ -1,7 +1,8 @@
 //! `trek plan`: a compiled test drawn for a reviewer, as a text tree, a
 //! Mermaid flowchart or a Graphviz graph. Each scenario shows its load and
-//! SLOs; each step what it does, the variables it reads and writes, and its
-//! SLOs.
+//! SLOs, and its users' `before` and `after` apart from the iteration; the
+//! test's `setup` comes first and its `teardown` last; each step shows what
+//! it does, the variables it reads and writes, and its SLOs.
 
 use std::fmt::Write;
 
@@ -197,12 +198,39 @@ fn text(plan: &Plan) -> String {
     if plan.scenarios.is_empty() {
         out.push_str("fragments only: nothing runs from this file itself\n");
     }
+    if !plan.setup.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nsetup  (once, before the load; its captures are setup.*)"
+        );
+        tree(&mut out, plan, &plan.setup, "  ");
+    }
     for s in &plan.scenarios {
         let _ = writeln!(out, "\nscenario {}  ({})", s.name, load_text(&s.load));
         if !s.slo.is_empty() {
             let _ = writeln!(out, "  SLOs: {}", slos_text(&s.slo));
         }
-        tree(&mut out, plan, &s.steps, "  ");
+        if s.before.is_empty() && s.after.is_empty() {
+            tree(&mut out, plan, &s.steps, "  ");
+            continue;
+        }
+        for (heading, steps) in [
+            (
+                "before  (once per user, kept for all its iterations)",
+                &s.before,
+            ),
+            ("each iteration", &s.steps),
+            ("after  (once per user)", &s.after),
+        ] {
+            if !steps.is_empty() {
+                let _ = writeln!(out, "  {heading}");
+                tree(&mut out, plan, steps, "    ");
+            }
+        }
+    }
+    if !plan.teardown.is_empty() {
+        let _ = writeln!(out, "\nteardown  (once, after the load)");
+        tree(&mut out, plan, &plan.teardown, "  ");
     }
     out
 }
@@ -268,15 +296,52 @@ enum Item {
 
 fn graph(plan: &Plan) -> Graph {
     let mut g = Graph::default();
+    // `setup` leads to every scenario; every scenario's end to `teardown`.
+    let mut after_setup = Vec::new();
+    if !plan.setup.is_empty() {
+        let mut items = Vec::new();
+        after_setup = g.chain(plan, &plan.setup, Vec::new(), &mut items);
+        g.top
+            .push(Item::Cluster("setup · once, before the load".into(), items));
+    }
+    let mut ends = Vec::new();
     for s in &plan.scenarios {
         let start = g.node(format!("{}\n{}", s.name, load_text(&s.load)));
+        for p in &after_setup {
+            g.edge(*p, start, "", false);
+        }
         let mut items = vec![Item::Node(start)];
-        g.chain(plan, &s.steps, vec![start], &mut items);
+        let mut prev = vec![start];
+        for (title, steps, items_of) in [
+            ("before · once per user", &s.before, true),
+            ("", &s.steps, false),
+            ("after · once per user", &s.after, true),
+        ] {
+            if steps.is_empty() {
+                continue;
+            }
+            if items_of {
+                let mut inner = Vec::new();
+                prev = g.chain(plan, steps, prev, &mut inner);
+                items.push(Item::Cluster(title.into(), inner));
+            } else {
+                prev = g.chain(plan, steps, prev, &mut items);
+            }
+        }
+        ends.extend(prev);
         let mut title = format!("scenario {}", s.name);
         if !s.slo.is_empty() {
             let _ = write!(title, " · SLO {}", slos_text(&s.slo));
         }
         g.top.push(Item::Cluster(title, items));
+    }
+    if !plan.teardown.is_empty() {
+        let mut items = Vec::new();
+        g.chain(plan, &plan.teardown, ends, &mut items);
+        g.top.push(Item::Cluster(
+            "teardown · once, after the load".into(),
+            items,
+        ));
     }
     g
 }

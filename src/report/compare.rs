@@ -456,6 +456,7 @@ mod tests {
         let count = micros.len() as u64;
         StepResult {
             scenario: "journey".into(),
+            phase: "iteration".into(),
             name: "get".into(),
             kind: "http".into(),
             count,

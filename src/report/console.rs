@@ -1,9 +1,10 @@
-//! The end-of-run summary on the terminal: a table of steps per scenario,
-//! failure reasons, the SLO table and the verdict, coloured on a terminal.
+//! The end-of-run summary on the terminal: a table of steps per scenario
+//! (with its users' `before` and `after`), `setup` and `teardown`, failure
+//! reasons, the SLO table and the verdict, coloured on a terminal.
 
 use std::fmt::Write as _;
 
-use super::results::Results;
+use super::results::{Results, StepResult};
 use crate::format::format_secs;
 use crate::format::{percent, value};
 use crate::verdict::{SloResult, Verdict};
@@ -53,6 +54,7 @@ pub fn render(r: &Results, style: &Style) -> String {
         percent(t.error_rate),
         percent(t.checks_rate),
     );
+    once_part(&mut out, r, "setup", "once, before the load", style);
     for s in &r.scenarios {
         let _ = writeln!(
             out,
@@ -70,6 +72,20 @@ pub fn render(r: &Results, style: &Style) -> String {
             },
             format_secs(s.iteration.p95),
         );
+        if s.retired_users > 0 {
+            let _ = writeln!(
+                out,
+                "  {}",
+                style.paint(
+                    "31",
+                    &format!(
+                        "{} user{} retired: their `before` failed (see below)",
+                        s.retired_users,
+                        if s.retired_users == 1 { "" } else { "s" }
+                    )
+                )
+            );
+        }
         if let Some(feeder) = &s.exhausted {
             let _ = writeln!(
                 out,
@@ -79,60 +95,14 @@ pub fn render(r: &Results, style: &Style) -> String {
                 ))
             );
         }
-        let steps: Vec<_> = r.steps.iter().filter(|st| st.scenario == s.name).collect();
-        let width = steps
+        let steps: Vec<_> = r
+            .steps
             .iter()
-            .map(|st| st.name.chars().count())
-            .max()
-            .unwrap_or(4)
-            .clamp(4, 48);
-        let _ = writeln!(
-            out,
-            "  {}",
-            style.dim(&format!(
-                "{:<width$}  {:>7}  {:>6}  {:>9}  {:>9}  {:>9}  {:>9}",
-                "step", "count", "fail", "p50", "p95", "p99", "max"
-            ))
-        );
-        for st in steps {
-            let name = if st.kind == "group" {
-                format!("[{}]", st.name)
-            } else {
-                st.name.clone()
-            };
-            let fails = if st.failures > 0 {
-                style.paint("31", &format!("{:>6}", st.failures))
-            } else {
-                format!("{:>6}", 0)
-            };
-            let time = |v: f64| {
-                if st.latency.count == 0 {
-                    "-".to_string()
-                } else {
-                    format_secs(v)
-                }
-            };
-            let _ = writeln!(
-                out,
-                "  {:<width$}  {:>7}  {fails}  {:>9}  {:>9}  {:>9}  {:>9}",
-                truncate(&name, width),
-                st.count,
-                time(st.latency.p50),
-                time(st.latency.p95),
-                time(st.latency.p99),
-                time(st.latency.max),
-            );
-            let mut reasons: Vec<_> = st.failure_reasons.iter().collect();
-            reasons.sort_by(|a, b| b.1.cmp(a.1));
-            for (reason, n) in reasons.into_iter().take(5) {
-                let _ = writeln!(
-                    out,
-                    "      {} {reason} {}",
-                    style.paint("31", "✗"),
-                    style.dim(&format!("× {n}"))
-                );
-            }
-        }
+            .filter(|st| {
+                st.scenario == s.name && !matches!(st.phase.as_str(), "setup" | "teardown")
+            })
+            .collect();
+        step_table(&mut out, &steps, style);
         for (reason, n) in &s.errors {
             let _ = writeln!(
                 out,
@@ -141,6 +111,14 @@ pub fn render(r: &Results, style: &Style) -> String {
                 style.dim(&format!("× {n}"))
             );
         }
+    }
+    once_part(&mut out, r, "teardown", "once, after the load", style);
+    if let Some(why) = &r.teardown_failure {
+        let _ = writeln!(
+            out,
+            "  {} teardown did not finish: {why}",
+            style.paint("31", "✗")
+        );
     }
     if !r.slos.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("SLOs"));
@@ -195,6 +173,88 @@ pub fn render(r: &Results, style: &Style) -> String {
     }
     let _ = writeln!(out);
     out
+}
+
+/// The steps of `setup` or `teardown`, when the test has any.
+fn once_part(out: &mut String, r: &Results, phase: &str, when: &str, style: &Style) {
+    let steps: Vec<_> = r.steps.iter().filter(|st| st.phase == phase).collect();
+    if steps.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{}  {}", style.bold(phase), style.dim(when));
+    step_table(out, &steps, style);
+}
+
+/// A table of steps with their failure reasons. A scenario's `before` and
+/// `after` steps are set apart under their own headings.
+fn step_table(out: &mut String, steps: &[&StepResult], style: &Style) {
+    let width = steps
+        .iter()
+        .map(|st| st.name.chars().count() + 2)
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 48);
+    let _ = writeln!(
+        out,
+        "  {}",
+        style.dim(&format!(
+            "{:<width$}  {:>7}  {:>6}  {:>9}  {:>9}  {:>9}  {:>9}",
+            "step", "count", "fail", "p50", "p95", "p99", "max"
+        ))
+    );
+    let parted = steps
+        .iter()
+        .any(|st| matches!(st.phase.as_str(), "before" | "after"));
+    let mut phase = "";
+    for st in steps {
+        if parted && st.phase != phase {
+            phase = &st.phase;
+            let heading = match phase {
+                "before" => "before · once per user",
+                "after" => "after · once per user",
+                _ => "each iteration",
+            };
+            let _ = writeln!(out, "  {}", style.dim(heading));
+        }
+        let indent = if parted { "  " } else { "" };
+        let name = if st.kind == "group" {
+            format!("{indent}[{}]", st.name)
+        } else {
+            format!("{indent}{}", st.name)
+        };
+        let fails = if st.failures > 0 {
+            style.paint("31", &format!("{:>6}", st.failures))
+        } else {
+            format!("{:>6}", 0)
+        };
+        let time = |v: f64| {
+            if st.latency.count == 0 {
+                "-".to_string()
+            } else {
+                format_secs(v)
+            }
+        };
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:>7}  {fails}  {:>9}  {:>9}  {:>9}  {:>9}",
+            truncate(&name, width),
+            st.count,
+            time(st.latency.p50),
+            time(st.latency.p95),
+            time(st.latency.p99),
+            time(st.latency.max),
+        );
+        let mut reasons: Vec<_> = st.failure_reasons.iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(a.1));
+        for (reason, n) in reasons.into_iter().take(5) {
+            let _ = writeln!(
+                out,
+                "      {} {reason} {}",
+                style.paint("31", "✗"),
+                style.dim(&format!("× {n}"))
+            );
+        }
+    }
 }
 
 /// `s`, cut to `width` characters with an ellipsis.

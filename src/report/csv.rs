@@ -28,7 +28,7 @@ fn stats_cells(s: &Stats) -> Vec<String> {
         .collect()
 }
 
-const STEP_HEADER: [&str; 23] = [
+const STEP_HEADER: [&str; 24] = [
     "scenario",
     "step",
     "kind",
@@ -52,6 +52,7 @@ const STEP_HEADER: [&str; 23] = [
     "bytes_sent",
     "bytes_received",
     "top_failure_reason",
+    "phase",
 ];
 
 fn step_row(s: &StepResult) -> Vec<String> {
@@ -87,6 +88,7 @@ fn step_row(s: &StepResult) -> Vec<String> {
         s.bytes_sent.to_string(),
         s.bytes_received.to_string(),
         text(&top),
+        s.phase.clone(),
     ]);
     row
 }

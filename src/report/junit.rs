@@ -1,6 +1,9 @@
 //! `junit.xml`: one test case per SLO, so CI systems show SLOs next to unit
 //! tests. A failed SLO is a failure with its bound and measured value; a
 //! warning passes with a note in `system-out`; an aborted run is an error.
+//! `setup`, `teardown` and each scenario's `before` are test cases too: a
+//! failed `setup` is the error that aborted the run; a `teardown` that did
+//! not finish and retired users pass with a note (the SLOs judge them).
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -31,7 +34,8 @@ fn esc(s: &str) -> String {
 pub fn junit(r: &Results) -> String {
     let failures = r.slos.iter().filter(|s| s.verdict == Verdict::Fail).count();
     let aborted = usize::from(r.aborted_reason.is_some());
-    let tests = r.slos.len() + aborted;
+    let parts = lifecycle(r);
+    let tests = r.slos.len() + aborted + parts.len();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
@@ -63,6 +67,23 @@ pub fn junit(r: &Results) -> String {
             esc(reason),
             esc(reason)
         );
+    }
+    for (name, note) in &parts {
+        let _ = write!(
+            out,
+            "    <testcase classname=\"trek.lifecycle\" name=\"{}\" time=\"0\"",
+            esc(name)
+        );
+        match note {
+            Some(note) => {
+                let _ = writeln!(
+                    out,
+                    ">\n      <system-out>{}</system-out>\n    </testcase>",
+                    esc(note)
+                );
+            }
+            None => out.push_str("/>\n"),
+        }
     }
     for s in &r.slos {
         let metric = match &s.stat {
@@ -100,6 +121,39 @@ pub fn junit(r: &Results) -> String {
         }
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// The lifecycle parts of the test that ran, each with a note when it did
+/// not go as planned. A failed `setup` is reported as the run's abort.
+fn lifecycle(r: &Results) -> Vec<(String, Option<String>)> {
+    let ran = |phase: &str, scenario: Option<&str>| {
+        r.steps
+            .iter()
+            .any(|s| s.phase == phase && s.count > 0 && scenario.is_none_or(|n| s.scenario == n))
+    };
+    let mut out = Vec::new();
+    if ran("setup", None) && r.aborted_reason.is_none() {
+        out.push(("setup".to_string(), None));
+    }
+    for s in &r.scenarios {
+        if ran("before", Some(&s.name)) {
+            let note = (s.retired_users > 0).then(|| {
+                format!(
+                    "warning: {} user(s) retired, their `before` failed",
+                    s.retired_users
+                )
+            });
+            out.push((format!("before of scenario {}", s.name), note));
+        }
+    }
+    if ran("teardown", None) || r.teardown_failure.is_some() {
+        let note = r
+            .teardown_failure
+            .as_ref()
+            .map(|why| format!("warning: teardown did not finish: {why}"));
+        out.push(("teardown".to_string(), note));
+    }
     out
 }
 

@@ -70,6 +70,17 @@ pub fn summary(r: &Results, comparison: Option<&Comparison>) -> String {
     if let Some(w) = &r.generator_warning {
         let _ = writeln!(out, "\n**Warning:** {}", cell(w));
     }
+    if let Some(why) = &r.teardown_failure {
+        let _ = writeln!(out, "\n**Teardown did not finish:** {}", cell(why));
+    }
+    for s in r.scenarios.iter().filter(|s| s.retired_users > 0) {
+        let _ = writeln!(
+            out,
+            "\n**Retired users:** {} of scenario {}: their `before` failed.",
+            s.retired_users,
+            cell(&s.name)
+        );
+    }
     if !r.slos.is_empty() {
         out.push_str("\n| SLO | bound | measured | verdict |\n|---|---|---|---|\n");
         for s in &r.slos {
@@ -110,13 +121,14 @@ pub fn summary(r: &Results, comparison: Option<&Comparison>) -> String {
         }
     }
     out.push_str("\n<details><summary>Steps</summary>\n\n");
-    out.push_str("| scenario | step | count | failures | p50 | p95 | p99 | max |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("| scenario | part | step | count | failures | p50 | p95 | p99 | max |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n");
     for s in &r.steps {
         let l = &s.latency;
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             cell(&s.scenario),
+            s.phase,
             cell(&s.name),
             s.count,
             s.failures,

@@ -50,6 +50,10 @@ pub struct Results {
     /// several seconds: its own queueing may be in the measured latency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generator_warning: Option<String>,
+    /// Why `teardown` did not finish (a step failed, or Ctrl-C), when it
+    /// did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teardown_failure: Option<String>,
 }
 
 /// What the run knows about itself, beyond the plan and the measurements.
@@ -59,6 +63,8 @@ pub struct Meta {
     pub machine: Machine,
     pub strict: bool,
     pub smoke: bool,
+    /// Why `teardown` did not finish.
+    pub teardown_failure: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -106,11 +112,22 @@ pub struct ScenarioResult {
     /// Steps that could not run at all (template errors and the like).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub errors: BTreeMap<String, u64>,
+    /// Virtual users whose `before` failed: each was retired (and replaced
+    /// where its executor replaces users); see the `before` steps' failures
+    /// for why.
+    #[serde(default)]
+    pub retired_users: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StepResult {
+    /// Its scenario, or `setup` / `teardown` for the steps of those.
     pub scenario: String,
+    /// When it runs: `setup`, `before` (once per user), `iteration`,
+    /// `after` (once per user) or `teardown`. Only `iteration` steps count
+    /// in their scenario's requests, rates and iterations.
+    #[serde(default = "iteration")]
+    pub phase: String,
     pub name: String,
     pub kind: String,
     pub count: u64,
@@ -172,6 +189,10 @@ pub struct FailureExample {
 /// [`Results::fill_missing_rates`].
 fn unknown() -> f64 {
     f64::NAN
+}
+
+fn iteration() -> String {
+    "iteration".into()
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -238,6 +259,7 @@ impl Results {
                     error_rate: error_rate(&summary.per_scenario[i]),
                     exhausted: s.exhausted.clone(),
                     errors: s.errors.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                    retired_users: s.retired,
                 })
                 .collect(),
             steps: plan
@@ -245,13 +267,17 @@ impl Results {
                 .iter()
                 .zip(&summary.steps)
                 .map(|(p, s)| StepResult {
-                    scenario: plan.scenarios[p.scenario].name.clone(),
+                    scenario: p.owner(plan).to_string(),
+                    phase: p.phase.as_str().to_string(),
                     name: p.name.clone(),
                     kind: p.kind.as_str().to_string(),
                     count: s.count,
                     failures: s.failures,
                     error_rate: error_rate(s),
-                    throughput: summary.scenario_rate(p.scenario, s.count),
+                    throughput: match p.scenario {
+                        Some(i) => summary.scenario_rate(i, s.count),
+                        None => summary.throughput(s.count),
+                    },
                     failure_reasons: s
                         .reasons
                         .iter()
@@ -289,6 +315,7 @@ impl Results {
             smoke: meta.smoke,
             health: summary.health.clone(),
             generator_warning: crate::metrics::health::saturation_warning(&summary.health),
+            teardown_failure: meta.teardown_failure,
         }
     }
 }
@@ -304,10 +331,9 @@ impl Results {
         for s in &mut self.scenarios {
             if s.span_s.is_nan() {
                 s.span_s = whole;
-                let requests = self
-                    .steps
-                    .iter()
-                    .filter(|st| st.scenario == s.name && st.kind != "group");
+                let requests = self.steps.iter().filter(|st| {
+                    st.scenario == s.name && st.kind != "group" && st.phase == "iteration"
+                });
                 let (count, failures) =
                     requests.fold((0, 0), |(c, f), st| (c + st.count, f + st.failures));
                 s.requests = count;

@@ -15,11 +15,12 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, sleep_until, Instant};
 
-use super::protocol::http::Conns;
+use super::protocol::http::{Conns, Cookies};
+use super::session::{self, Begin, Session, Who};
 use super::vu::{new_cursor, run_steps, Env, Flow};
 use super::{RunCtx, WorkerCtx};
 use crate::metrics::IterationEnd;
-use crate::scenario::model::{Executor, Stage};
+use crate::scenario::model::{Executor, FeederPer, Stage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -47,6 +48,22 @@ pub struct Control {
     pub target: Option<Arc<AtomicU64>>,
     /// Set when a `unique` feeder runs out of rows.
     pub exhausted: Arc<AtomicBool>,
+    /// A user whose `before` failed is started again (after a pause):
+    /// `constant-vus` and `ramping-vus` keep their number of users.
+    pub replaces: bool,
+}
+
+impl Control {
+    /// Whether a closed-model user at `index` must stop (the run stops, a
+    /// `unique` feeder ran out, or the ramp went below it).
+    fn stops(&self, index: u64) -> bool {
+        *self.phase.borrow() != Phase::Run
+            || self.exhausted.load(Ordering::Relaxed)
+            || self
+                .target
+                .as_ref()
+                .is_some_and(|t| index >= t.load(Ordering::Relaxed))
+    }
 }
 
 /// Runs one scenario to its end. `first_vu` numbers its virtual users.
@@ -65,6 +82,10 @@ pub async fn run_scenario(
         active,
         target: None,
         exhausted: Arc::new(AtomicBool::new(false)),
+        replaces: matches!(
+            load.executor,
+            Executor::ConstantVus { .. } | Executor::RampingVus { .. }
+        ),
     };
     // `iterations`: the user's next iteration number, kept by `ramping-vus`
     // across a user's stop and restart so that it does not repeat its data.
@@ -264,15 +285,21 @@ async fn vu_main(
     } = user;
     control.active.fetch_add(1, Ordering::Relaxed);
     let conns = Arc::new(Conns::default());
-    let mut iteration = iterations.load(Ordering::Relaxed);
+    let who = Who {
+        scenario,
+        vu,
+        index,
+    };
+    let Some(session) = start_life(&run, &worker, &conns, who, &control).await else {
+        control.active.fetch_sub(1, Ordering::Relaxed);
+        return;
+    };
+    let first = iterations.load(Ordering::Relaxed);
+    let mut iteration = first;
+    let mut cut = false;
     loop {
-        if *control.phase.borrow() != Phase::Run || control.exhausted.load(Ordering::Relaxed) {
+        if control.stops(index) {
             break;
-        }
-        if let Some(t) = &control.target {
-            if index >= t.load(Ordering::Relaxed) {
-                break;
-            }
         }
         match &budget {
             Budget::Unbounded => {}
@@ -288,12 +315,17 @@ async fn vu_main(
             run: &run,
             worker: &worker,
             conns: &conns,
+            session: &session,
             scenario,
             vu,
             iteration,
         };
         match one.run(&control, None).await {
-            None | Some(IterationEnd::Interrupted) => break,
+            None => break,
+            Some(IterationEnd::Interrupted) => {
+                cut = true;
+                break;
+            }
             Some(_) => iteration += 1,
         }
         iterations.store(iteration, Ordering::Relaxed);
@@ -303,7 +335,43 @@ async fn vu_main(
         // the cost of a yield after every iteration.
         tokio::task::consume_budget().await;
     }
+    if !cut {
+        let done = iteration - first;
+        session::end(&run, &worker, &conns, who, &session, done, &control.phase).await;
+    }
     control.active.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Runs the user's `before` until it succeeds: `None` when the user does
+/// not start (its `before` failed and the executor does not replace it, or
+/// the run stops first). A replaced user starts again after a pause that
+/// doubles with each failure.
+async fn start_life(
+    run: &Arc<RunCtx>,
+    worker: &Arc<WorkerCtx>,
+    conns: &Arc<Conns>,
+    who: Who,
+    control: &Control,
+) -> Option<Session> {
+    let mut failures = 0;
+    loop {
+        if control.stops(who.index) {
+            return None;
+        }
+        match session::begin(run, worker, conns, who, &control.phase).await {
+            Begin::Ready(s) => return Some(s),
+            Begin::Stopped => return None,
+            Begin::Failed if !control.replaces => return None,
+            Begin::Failed => {
+                failures += 1;
+                let mut phase = control.phase.clone();
+                tokio::select! {
+                    _ = sleep(session::retry_pause(failures)) => {}
+                    _ = phase.wait_for(|p| *p != Phase::Run) => return None,
+                }
+            }
+        }
+    }
 }
 
 /// One iteration of one virtual user.
@@ -312,6 +380,8 @@ pub struct Iteration<'a> {
     pub worker: &'a Arc<WorkerCtx>,
     /// The user's keep-alive connections, which outlive its iterations.
     pub conns: &'a Arc<Conns>,
+    /// What the user keeps across its iterations.
+    pub session: &'a Session,
     pub scenario: usize,
     pub vu: u64,
     pub iteration: u64,
@@ -329,8 +399,11 @@ impl Iteration<'_> {
     ) -> Option<IterationEnd> {
         let (run, worker, scenario) = (self.run, self.worker, self.scenario);
         let plan = &run.plan;
-        let mut cur = new_cursor(run, scenario, self.vu, self.iteration);
+        let mut cur = new_cursor(run, scenario, self.vu, self.iteration, self.session);
         for &f in &plan.scenarios[scenario].feeders {
+            if plan.feeders[f].per == FeederPer::Vu {
+                continue;
+            }
             match run.feeders[f].pick(&plan.feeders[f], &mut cur.rng) {
                 Some(row) => Arc::make_mut(&mut cur.scope).set_row(&plan.feeders[f].name, row),
                 None => {
@@ -341,14 +414,8 @@ impl Iteration<'_> {
                 }
             }
         }
-        let env = Env {
-            run: run.clone(),
-            worker: worker.clone(),
-            scenario,
-            jar: Default::default(),
-            conns: self.conns.clone(),
-            kept: Default::default(),
-        };
+        let jar = Cookies::starting_with(&self.session.cookies);
+        let env = Env::new(run, worker, Some(scenario), self.conns, jar, false);
         let began = scheduled.unwrap_or_else(std::time::Instant::now);
         worker.iteration_started(scenario, run.micros_at(began));
         if scheduled.is_some() {

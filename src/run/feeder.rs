@@ -1,6 +1,7 @@
 //! Hands out feeder rows to iterations: in order (shared across virtual
 //! users), at random, or each row once (`unique`, which ends the scenario
-//! when the rows run out).
+//! when the rows run out). Rows kept per user (`per: vu`) are in
+//! `session.rs`; whether there are enough of them is checked here.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -8,8 +9,8 @@ use minijinja::value::Value;
 use rand::rngs::SmallRng;
 use rand::Rng;
 
-use crate::plan::FeederPlan;
-use crate::scenario::model::FeederOrder;
+use crate::plan::{FeederPlan, Plan};
+use crate::scenario::model::{FeederOrder, FeederPer};
 
 #[derive(Debug, Default)]
 pub struct FeederCursor {
@@ -38,6 +39,36 @@ impl FeederCursor {
     }
 }
 
+/// With `order: unique` and `per: vu` every user keeps a row of its own:
+/// the feeder needs a row for every user the scenarios reading it may run
+/// (checked once the command line's load is applied).
+pub fn check_rows(plan: &Plan) -> Result<(), String> {
+    for (f, feeder) in plan.feeders.iter().enumerate() {
+        if feeder.order != FeederOrder::Unique || feeder.per != FeederPer::Vu {
+            continue;
+        }
+        let users: Vec<(&str, u64)> = plan
+            .scenarios
+            .iter()
+            .filter(|s| s.feeders.contains(&f))
+            .map(|s| (s.name.as_str(), super::max_vus(&s.load.executor)))
+            .collect();
+        let total: u64 = users.iter().map(|(_, n)| n).sum();
+        let rows = feeder.rows.len() as u64;
+        if total > rows {
+            let each: Vec<String> = users.iter().map(|(s, n)| format!("{s}: {n}")).collect();
+            return Err(format!(
+                "{}: feeder `{}` has {rows} row{}, but {total} virtual users would each keep one of their own ({}); with `order: unique` and `per: vu` no two users share a row. Add rows, run fewer users (--vus {rows}), or use `order: sequential` to share them",
+                feeder.at,
+                feeder.name,
+                if rows == 1 { "" } else { "s" },
+                each.join(", "),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,6 +80,8 @@ mod tests {
             name: Arc::from("users"),
             rows: (0..3).map(Value::from).collect(),
             order,
+            per: crate::scenario::model::FeederPer::Iteration,
+            at: String::new(),
         }
     }
 

@@ -13,6 +13,8 @@ pub mod open;
 pub mod protocol;
 pub mod sampler;
 pub mod schedule;
+pub mod session;
+pub mod setup;
 pub mod step;
 pub mod vu;
 
@@ -21,10 +23,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
+use minijinja::value::Value;
 use tokio::sync::{oneshot, watch};
 
 use crate::metrics::{Collector, IterationEnd, Recorder, Sample, Summary};
-use crate::plan::{Plan, StepKindTag};
+use crate::plan::{Phase as Part, Plan, StepKindTag};
 use executor::Phase;
 use feeder::FeederCursor;
 
@@ -37,6 +40,28 @@ pub struct RunCtx {
     /// What the run has to say, to the console.
     pub events: crate::events::Events,
     pub feeders: Vec<FeederCursor>,
+    /// What `setup` captured and set: `setup.*` (undefined without one).
+    pub setup: Value,
+    /// Per scenario: a retired user has been told of on the console.
+    pub retired_noted: Vec<std::sync::atomic::AtomicBool>,
+}
+
+impl RunCtx {
+    fn new(plan: &Arc<Plan>, options: &RunOptions, setup: Value) -> Self {
+        Self {
+            plan: plan.clone(),
+            start: Instant::now(),
+            trace: options.trace,
+            events: options.events.clone(),
+            feeders: plan
+                .feeders
+                .iter()
+                .map(|_| FeederCursor::default())
+                .collect(),
+            setup,
+            retired_noted: plan.scenarios.iter().map(|_| Default::default()).collect(),
+        }
+    }
 }
 
 impl RunCtx {
@@ -105,6 +130,10 @@ impl WorkerCtx {
         self.recorder().exhausted(scenario, feeder);
     }
 
+    pub fn retired(&self, scenario: usize) {
+        self.recorder().retired(scenario);
+    }
+
     pub fn scenario_error(&self, scenario: usize, reason: &str) {
         self.recorder().scenario_error(scenario, reason);
     }
@@ -144,6 +173,8 @@ pub struct RunOutcome {
     /// Why the run was aborted, if it was.
     pub aborted: Option<String>,
     pub started_at: chrono::DateTime<chrono::Utc>,
+    /// Why `teardown` did not finish, when it did not.
+    pub teardown_failure: Option<String>,
 }
 
 /// After this many connection failures with no response at all, the target
@@ -151,28 +182,63 @@ pub struct RunOutcome {
 const UNREACHABLE_AFTER: u64 = 3;
 
 /// Runs the plan to its end (or until interrupted) and returns what was
-/// measured. Never panics on a failing target; results are always returned.
+/// measured: `setup`, the scenarios, `teardown`. Never panics on a failing
+/// target; results are always returned.
 pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let started_at = chrono::Utc::now();
     let (workers, threads) = spawn_workers(&plan, options.workers.max(1))?;
-    let run = Arc::new(RunCtx {
-        plan: plan.clone(),
-        start: Instant::now(),
-        trace: options.trace,
-        events: options.events,
-        feeders: plan
-            .feeders
-            .iter()
-            .map(|_| FeederCursor::default())
-            .collect(),
-    });
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let workers = Arc::new(workers);
-    let (aborted, collector) = rt.block_on(control(run.clone(), workers.clone()));
+    let mut signals = {
+        let _in_runtime = rt.enter();
+        Signals::new()
+    };
+    let mut aborted = None;
+    let mut setup_value = Value::UNDEFINED;
+    if !plan.setup.is_empty() {
+        let run = Arc::new(RunCtx::new(&plan, &options, Value::UNDEFINED));
+        match rt.block_on(setup::once(&run, &workers[0], Part::Setup, &mut signals)) {
+            setup::Once::Done(v) => setup_value = v,
+            setup::Once::Failed(why) => {
+                aborted = Some(format!("setup failed, so no load was started: {why}"));
+            }
+            setup::Once::Interrupted => {
+                aborted = Some("interrupted during setup; no load was started".into());
+            }
+        }
+    }
+    let set_up = aborted.is_none();
+    // The load's clock starts now: its rates are not diluted by `setup`.
+    let run = Arc::new(RunCtx::new(&plan, &options, setup_value));
+    let (collector, interrupts) = if set_up {
+        let (reason, collector, interrupts) =
+            rt.block_on(control(run.clone(), workers.clone(), &mut signals));
+        aborted = reason;
+        (collector, interrupts)
+    } else {
+        (Collector::default(), 0)
+    };
     let duration = run.start.elapsed().as_secs_f64();
+    // `teardown` runs after a graceful stop and a failed SLO alike, not
+    // after a second Ctrl-C, and not when `setup` did not finish.
+    let mut teardown_failure = None;
+    if set_up && !plan.teardown.is_empty() && interrupts < 2 {
+        match rt.block_on(setup::once(&run, &workers[0], Part::Teardown, &mut signals)) {
+            setup::Once::Done(_) => {}
+            setup::Once::Failed(why) => {
+                run.events.problem(format!("teardown failed: {why}"));
+                teardown_failure = Some(why);
+            }
+            setup::Once::Interrupted => {
+                run.events.note("teardown stopped");
+                teardown_failure = Some("interrupted".into());
+                aborted.get_or_insert_with(|| "interrupted during teardown".into());
+            }
+        }
+    }
     let mut recorders: Vec<Recorder> = Vec::new();
     for w in workers.iter() {
         // Sized like the original: a straggling task may still record.
@@ -180,7 +246,6 @@ pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> 
         let r = std::mem::replace(&mut *w.recorder(), fresh);
         recorders.push(r);
     }
-    let mut aborted = aborted;
     let responses: u64 = workers
         .iter()
         .map(|w| w.responses.load(Ordering::Relaxed))
@@ -198,16 +263,20 @@ pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> 
         let _ = t.join();
     }
     let names: Vec<String> = plan.scenarios.iter().map(|s| s.name.clone()).collect();
-    let steps: Vec<(usize, bool)> = plan
+    let steps: Vec<(Option<usize>, bool)> = plan
         .steps
         .iter()
-        .map(|s| (s.scenario, s.kind != StepKindTag::Group))
+        .map(|s| {
+            let counted_in = s.scenario.filter(|_| s.in_iterations());
+            (counted_in, s.kind != StepKindTag::Group)
+        })
         .collect();
     let summary = collector.finish(&mut recorders, &names, &steps, duration);
     Ok(RunOutcome {
         summary,
         aborted,
         started_at,
+        teardown_failure,
     })
 }
 
@@ -265,11 +334,13 @@ fn spawn_workers(
 }
 
 /// The controller: starts every scenario, watches Ctrl-C and reachability,
-/// collects the timeline each second. Returns the abort reason, if any.
+/// collects the timeline each second. Returns the abort reason, if any, and
+/// how many times Ctrl-C was pressed.
 async fn control(
     run: Arc<RunCtx>,
     workers: Arc<Vec<Arc<WorkerCtx>>>,
-) -> (Option<String>, Collector) {
+    signals: &mut Signals,
+) -> (Option<String>, Collector, u32) {
     let (global_tx, global_rx) = watch::channel(Phase::Run);
     let abort: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let plan = run.plan.clone();
@@ -302,7 +373,6 @@ async fn control(
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut ticks = 0u64;
     let mut interrupts = 0;
-    let mut signals = Signals::new();
     loop {
         tokio::select! {
             _ = &mut scenarios => break,
@@ -357,11 +427,11 @@ async fn control(
         }
     }
     let reason = abort.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    (reason, collector)
+    (reason, collector, interrupts)
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM, registered once for the whole run.
-struct Signals {
+pub struct Signals {
     #[cfg(unix)]
     int: Option<tokio::signal::unix::Signal>,
     #[cfg(unix)]
@@ -382,7 +452,7 @@ impl Signals {
         Self {}
     }
 
-    async fn next(&mut self) {
+    pub async fn next(&mut self) {
         #[cfg(unix)]
         {
             async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {

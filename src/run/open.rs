@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 
 use super::executor::{Control, Iteration, Phase};
 use super::schedule::{Schedule, Segment};
+use super::session::{self, Begin, Who};
 use super::{RunCtx, WorkerCtx};
 use crate::metrics::IterationEnd;
 use crate::scenario::model::{default_max_vus, Executor};
@@ -197,6 +198,7 @@ fn dispatch(
         active: open.active.clone(),
         target: None,
         exhausted: Arc::new(AtomicBool::new(false)),
+        replaces: false,
     };
     let mut pool = Pool {
         open,
@@ -265,8 +267,15 @@ fn dispatch(
         pool.drop_iterations(waiting);
         pool.backlog.clear();
     }
-    // Idle users end when their channel closes; busy ones are cut.
+    // Idle users end when their channel closes, each with its `after`,
+    // within what is left of `graceful_stop`; then what still runs is cut.
     pool.users.clear();
+    while pool.handles.iter().any(|h| !h.is_finished())
+        && *global.borrow() != Phase::Hard
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(TICK);
+    }
     let _ = phase_tx.send(Phase::Hard);
     std::mem::take(&mut pool.handles)
 }
@@ -285,12 +294,40 @@ async fn user(
 ) {
     let mut iteration = 0;
     let conns = Arc::new(crate::run::protocol::http::Conns::default());
-    while let Some(due) = work.recv().await {
+    let who = Who {
+        scenario,
+        vu,
+        index: index as u64,
+    };
+    let mut session = None;
+    let mut cut = false;
+    while let Some(mut due) = work.recv().await {
         control.active.fetch_add(1, Ordering::Relaxed);
+        if session.is_none() {
+            // A new user: its `before` runs first, and its time is not the
+            // iteration's (the iteration counts from the later of its due
+            // time and the end of `before`).
+            match session::begin(&run, &worker, &conns, who, &control.phase).await {
+                Begin::Ready(s) => session = Some(s),
+                Begin::Failed => {
+                    // Retired: the iteration it was handed cannot run.
+                    worker.dropped(scenario, run.second(), 1);
+                    control.active.fetch_sub(1, Ordering::Relaxed);
+                    return;
+                }
+                Begin::Stopped => {
+                    control.active.fetch_sub(1, Ordering::Relaxed);
+                    return;
+                }
+            }
+            due = due.max(Instant::now());
+        }
+        let Some(kept) = &session else { break };
         let one = Iteration {
             run: &run,
             worker: &worker,
             conns: &conns,
+            session: kept,
             scenario,
             vu,
             iteration,
@@ -298,11 +335,18 @@ async fn user(
         let end = one.run(&control, Some(due)).await;
         control.active.fetch_sub(1, Ordering::Relaxed);
         match end {
-            None | Some(IterationEnd::Interrupted) => break,
+            None => break,
+            Some(IterationEnd::Interrupted) => {
+                cut = true;
+                break;
+            }
             Some(_) => iteration += 1,
         }
         if free.send(index).is_err() {
             break;
         }
+    }
+    if let (Some(kept), false) = (&session, cut) {
+        session::end(&run, &worker, &conns, who, kept, iteration, &control.phase).await;
     }
 }

@@ -36,13 +36,17 @@ pub enum Flow {
 pub struct Env {
     pub run: Arc<RunCtx>,
     pub worker: Arc<WorkerCtx>,
-    pub scenario: usize,
+    /// The scenario whose user this is; `None` in `setup` and `teardown`.
+    pub scenario: Option<usize>,
     pub jar: http::Cookies,
     /// The user's own keep-alive connections (kept across iterations).
     pub conns: Arc<http::Conns>,
     /// WebSocket connections kept open by `keep: true` steps, by step label;
     /// closed when the iteration ends.
     pub kept: step::websocket::Kept,
+    /// In `setup`, `before`, `after` and `teardown`: the first failure, to
+    /// say why the part failed (`None` in iterations, which keep none).
+    pub first_failure: Option<std::sync::Mutex<Option<String>>>,
 }
 
 /// The state a branch of a virtual user carries: variables and randomness.
@@ -88,12 +92,31 @@ impl Cursor {
     }
 }
 
-/// A fresh cursor for one iteration of virtual user `vu`.
-pub fn new_cursor(run: &RunCtx, scenario: usize, vu: u64, iteration: u64) -> Cursor {
+/// A fresh cursor for one iteration of virtual user `vu`, which starts
+/// from what the user's `before` left (shared, not copied).
+pub fn new_cursor(
+    run: &RunCtx,
+    scenario: usize,
+    vu: u64,
+    iteration: u64,
+    session: &super::session::Session,
+) -> Cursor {
     let seed = iteration_seed(run.plan.seed, scenario, vu, iteration);
     let name = &run.plan.scenarios[scenario].name;
     let mut scope = Scope::new(run.plan.vars.clone(), name, vu, seed);
     scope.iteration = iteration;
+    scope.setup = run.setup.clone();
+    if !session.locals.is_empty() {
+        scope.session = session.locals.clone();
+    }
+    if !session.rows.is_empty() {
+        scope.rows.clone_from(&session.rows);
+    }
+    cursor_over(scope, seed)
+}
+
+/// A cursor over `scope`, its randomness from `seed`.
+pub fn cursor_over(scope: Scope, seed: u64) -> Cursor {
     Cursor {
         scope: Arc::new(scope),
         rng: SmallRng::seed_from_u64(mix(seed)),
@@ -307,6 +330,53 @@ async fn think(cur: &mut Cursor, t: &Think) {
 }
 
 impl Env {
+    /// A user's environment for one part of its life: an iteration
+    /// (`keep_failure: false`) or a lifecycle part, which keeps its first
+    /// failure.
+    pub fn new(
+        run: &Arc<RunCtx>,
+        worker: &Arc<WorkerCtx>,
+        scenario: Option<usize>,
+        conns: &Arc<http::Conns>,
+        jar: http::Cookies,
+        keep_failure: bool,
+    ) -> Self {
+        Self {
+            run: run.clone(),
+            worker: worker.clone(),
+            scenario,
+            jar,
+            conns: conns.clone(),
+            kept: Default::default(),
+            first_failure: keep_failure.then(Default::default),
+        }
+    }
+
+    /// A step has finished: `--smoke` shows it, and a lifecycle part keeps
+    /// its first failure.
+    pub(crate) fn trace(&self, line: impl FnOnce() -> StepLine) {
+        let Some(slot) = &self.first_failure else {
+            return self.run.trace(line);
+        };
+        let line = line();
+        if line.failed {
+            let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.is_none() {
+                *slot = Some(match &line.label {
+                    Some(label) => format!("step `{label}`: {}", line.detail),
+                    None => line.detail.clone(),
+                });
+            }
+        }
+        self.run.trace(|| line);
+    }
+
+    /// The first failure of a lifecycle part.
+    pub fn failure(&self) -> Option<String> {
+        let slot = self.first_failure.as_ref()?;
+        slot.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     pub(crate) fn transport(&self) -> http::Transport<'_> {
         http::Transport {
             links: self.worker.links(),
@@ -323,8 +393,10 @@ impl Env {
     fn step_error(&self, cur: &mut Cursor, step: &Step, reason: &str) -> Flow {
         cur.failed = true;
         let reason = format!("step `{}`: {reason}", step.label);
-        self.worker.scenario_error(self.scenario, &reason);
-        self.run.trace(|| StepLine {
+        if let Some(scenario) = self.scenario {
+            self.worker.scenario_error(scenario, &reason);
+        }
+        self.trace(|| StepLine {
             failed: true,
             label: None,
             answer: String::new(),

@@ -15,7 +15,7 @@ use crate::scenario::steps::read_steps;
 use crate::scenario::units;
 use crate::scenario::yaml::{Node, Value};
 
-pub const TOP_KEYS: [&str; 13] = [
+pub const TOP_KEYS: [&str; 17] = [
     "version",
     "name",
     "description",
@@ -29,6 +29,10 @@ pub const TOP_KEYS: [&str; 13] = [
     "slo",
     "load",
     "steps",
+    "setup",
+    "teardown",
+    "before",
+    "after",
 ];
 pub const DEFAULTS_KEYS: [&str; 10] = [
     "headers",
@@ -42,8 +46,19 @@ pub const DEFAULTS_KEYS: [&str; 10] = [
     "max_body",
     "discard_body",
 ];
-pub const SCENARIO_KEYS: [&str; 5] = ["load", "steps", "slo", "weight", "description"];
-pub const FEEDER_KEYS: [&str; 3] = ["file", "rows", "order"];
+pub const SCENARIO_KEYS: [&str; 7] = [
+    "load",
+    "before",
+    "steps",
+    "after",
+    "slo",
+    "weight",
+    "description",
+];
+pub const FEEDER_KEYS: [&str; 4] = ["file", "rows", "order", "per"];
+/// The values of a feeder's `per`.
+pub const FEEDER_PER: [(&str, FeederPer); 2] =
+    [("iteration", FeederPer::Iteration), ("vu", FeederPer::Vu)];
 /// The values of a feeder's `order`.
 pub const FEEDER_ORDERS: [(&str, FeederOrder); 3] = [
     ("sequential", FeederOrder::Sequential),
@@ -107,9 +122,17 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
     }
 
     let mut slo = m.get("slo").map(|n| read_slos(r, n)).unwrap_or_default();
+    let setup = m
+        .get("setup")
+        .map(|n| read_steps(r, n, "`setup`"))
+        .unwrap_or_default();
+    let teardown = m
+        .get("teardown")
+        .map(|n| read_steps(r, n, "`teardown`"))
+        .unwrap_or_default();
     let scenarios = match (m.get("scenarios"), m.get("steps")) {
         (Some(s), None) => {
-            for key in ["load"] {
+            for key in ["load", "before", "after"] {
                 if let Some(k) = m.key(key) {
                     r.error_help(
                         code::CONFLICT,
@@ -127,14 +150,24 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
                 Some(l) => read_load(r, l),
                 None => Some(default_load()),
             };
+            let before = m
+                .get("before")
+                .map(|n| read_steps(r, n, "`before`"))
+                .unwrap_or_default();
             let steps = read_steps(r, steps, "`steps`");
+            let after = m
+                .get("after")
+                .map(|n| read_steps(r, n, "`after`"))
+                .unwrap_or_default();
             // A load that could not be read was reported; its steps are
             // still read and compiled so that their own problems come out
             // in the same pass (no plan is made from a file with errors).
             vec![Scenario {
                 name: stem,
                 load: load.unwrap_or_else(default_load),
+                before,
                 steps,
+                after,
                 slo: std::mem::take(&mut slo),
                 weight: 1.0,
             }]
@@ -151,13 +184,15 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
         }
         (None, None) if m.has("fragments") || m.has("include") => {
             // A library of fragments, meant for `include:`.
-            if let Some(k) = m.key("load") {
-                r.error_help(
-                    code::CONFLICT,
-                    k.span,
-                    "`load` needs `steps:` or `scenarios:` to apply to",
-                    "a file of fragments only is included by others; it has no load of its own",
-                );
+            for key in ["load", "before", "after", "setup", "teardown"] {
+                if let Some(k) = m.key(key) {
+                    r.error_help(
+                        code::CONFLICT,
+                        k.span,
+                        format!("`{key}` needs `steps:` or `scenarios:` to apply to"),
+                        "a file of fragments only is included by others; it runs nothing of its own",
+                    );
+                }
             }
             Vec::new()
         }
@@ -180,6 +215,8 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
         defaults,
         data,
         fragments,
+        setup,
+        teardown,
         scenarios,
         slo,
     })
@@ -218,7 +255,7 @@ fn read_defaults(r: &mut Reader, node: &Node) -> Defaults {
 
 fn read_data(r: &mut Reader, node: &Node, folder: &Path) -> Vec<Feeder> {
     let mut out = Vec::new();
-    for (name, v, _) in r.free_map(node, "`data`") {
+    for (name, v, span) in r.free_map(node, "`data`") {
         let Some(m) = r.map(v, &format!("feeder `{name}`"), &FEEDER_KEYS) else {
             continue;
         };
@@ -232,6 +269,21 @@ fn read_data(r: &mut Reader, node: &Node, folder: &Path) -> Vec<Feeder> {
                         n.span,
                         "`order` must be `sequential`, `random` or `unique`",
                         "`unique` hands each row out once and ends the scenario when rows run out",
+                    );
+                    continue;
+                }
+            },
+        };
+        let per = match m.get("per") {
+            None => FeederPer::Iteration,
+            Some(n) => match FEEDER_PER.iter().find(|(k, _)| n.as_str() == Some(*k)) {
+                Some((_, per)) => *per,
+                None => {
+                    r.error_help(
+                        code::BAD_VALUE,
+                        n.span,
+                        "`per` must be `iteration` or `vu`",
+                        "`vu`: a virtual user takes one row and keeps it for all its iterations",
                     );
                     continue;
                 }
@@ -283,7 +335,13 @@ fn read_data(r: &mut Reader, node: &Node, folder: &Path) -> Vec<Feeder> {
             );
             continue;
         }
-        out.push(Feeder { name, rows, order });
+        out.push(Feeder {
+            name,
+            rows,
+            order,
+            per,
+            span,
+        });
     }
     out
 }
@@ -298,6 +356,14 @@ fn read_scenarios(r: &mut Reader, node: &Node) -> Vec<Scenario> {
             Some(l) => read_load(r, l),
             None => Some(default_load()),
         };
+        let before = m
+            .get("before")
+            .map(|n| read_steps(r, n, "`before`"))
+            .unwrap_or_default();
+        let after = m
+            .get("after")
+            .map(|n| read_steps(r, n, "`after`"))
+            .unwrap_or_default();
         let steps = match m.get("steps") {
             Some(s) => read_steps(r, s, "`steps`"),
             None => {
@@ -323,7 +389,9 @@ fn read_scenarios(r: &mut Reader, node: &Node) -> Vec<Scenario> {
         out.push(Scenario {
             name,
             load: load.unwrap_or_else(default_load),
+            before,
             steps,
+            after,
             slo,
             weight,
         });

@@ -30,6 +30,11 @@ pub struct Test {
     pub defaults: Defaults,
     pub data: Vec<Feeder>,
     pub fragments: Vec<Fragment>,
+    /// Run once by one user before any scenario starts; its captures are
+    /// read everywhere after it as `setup.NAME`.
+    pub setup: Vec<Step>,
+    /// Run once after every scenario ended (also after a graceful stop).
+    pub teardown: Vec<Step>,
     pub scenarios: Vec<Scenario>,
     pub slo: Vec<Slo>,
 }
@@ -67,12 +72,23 @@ pub enum FeederOrder {
 
 pub type Row = serde_json::Map<String, serde_json::Value>;
 
+/// Who takes a new row of a feeder: every iteration, or every virtual user
+/// once (for all its iterations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeederPer {
+    Iteration,
+    Vu,
+}
+
 /// A named source of rows; files are read when the scenario is loaded.
 #[derive(Debug, Clone)]
 pub struct Feeder {
     pub name: String,
     pub rows: Vec<Row>,
     pub order: FeederOrder,
+    pub per: FeederPer,
+    /// Where the feeder is defined (its name).
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -88,7 +104,12 @@ pub struct Fragment {
 pub struct Scenario {
     pub name: String,
     pub load: Load,
+    /// Once per virtual user, before its first iteration: what it captures,
+    /// sets and receives as cookies lasts for all the user's iterations.
+    pub before: Vec<Step>,
     pub steps: Vec<Step>,
+    /// Once per virtual user, after its last iteration ended normally.
+    pub after: Vec<Step>,
     pub slo: Vec<Slo>,
     pub weight: f64,
 }

@@ -60,6 +60,31 @@ pub struct TestFile {
     load: Option<Load>,
     /// The steps of a single-journey file.
     steps: Option<Vec<Step>>,
+    /// Steps run once by one user before any scenario starts (create test
+    /// data, log in as an admin). What they capture is read everywhere
+    /// after as `setup.NAME`. If one fails, no load starts (exit 3).
+    #[schemars(example = setup_example())]
+    setup: Option<Vec<Step>>,
+    /// Steps run once after every scenario ended, also after a graceful
+    /// stop (one Ctrl-C) or a failed SLO; they read `setup.NAME`.
+    teardown: Option<Vec<Step>>,
+    /// A single-journey file: steps each virtual user runs once before its
+    /// first iteration (log in). What they capture, set and receive as
+    /// cookies lasts for all the user's iterations.
+    before: Option<Vec<Step>>,
+    /// A single-journey file: steps each virtual user runs once after its
+    /// last iteration ended normally (log out).
+    after: Option<Vec<Step>>,
+}
+
+fn setup_example() -> serde_json::Value {
+    serde_json::json!([{
+        "name": "admin_login",
+        "post": "/api/auth/login",
+        "json": { "email": "admin@acme.test", "password": "{{ env('ADMIN_PASSWORD') }}" },
+        "expect": { "status": 200 },
+        "capture": { "admin_token": "$.access_token" }
+    }])
 }
 
 fn vars_example() -> serde_json::Value {
@@ -128,6 +153,29 @@ pub struct Feeder {
     /// they run out).
     #[schemars(extend("default" = "sequential"))]
     order: Option<FeederOrder>,
+    /// Who takes a new row: each `iteration`, or each virtual user once
+    /// (`vu`: the user keeps its row for all its iterations and its
+    /// `before`/`after`). With `order: unique`, `vu` needs a row per user.
+    #[schemars(extend("default" = "iteration"))]
+    per: Option<FeederPer>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+#[schemars(example = feeder_per_example())]
+pub enum FeederPer {
+    Iteration,
+    Vu,
+}
+
+fn before_example() -> serde_json::Value {
+    serde_json::json!([{
+        "name": "login",
+        "post": "/api/auth/login",
+        "json": { "email": "qa{{ vu }}@acme.test", "password": "secret" },
+        "expect": { "status": 200 },
+        "capture": { "token": "$.access_token" }
+    }])
 }
 
 fn rows_example() -> serde_json::Value {
@@ -150,8 +198,16 @@ pub enum FeederOrder {
 pub struct Scenario {
     /// How many users run it, and for how long.
     load: Option<Load>,
+    /// Steps each virtual user runs once before its first iteration (log
+    /// in). What they capture, set and receive as cookies lasts for all the
+    /// user's iterations; if one fails, the user is retired.
+    #[schemars(example = before_example())]
+    before: Option<Vec<Step>>,
     /// What each user does, in order, each iteration.
     steps: Vec<Step>,
+    /// Steps each virtual user runs once after its last iteration ended
+    /// normally (log out).
+    after: Option<Vec<Step>>,
     /// SLOs of this scenario.
     slo: Option<Slo>,
     /// Share of `--vus` this scenario gets, relative to the others.
@@ -288,6 +344,10 @@ fn defaults_example() -> serde_json::Value {
 
 fn feeder_example() -> serde_json::Value {
     serde_json::json!({"file": "data/users.csv", "order": "unique"})
+}
+
+fn feeder_per_example() -> serde_json::Value {
+    serde_json::json!("vu")
 }
 
 fn feeder_order_example() -> serde_json::Value {

@@ -1,6 +1,7 @@
-//! The names a template sees while a virtual user runs: `vars`, its own
-//! captured and `set` variables, its current feeder rows, `vu`, `iteration`,
-//! `scenario` and `fake`.
+//! The names a template sees while a virtual user runs: `vars`, `setup`,
+//! its own captured and `set` variables (this iteration's over what its
+//! `before` left), its current feeder rows, `vu`, `iteration`, `scenario`
+//! and `fake`.
 //!
 //! A [`Scope`] belongs to one virtual user. It is handed to MiniJinja as an
 //! object (no copying into a context map per render) and changed only between
@@ -17,6 +18,8 @@ use crate::template::fake::Fake;
 #[derive(Debug, Clone)]
 pub struct Scope {
     pub vars: Value,
+    /// What `setup` captured (undefined without a `setup`).
+    pub setup: Value,
     pub scenario: Value,
     pub vu: u64,
     pub iteration: u64,
@@ -25,6 +28,9 @@ pub struct Scope {
     /// branch starts from this scope; copied by the first branch that
     /// changes one.
     pub locals: Arc<HashMap<String, Value>>,
+    /// What the user's `before` captured and set: read under `locals`,
+    /// never copied nor changed by an iteration.
+    pub session: Arc<HashMap<String, Value>>,
     /// Feeder name → the current row, in the order of `data:`.
     pub rows: Vec<(Arc<str>, Value)>,
 }
@@ -33,11 +39,13 @@ impl Scope {
     pub fn new(vars: Value, scenario: &str, vu: u64, seed: u64) -> Self {
         Self {
             vars,
+            setup: Value::UNDEFINED,
             scenario: Value::from(scenario),
             vu,
             iteration: 0,
             fake: Arc::new(Fake::new(seed)),
             locals: Arc::default(),
+            session: Arc::default(),
             rows: Vec::new(),
         }
     }
@@ -67,8 +75,14 @@ impl Object for Scope {
         if let Some(v) = self.locals.get(key) {
             return Some(v.clone());
         }
+        if !self.session.is_empty() {
+            if let Some(v) = self.session.get(key) {
+                return Some(v.clone());
+            }
+        }
         match key {
             "vars" => Some(self.vars.clone()),
+            "setup" => Some(self.setup.clone()),
             "vu" => Some(Value::from(self.vu)),
             "iteration" => Some(Value::from(self.iteration)),
             "scenario" => Some(self.scenario.clone()),
@@ -108,6 +122,29 @@ mod tests {
         assert_eq!(out, "acme t0k a@x.test 3 5 journey");
         let (t, _) = c.string("{{ nothing_here }}").unwrap();
         assert!(t.render(&Value::from_dyn_object(scope)).is_err());
+    }
+
+    #[test]
+    fn an_iterations_variables_hide_what_before_left_without_changing_it() {
+        let c = Compiler::new();
+        let session: HashMap<String, Value> = [
+            ("token".to_string(), Value::from("kept")),
+            ("user".to_string(), Value::from("ann")),
+        ]
+        .into();
+        let session = Arc::new(session);
+        let mut scope = Scope::new(Value::from(()), "s", 1, 1);
+        scope.session = session.clone();
+        scope.setup = Value::from_serialize(serde_json::json!({"admin": "root"}));
+        let mut scope = Arc::new(scope);
+        Arc::make_mut(&mut Arc::make_mut(&mut scope).locals)
+            .insert("token".into(), Value::from("new"));
+        let (t, _) = c
+            .string("{{ token }} {{ user }} {{ setup.admin }}")
+            .unwrap();
+        let out = t.render(&Value::from_dyn_object(scope)).unwrap();
+        assert_eq!(out, "new ann root");
+        assert_eq!(session["token"], Value::from("kept"));
     }
 
     #[test]

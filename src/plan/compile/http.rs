@@ -20,6 +20,7 @@ impl Compile<'_, '_, '_> {
         let id = self.steps.len();
         self.steps.push(StepInfo {
             scenario: self.scenario,
+            phase: self.phase,
             name: label.to_string(),
             kind,
             slo: h.slo.clone(),

@@ -13,6 +13,7 @@ mod defined;
 mod expect;
 mod http;
 mod jsonpath;
+mod lifecycle;
 mod names;
 mod net;
 pub use net::guess_type;
@@ -65,7 +66,8 @@ pub fn compile(test: &Test, options: &Options) -> Result<(Plan, Vec<Diagnostic>)
             known: Known::default(),
             base: None,
             steps: Vec::new(),
-            scenario: 0,
+            scenario: None,
+            phase: Phase::Iteration,
             labels: HashMap::new(),
             use_stack: Vec::new(),
             read_roots: HashSet::new(),
@@ -91,7 +93,10 @@ struct Compile<'r, 'a, 't> {
     known: Known,
     base: Option<Arc<str>>,
     steps: Vec<StepInfo>,
-    scenario: usize,
+    /// The scenario being compiled (`None`: setup or teardown), and which
+    /// part of it.
+    scenario: Option<usize>,
+    phase: Phase,
     /// Label → times seen, in the current scenario.
     labels: HashMap<String, u32>,
     /// Fragments being inlined, to catch a fragment that uses itself.
@@ -127,6 +132,13 @@ impl Compile<'_, '_, '_> {
                 name: Arc::from(f.name.as_str()),
                 rows: f.rows.iter().map(Value::from_serialize).collect(),
                 order: f.order,
+                per: f.per,
+                at: format!(
+                    "{}:{}:{}",
+                    test.source.path.display(),
+                    f.span.line,
+                    f.span.col
+                ),
             })
             .collect();
         self.known.feeders = test
@@ -142,20 +154,14 @@ impl Compile<'_, '_, '_> {
                             .collect::<Vec<_>>(),
                     );
                 }
-                (f.name.clone(), cols)
+                (f.name.clone(), cols, f.per)
             })
             .collect();
         let vars_value = Value::from_serialize(&vars);
+        let setup = self.setup();
         let mut scenarios = Vec::new();
         for (i, s) in test.scenarios.iter().enumerate() {
-            self.scenario = i;
-            self.labels.clear();
-            self.kept.clear();
-            let mut locals = HashMap::new();
-            self.collect_locals(&s.steps, &mut locals, &mut Vec::new());
-            self.known.locals = locals;
-            self.known.defined = Some(HashSet::new());
-            let steps = self.steps_of(&s.steps, false);
+            let [before, steps, after] = self.scenario_phases(i, s);
             self.check_slos(&s.slo, SloScope::Scenario);
             let uses: Vec<usize> = feeders
                 .iter()
@@ -167,12 +173,15 @@ impl Compile<'_, '_, '_> {
             scenarios.push(ScenarioPlan {
                 name: s.name.clone(),
                 load: s.load.clone(),
+                before,
                 steps,
+                after,
                 slo: s.slo.clone(),
                 weight: s.weight,
                 feeders: uses,
             });
         }
+        let teardown = self.teardown();
         self.check_slos(&test.slo, SloScope::Test);
         if test.scenarios.is_empty() {
             self.check_library();
@@ -193,6 +202,8 @@ impl Compile<'_, '_, '_> {
             seed: options.seed,
             vars: vars_value,
             feeders,
+            setup,
+            teardown,
             scenarios,
             steps: self.steps,
             slo: test.slo.clone(),

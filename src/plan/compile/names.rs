@@ -9,6 +9,8 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use crate::diagnostic::{suggest, Span};
+use crate::plan::Phase;
+use crate::scenario::model::FeederPer;
 use crate::scenario::reader::{code, Reader};
 use crate::template::fake::GENERATORS;
 use crate::template::FUNCTIONS;
@@ -18,11 +20,16 @@ const BUILTINS: [&str; 4] = ["range", "dict", "debug", "namespace"];
 const RUN_NAMES: [&str; 4] = ["vu", "iteration", "scenario", "fake"];
 
 /// What a template in one scenario may read.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Known {
     pub vars: Vec<String>,
-    /// Feeder name → its columns.
-    pub feeders: Vec<(String, Vec<String>)>,
+    /// Feeder name → its columns, and who takes a new row.
+    pub feeders: Vec<(String, Vec<String>, FeederPer)>,
+    /// The names `setup` captures or sets (read as `setup.NAME`); `None`
+    /// when the test has no `setup`, or while it is compiled.
+    pub setup: Option<Vec<String>>,
+    /// The part of the test the template belongs to.
+    pub phase: Phase,
     /// Captured, `set`, loop and fragment-parameter names of the scenario,
     /// each with where it is defined.
     pub locals: HashMap<String, Origin>,
@@ -37,6 +44,21 @@ pub struct Known {
     pub lenient: bool,
 }
 
+impl Default for Known {
+    fn default() -> Self {
+        Self {
+            vars: Vec::new(),
+            feeders: Vec::new(),
+            setup: None,
+            phase: Phase::Iteration,
+            locals: HashMap::new(),
+            defined: None,
+            maybe: HashSet::new(),
+            lenient: false,
+        }
+    }
+}
+
 /// Where a scenario's local name comes from, for messages.
 #[derive(Debug, Clone)]
 pub enum Origin {
@@ -46,6 +68,12 @@ pub enum Origin {
     Param(String),
     /// The item of a `for_each`.
     Loop,
+    /// Captured or `set` by this step of the scenario's iterations, seen
+    /// from its `before` or `after`.
+    Iteration(String),
+    /// Captured or `set` by this step of a virtual user, seen from `setup`
+    /// or `teardown`.
+    User(String),
 }
 
 impl Known {
@@ -53,7 +81,10 @@ impl Known {
         let mut all: Vec<&str> = vec!["vars"];
         all.extend(RUN_NAMES);
         all.extend(FUNCTIONS);
-        all.extend(self.feeders.iter().map(|(n, _)| n.as_str()));
+        all.extend(self.feeders.iter().map(|(n, _, _)| n.as_str()));
+        if self.setup.is_some() {
+            all.push("setup");
+        }
         all.extend(self.locals.keys().map(String::as_str));
         all
     }
@@ -92,6 +123,25 @@ pub fn check_names(r: &mut Reader, known: &Known, names: &[String], span: Span, 
                         format!("`{root}` is the item of a `for_each`, not defined here"),
                         "the `as:` name is only visible inside the loop's steps".to_string(),
                     ),
+                    Origin::Iteration(step) if known.phase == Phase::Before => (
+                        format!("`{root}` is captured by step `{step}` of the iteration, which runs after `before`"),
+                        format!("capture `{root}` in `before` to read it here and in every iteration"),
+                    ),
+                    Origin::Iteration(step) => (
+                        format!("`{root}` is captured by step `{step}` of an iteration, and what an iteration captures is dropped at its end"),
+                        format!("capture `{root}` in `before`: what `before` captures lasts for the user's whole life, `after` included"),
+                    ),
+                    Origin::User(step) => {
+                        let when = if known.phase == Phase::Setup {
+                            "`setup` runs before any user starts"
+                        } else {
+                            "`teardown` runs after every user ended"
+                        };
+                        (
+                            format!("`{root}` is a virtual user's variable (captured by step `{step}`), and {when}"),
+                            format!("capture what both need in `setup` and read it everywhere as `setup.{root}`"),
+                        )
+                    }
                 };
                 r.error_help(code::UNKNOWN_NAME, span, message, help);
             }
@@ -99,6 +149,7 @@ pub fn check_names(r: &mut Reader, known: &Known, names: &[String], span: Span, 
         }
         match (root, attr) {
             ("vu" | "iteration" | "scenario", _) | ("fake" | "vars", None) => {}
+            ("setup", attr) => check_setup(r, known, attr, span),
             ("fake", Some(g)) if GENERATORS.contains(&g) => {}
             ("fake", Some(g)) => {
                 let help = match suggest(g, GENERATORS) {
@@ -126,7 +177,12 @@ pub fn check_names(r: &mut Reader, known: &Known, names: &[String], span: Span, 
                 );
             }
             _ => {
-                if let Some((feeder, columns)) = known.feeders.iter().find(|(n, _)| n == root) {
+                if let Some((feeder, columns, per)) =
+                    known.feeders.iter().find(|(n, _, _)| n == root)
+                {
+                    if !known.lenient && !feeder_in_phase(r, known.phase, feeder, *per, span) {
+                        continue;
+                    }
                     if let Some(col) = attr {
                         if !columns.is_empty() && !columns.iter().any(|c| c == col) {
                             let help = match suggest(col, columns.iter().map(String::as_str)) {
@@ -146,7 +202,12 @@ pub fn check_names(r: &mut Reader, known: &Known, names: &[String], span: Span, 
                 if known.lenient {
                     continue;
                 }
+                let in_setup = known
+                    .setup
+                    .as_ref()
+                    .is_some_and(|names| names.iter().any(|n| n == root));
                 let help = match suggest(root, known.all_roots()) {
+                    _ if in_setup => format!("`setup` captures it: read it as `setup.{root}`"),
                     Some(s) => format!("did you mean `{s}`?"),
                     None => "a name must be a test variable (`vars.x`), a feeder row (`users.email`), or a variable captured or `set` in this scenario".into(),
                 };
@@ -160,6 +221,79 @@ pub fn check_names(r: &mut Reader, known: &Known, names: &[String], span: Span, 
         }
     }
     check_env(r, span, source);
+}
+
+/// `setup.NAME`: NAME must be captured or set by `setup`.
+fn check_setup(r: &mut Reader, known: &Known, attr: Option<&str>, span: Span) {
+    if known.lenient {
+        return;
+    }
+    if known.phase == Phase::Setup {
+        r.error_help(
+            code::UNKNOWN_NAME,
+            span,
+            "`setup.*` is read after `setup`, not inside it",
+            "inside `setup`, read what an earlier setup step captured by its plain name",
+        );
+        return;
+    }
+    let Some(names) = &known.setup else {
+        r.error_help(
+            code::UNKNOWN_NAME,
+            span,
+            "the test has no `setup` to read `setup.*` from",
+            "add `setup:` at the top of the file with the steps that capture it",
+        );
+        return;
+    };
+    let Some(name) = attr else { return };
+    if names.iter().any(|n| n == name) {
+        return;
+    }
+    let help = match suggest(name, names.iter().map(String::as_str)) {
+        Some(s) => format!("did you mean `setup.{s}`?"),
+        None if names.is_empty() => {
+            "`setup` captures nothing; add `capture:` to one of its steps".into()
+        }
+        None => format!("`setup` captures: {}", names.join(", ")),
+    };
+    r.error_help(
+        code::UNKNOWN_NAME,
+        span,
+        format!("`setup.{name}` is not captured by `setup`"),
+        help,
+    );
+}
+
+/// Whether a feeder's row exists in this part of the test; reports why not.
+fn feeder_in_phase(r: &mut Reader, phase: Phase, feeder: &str, per: FeederPer, span: Span) -> bool {
+    match (phase, per) {
+        (Phase::Iteration, _) | (Phase::Before | Phase::After, FeederPer::Vu) => true,
+        (Phase::Before | Phase::After, FeederPer::Iteration) => {
+            r.error_help(
+                code::UNKNOWN_NAME,
+                span,
+                format!(
+                    "feeder `{feeder}` gives a row per iteration, and `{}` runs outside the iterations",
+                    phase.as_str()
+                ),
+                format!("give it `per: vu` so that each user keeps one row for its whole life, `{}` included", phase.as_str()),
+            );
+            false
+        }
+        (Phase::Setup | Phase::Teardown, _) => {
+            r.error_help(
+                code::UNKNOWN_NAME,
+                span,
+                format!(
+                    "`{}` runs once for the whole test, not as a virtual user: it has no row of feeder `{feeder}`",
+                    phase.as_str()
+                ),
+                "put the value under `vars:`, or read the feeder in a scenario's steps",
+            );
+            false
+        }
+    }
 }
 
 /// Whether the template reads `name` in a way that allows it to be

@@ -72,7 +72,7 @@ impl Compile<'_, '_, '_> {
                     format!("{} {}", h.method.as_str(), h.url.value),
                     in_fragment,
                 );
-                if !self.in_parallel {
+                if self.paced() {
                     think_after = think_after.or(self.test.defaults.think);
                 }
                 if !self.shape_errors
@@ -101,7 +101,7 @@ impl Compile<'_, '_, '_> {
                     m::WsTarget::Use(n) => n.value.clone(),
                 };
                 let label = self.label(s, format!("WS {what}"), in_fragment);
-                if !self.in_parallel {
+                if self.paced() {
                     think_after = think_after.or(self.test.defaults.think);
                 }
                 let step = self.websocket(w, &label);
@@ -109,7 +109,7 @@ impl Compile<'_, '_, '_> {
             }
             m::StepKind::Sse(h, until) => {
                 let label = self.label(s, format!("SSE {}", h.url.value), in_fragment);
-                if !self.in_parallel {
+                if self.paced() {
                     think_after = think_after.or(self.test.defaults.think);
                 }
                 let request = self.request(h, &label, StepKindTag::Sse);
@@ -135,6 +135,7 @@ impl Compile<'_, '_, '_> {
                 let id = self.steps.len();
                 self.steps.push(StepInfo {
                     scenario: self.scenario,
+                    phase: self.phase,
                     name: label.clone(),
                     kind: StepKindTag::Group,
                     slo: slo.clone(),
@@ -150,7 +151,7 @@ impl Compile<'_, '_, '_> {
                     self.steps_of(steps, in_fragment)
                 };
                 self.in_parallel = outer;
-                if *parallel && !outer {
+                if *parallel && !outer && self.phase == Phase::Iteration {
                     // A page of parallel calls is one request to a user.
                     think_after = think_after.or(self.test.defaults.think);
                 }
@@ -239,6 +240,13 @@ impl Compile<'_, '_, '_> {
             node,
             about: Box::new(About::of(s)),
         })
+    }
+
+    /// Whether the default think time follows a request here: in the
+    /// iterations only (not in `setup`, `before`, `after` or `teardown`),
+    /// and not inside a `parallel:` group.
+    fn paced(&self) -> bool {
+        !self.in_parallel && self.phase == Phase::Iteration
     }
 
     /// The step's name, or a description; names given twice are an error,

@@ -9,6 +9,7 @@ impl Compile<'_, '_, '_> {
         let id = self.steps.len();
         self.steps.push(StepInfo {
             scenario: self.scenario,
+            phase: self.phase,
             name: label.to_string(),
             kind: StepKindTag::WebSocket,
             slo: w.slo.clone(),

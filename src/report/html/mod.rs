@@ -80,6 +80,13 @@ fn header(out: &mut String, r: &Results) {
             esc(reason)
         );
     }
+    if let Some(why) = &r.teardown_failure {
+        let _ = write!(
+            out,
+            r#"<p class="verdict-fail">Teardown did not finish: {}</p>"#,
+            esc(why)
+        );
+    }
 }
 
 fn cards(out: &mut String, r: &Results) {
@@ -198,17 +205,18 @@ fn slos(out: &mut String, r: &Results) {
 }
 
 fn scenarios(out: &mut String, r: &Results) {
-    out.push_str(r#"<h2 id="scenarios">Scenarios</h2><div class="scroll"><table class="sortable"><thead><tr><th>scenario</th><th>executor</th><th class="num">iterations</th><th class="num">failed</th><th class="num">interrupted</th><th class="num">dropped</th><th class="num">iteration p50</th><th class="num">iteration p95</th><th class="num">iteration max</th></tr></thead><tbody>"#);
+    out.push_str(r#"<h2 id="scenarios">Scenarios</h2><div class="scroll"><table class="sortable"><thead><tr><th>scenario</th><th>executor</th><th class="num">iterations</th><th class="num">failed</th><th class="num">interrupted</th><th class="num">dropped</th><th class="num">retired users</th><th class="num">iteration p50</th><th class="num">iteration p95</th><th class="num">iteration max</th></tr></thead><tbody>"#);
     for s in &r.scenarios {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td>{}{}{}{}{}{}{}</tr>",
+            "<tr><td>{}</td><td>{}</td>{}{}{}{}{}{}{}{}</tr>",
             esc(&s.name),
             esc(&s.executor),
             num(s.iterations as f64, &s.iterations.to_string()),
             num(s.failed_iterations as f64, &s.failed_iterations.to_string()),
             num(s.interrupted as f64, &s.interrupted.to_string()),
             num(s.dropped as f64, &s.dropped.to_string()),
+            num(s.retired_users as f64, &s.retired_users.to_string()),
             secs(s.iteration.p50),
             secs(s.iteration.p95),
             secs(s.iteration.max)
@@ -218,7 +226,7 @@ fn scenarios(out: &mut String, r: &Results) {
 }
 
 fn steps(out: &mut String, r: &Results) {
-    out.push_str(r#"<h2 id="steps">Steps</h2><div class="scroll"><table class="sortable" id="step-table"><thead><tr><th>scenario</th><th>step</th><th>kind</th><th class="num">count</th><th class="num">failures</th><th class="num">errors</th><th class="num">p50</th><th class="num">p90</th><th class="num">p95</th><th class="num">p99</th><th class="num">max</th><th class="num">first byte p95</th></tr></thead><tbody>"#);
+    out.push_str(r#"<h2 id="steps">Steps</h2><div class="scroll"><table class="sortable" id="step-table"><thead><tr><th>scenario</th><th>part</th><th>step</th><th>kind</th><th class="num">count</th><th class="num">failures</th><th class="num">errors</th><th class="num">p50</th><th class="num">p90</th><th class="num">p95</th><th class="num">p99</th><th class="num">max</th><th class="num">first byte p95</th></tr></thead><tbody>"#);
     for s in &r.steps {
         let l: &Stats = &s.latency;
         let rate = if s.count == 0 {
@@ -228,8 +236,9 @@ fn steps(out: &mut String, r: &Results) {
         };
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td>{}{}{}{}{}{}{}{}{}</tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}{}{}{}{}{}{}{}{}</tr>",
             esc(&s.scenario),
+            esc(&s.phase),
             esc(&s.name),
             esc(&s.kind),
             num(s.count as f64, &s.count.to_string()),

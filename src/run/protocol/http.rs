@@ -44,13 +44,40 @@ pub const USER_AGENT: &str = concat!("trek/", env!("CARGO_PKG_VERSION"));
 /// A virtual user's cookies for one iteration (a cookie store as browsers
 /// keep one: domains, paths, expiry, `Secure`). Most API journeys carry
 /// none, so the store is not searched until a response has set one.
+///
+/// An iteration starts from the cookies its user's `before` received: the
+/// same store, shared, and copied only if the iteration receives a cookie
+/// of its own (which is then dropped with the copy at its end).
 #[derive(Default)]
 pub struct Cookies {
-    jar: std::sync::RwLock<cookie_store::CookieStore>,
+    jar: std::sync::RwLock<Arc<cookie_store::CookieStore>>,
     any: AtomicBool,
 }
 
+/// The cookies a user keeps for its whole life (what `before` received).
+#[derive(Debug, Clone, Default)]
+pub struct KeptCookies {
+    store: Arc<cookie_store::CookieStore>,
+    any: bool,
+}
+
 impl Cookies {
+    /// A jar that starts with `kept`, without copying it.
+    pub fn starting_with(kept: &KeptCookies) -> Self {
+        Self {
+            jar: std::sync::RwLock::new(kept.store.clone()),
+            any: AtomicBool::new(kept.any),
+        }
+    }
+
+    /// What this jar holds now, to start later jars from.
+    pub fn keep(&self) -> KeptCookies {
+        KeptCookies {
+            store: self.jar.read().unwrap_or_else(|e| e.into_inner()).clone(),
+            any: self.any.load(Ordering::Relaxed),
+        }
+    }
+
     /// The `Cookie` header for a request to `url`.
     pub fn get(&self, url: &Url) -> Option<HeaderValue> {
         if !self.any.load(Ordering::Relaxed) {
@@ -79,7 +106,7 @@ impl Cookies {
         if !cookies.is_empty() {
             self.any.store(true, Ordering::Relaxed);
             let mut jar = self.jar.write().unwrap_or_else(|e| e.into_inner());
-            jar.store_response_cookies(cookies.into_iter(), url);
+            Arc::make_mut(&mut jar).store_response_cookies(cookies.into_iter(), url);
         }
     }
 }

@@ -57,7 +57,7 @@ pub async fn http_step(env: &Env, cur: &mut Cursor, step: &Step, h: &HttpStep) -
             }
         }
     }
-    env.run.trace(|| StepLine {
+    env.trace(|| StepLine {
         failed: failure.is_some(),
         label: Some(step.label.to_string()),
         answer: resp.status.to_string(),
@@ -95,7 +95,7 @@ pub(crate) fn no_response(
     reason: String,
     waited: Option<Duration>,
 ) -> Flow {
-    env.run.trace(|| StepLine {
+    env.trace(|| StepLine {
         failed: true,
         label: Some(step.label.to_string()),
         answer: String::new(),

@@ -159,7 +159,7 @@ pub async fn sse_step(env: &Env, cur: &mut Cursor, step: &Step, s: &SseStep) -> 
             Err(e) => failure = Some(e),
         }
     }
-    env.run.trace(|| StepLine {
+    env.trace(|| StepLine {
         failed: failure.is_some(),
         label: Some(step.label.to_string()),
         answer: status.to_string(),

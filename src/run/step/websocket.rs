@@ -77,7 +77,7 @@ pub async fn ws_step(env: &Env, cur: &mut Cursor, step: &Step, w: &WsStep) -> Fl
         )),
     };
     let latency = start.elapsed() + lag;
-    env.run.trace(|| StepLine {
+    env.trace(|| StepLine {
         failed: failure.is_some(),
         label: Some(step.label.to_string()),
         answer: "ws".into(),

@@ -78,7 +78,7 @@ pub(super) fn hosts() -> Vec<Host> {
         ),
         host_for(
             "Feeder",
-            &["rows", "order"],
+            &["rows", "order", "per"],
             json!({ "data": { "d": SLOT }, "steps": journey() }),
             json!({ "rows": [{ "a": 1 }] }),
         ),
