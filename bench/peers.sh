@@ -8,6 +8,8 @@
 #   TOOLS="trek wrk" RUNS=1 bench/peers.sh  # a subset
 #   WORKLOADS="w1 w2" bench/peers.sh
 #   TREK_BIN=/tmp/trek-old TOOLS=trek bench/peers.sh   # another build
+#   TREK_BASE_BIN=/tmp/trek-old TOOLS="trek trek-base" bench/peers.sh
+#                                # this build and another, side by side
 #
 # Workloads:
 #   W1 raw      50 connections, GET /health as fast as possible, 10 s
@@ -88,6 +90,8 @@ if [ -z "${TREK_BIN:-}" ]; then
   cargo build --release --quiet
 fi
 trek=${TREK_BIN:-$PWD/target/release/trek}
+# TREK_BASE_BIN: a second trek build, measured as the tool `trek-base`.
+trek_base=${TREK_BASE_BIN:-}
 oha=$cache/bin/oha drill=$cache/bin/drill k6=$cache/k6-venv/bin/k6
 locust=$cache/locust-venv/bin/locust artillery=$cache/artillery/node_modules/.bin/artillery
 
@@ -101,6 +105,7 @@ locust=$cache/locust-venv/bin/locust artillery=$cache/artillery/node_modules/.bi
   has k6 && echo "  $("$k6" version | awk '{print $1, $2}')"
   has artillery && echo "  artillery $(node -p "require('$cache/artillery/node_modules/artillery/package.json').version")"
   has locust && echo "  $("$locust" --version | awk '{print $1, $2}')"
+  has trek-base && echo "  trek-base: $trek_base"
 } >&2
 
 ulimit -n 20000
@@ -135,8 +140,10 @@ measure() {
   rm -rf "$out" && mkdir -p "$out"
   local pin=(taskset -c 1 /usr/bin/time -v -o "$out/time")
   case "$tool:$workload" in
-    trek:w*)
-      "${pin[@]}" "$trek" run "$work/$workload.yaml" --quiet --format json --out "$out" > "$out/stdout" 2>&1 || true
+    trek:w* | trek-base:w*)
+      local bin=$trek
+      [ "$tool" = trek-base ] && bin=$trek_base
+      "${pin[@]}" "$bin" run "$work/$workload.yaml" --quiet --format json --out "$out" > "$out/stdout" 2>&1 || true
       requests=$(python3 bench/target/count.py trek "$out/results.json")
       case $workload in w3 | w8) vus=10000 ;; w4) vus=1000 ;; esac
       ;;
@@ -205,12 +212,13 @@ measure() {
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 results="$work/results.tsv"
-# The runs take turns (trek, wrk, oha, trek, wrk, oha, ...) rather than each
-# tool running three times in a row: this machine's speed drifts by tens of
-# percent over minutes, and a drift should not land on one tool only.
-for workload in $workloads; do
-  declare -A rps=() cpu=() rss=() per_vu=()
-  for _ in $(seq "$runs"); do
+# The runs take turns (trek, wrk, oha, trek, wrk, oha, ...; and round by
+# round over the workloads) rather than each tool or workload running three
+# times in a row: this machine's speed drifts by tens of percent over
+# minutes, and a drift should not land on one tool or workload only.
+declare -A rps=() cpu=() rss=() per_vu=()
+for _ in $(seq "$runs"); do
+  for workload in $workloads; do
     for tool in $tools; do
       line=$(measure "$tool" "$workload") || continue
       read -r req secs cpu_s kb vus <<< "$line"
@@ -218,21 +226,24 @@ for workload in $workloads; do
         echo "bench: $tool $workload: no successful run (see $work/out-$tool-$workload while it runs)" >&2
         continue
       fi
-      rps[$tool]+="$(python3 -c "print($req / $secs)") "
-      cpu[$tool]+="$(python3 -c "print($cpu_s * 1e6 / $req)") "
-      rss[$tool]+="$kb "
-      per_vu[$tool]+="$(python3 -c "print($kb / $vus)") "
+      key="$workload:$tool"
+      rps[$key]+="$(python3 -c "print($req / $secs)") "
+      cpu[$key]+="$(python3 -c "print($cpu_s * 1e6 / $req)") "
+      rss[$key]+="$kb "
+      per_vu[$key]+="$(python3 -c "print($kb / $vus)") "
     done
   done
+done
+for workload in $workloads; do
   for tool in $tools; do
-    [ -n "${rps[$tool]:-}" ] || continue
+    key="$workload:$tool"
+    [ -n "${rps[$key]:-}" ] || continue
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$tool" \
-      "$(printf '%s\n' ${rps[$tool]} | median)" \
-      "$(printf '%s\n' ${cpu[$tool]} | median)" \
-      "$(printf '%s\n' ${rss[$tool]} | median)" \
-      "$(printf '%s\n' ${per_vu[$tool]} | median)" >> "$results"
+      "$(printf '%s\n' ${rps[$key]} | median)" \
+      "$(printf '%s\n' ${cpu[$key]} | median)" \
+      "$(printf '%s\n' ${rss[$key]} | median)" \
+      "$(printf '%s\n' ${per_vu[$key]} | median)" >> "$results"
   done
-  unset rps cpu rss per_vu
 done
 
 python3 bench/target/table.py "$results"

@@ -290,11 +290,14 @@ async fn vu_main(
         vu,
         index,
     };
-    let Some(session) = start_life(&run, &worker, &conns, who, &control).await else {
+    let first = iterations.load(Ordering::Relaxed);
+    // `before` and `after` run once: boxed, their futures take no room in
+    // the user's task while it iterates.
+    let Some(session) = Box::pin(start_life(&run, &worker, &conns, who, first, &control)).await
+    else {
         control.active.fetch_sub(1, Ordering::Relaxed);
         return;
     };
-    let first = iterations.load(Ordering::Relaxed);
     let mut iteration = first;
     let mut cut = false;
     loop {
@@ -337,7 +340,16 @@ async fn vu_main(
     }
     if !cut {
         let done = iteration - first;
-        session::end(&run, &worker, &conns, who, &session, done, &control.phase).await;
+        Box::pin(session::end(
+            &run,
+            &worker,
+            &conns,
+            who,
+            &session,
+            done,
+            &control.phase,
+        ))
+        .await;
     }
     control.active.fetch_sub(1, Ordering::Relaxed);
 }
@@ -345,29 +357,44 @@ async fn vu_main(
 /// Runs the user's `before` until it succeeds: `None` when the user does
 /// not start (its `before` failed and the executor does not replace it, or
 /// the run stops first). A replaced user starts again after a pause that
-/// doubles with each failure.
+/// doubles with each failure. A user is counted as retired once per life,
+/// however many times it tries. `life` tells this life from the user's
+/// earlier ones (`ramping-vus`: its iterations so far).
 async fn start_life(
     run: &Arc<RunCtx>,
     worker: &Arc<WorkerCtx>,
     conns: &Arc<Conns>,
     who: Who,
+    life: u64,
     control: &Control,
 ) -> Option<Session> {
-    let mut failures = 0;
+    let mut failures: u32 = 0;
     loop {
         if control.stops(who.index) {
             return None;
         }
-        match session::begin(run, worker, conns, who, &control.phase).await {
+        let attempt = crate::template::fake::mix(life) ^ u64::from(failures);
+        match session::begin(run, worker, conns, who, attempt, &control.phase).await {
             Begin::Ready(s) => return Some(s),
             Begin::Stopped => return None,
-            Begin::Failed if !control.replaces => return None,
             Begin::Failed => {
+                if failures == 0 {
+                    worker.retired(who.scenario);
+                }
+                if !control.replaces {
+                    return None;
+                }
                 failures += 1;
+                // A user waiting to start again is not an active one.
+                control.active.fetch_sub(1, Ordering::Relaxed);
                 let mut phase = control.phase.clone();
-                tokio::select! {
-                    _ = sleep(session::retry_pause(failures)) => {}
-                    _ = phase.wait_for(|p| *p != Phase::Run) => return None,
+                let stopped = tokio::select! {
+                    _ = sleep(session::retry_pause(failures)) => false,
+                    _ = phase.wait_for(|p| *p != Phase::Run) => true,
+                };
+                control.active.fetch_add(1, Ordering::Relaxed);
+                if stopped {
+                    return None;
                 }
             }
         }

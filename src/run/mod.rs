@@ -149,6 +149,16 @@ impl WorkerCtx {
         }
     }
 
+    /// Forgets the responses and connection failures seen so far.
+    fn forget_reachability(&self) {
+        self.responses.store(0, Ordering::Relaxed);
+        self.connect_errors.store(0, Ordering::Relaxed);
+        *self
+            .last_connect_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     fn note_connect_error(&self, reason: &str) {
         let mut slot = self
             .last_connect_error
@@ -198,6 +208,7 @@ pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> 
     };
     let mut aborted = None;
     let mut setup_value = Value::UNDEFINED;
+    let mut setup_took = 0.0;
     if !plan.setup.is_empty() {
         let run = Arc::new(RunCtx::new(&plan, &options, Value::UNDEFINED));
         match rt.block_on(setup::once(&run, &workers[0], Part::Setup, &mut signals)) {
@@ -208,6 +219,12 @@ pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> 
             setup::Once::Interrupted => {
                 aborted = Some("interrupted during setup; no load was started".into());
             }
+        }
+        setup_took = run.start.elapsed().as_secs_f64();
+        // Whether the target can be reached is judged on the load alone
+        // (`setup` may talk to another host).
+        for w in workers.iter() {
+            w.forget_reachability();
         }
     }
     let set_up = aborted.is_none();
@@ -221,31 +238,12 @@ pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> 
     } else {
         (Collector::default(), 0)
     };
-    let duration = run.start.elapsed().as_secs_f64();
-    // `teardown` runs after a graceful stop and a failed SLO alike, not
-    // after a second Ctrl-C, and not when `setup` did not finish.
-    let mut teardown_failure = None;
-    if set_up && !plan.teardown.is_empty() && interrupts < 2 {
-        match rt.block_on(setup::once(&run, &workers[0], Part::Teardown, &mut signals)) {
-            setup::Once::Done(_) => {}
-            setup::Once::Failed(why) => {
-                run.events.problem(format!("teardown failed: {why}"));
-                teardown_failure = Some(why);
-            }
-            setup::Once::Interrupted => {
-                run.events.note("teardown stopped");
-                teardown_failure = Some("interrupted".into());
-                aborted.get_or_insert_with(|| "interrupted during teardown".into());
-            }
-        }
-    }
-    let mut recorders: Vec<Recorder> = Vec::new();
-    for w in workers.iter() {
-        // Sized like the original: a straggling task may still record.
-        let fresh = Recorder::new(plan.steps.len(), plan.scenarios.len());
-        let r = std::mem::replace(&mut *w.recorder(), fresh);
-        recorders.push(r);
-    }
+    // Without a load (`setup` failed), the run's rates are over `setup`.
+    let duration = if set_up {
+        run.start.elapsed().as_secs_f64()
+    } else {
+        setup_took
+    };
     let responses: u64 = workers
         .iter()
         .map(|w| w.responses.load(Ordering::Relaxed))
@@ -256,6 +254,18 @@ pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> 
         .sum();
     if aborted.is_none() && responses == 0 && connect > 0 {
         aborted = Some(unreachable_reason(&workers));
+    }
+    let teardown_failure = if set_up && !plan.teardown.is_empty() {
+        teardown(&run, &workers[0], &rt, &mut signals, interrupts)
+    } else {
+        None
+    };
+    let mut recorders: Vec<Recorder> = Vec::new();
+    for w in workers.iter() {
+        // Sized like the original: a straggling task may still record.
+        let fresh = Recorder::new(plan.steps.len(), plan.scenarios.len());
+        let r = std::mem::replace(&mut *w.recorder(), fresh);
+        recorders.push(r);
     }
     drop(rt);
     for (tx, t) in threads {
@@ -278,6 +288,32 @@ pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> 
         started_at,
         teardown_failure,
     })
+}
+
+/// Runs `teardown`: after a graceful stop and a failed SLO alike, not after
+/// a second Ctrl-C. A Ctrl-C while it runs stops it; either way the run's
+/// verdict stays the load's, and the reason is returned.
+fn teardown(
+    run: &Arc<RunCtx>,
+    worker: &Arc<WorkerCtx>,
+    rt: &tokio::runtime::Runtime,
+    signals: &mut Signals,
+    interrupts: u32,
+) -> Option<String> {
+    if interrupts >= 2 {
+        return Some("skipped: the run was stopped at once (second Ctrl-C)".into());
+    }
+    match rt.block_on(setup::once(run, worker, Part::Teardown, signals)) {
+        setup::Once::Done(_) => None,
+        setup::Once::Failed(why) => {
+            run.events.problem(format!("teardown failed: {why}"));
+            Some(why)
+        }
+        setup::Once::Interrupted => {
+            run.events.problem("teardown stopped by Ctrl-C");
+            Some("stopped by Ctrl-C".into())
+        }
+    }
 }
 
 fn unreachable_reason(workers: &[Arc<WorkerCtx>]) -> String {

@@ -307,10 +307,20 @@ async fn user(
             // A new user: its `before` runs first, and its time is not the
             // iteration's (the iteration counts from the later of its due
             // time and the end of `before`).
-            match session::begin(&run, &worker, &conns, who, &control.phase).await {
+            match Box::pin(session::begin(
+                &run,
+                &worker,
+                &conns,
+                who,
+                0,
+                &control.phase,
+            ))
+            .await
+            {
                 Begin::Ready(s) => session = Some(s),
                 Begin::Failed => {
                     // Retired: the iteration it was handed cannot run.
+                    worker.retired(scenario);
                     worker.dropped(scenario, run.second(), 1);
                     control.active.fetch_sub(1, Ordering::Relaxed);
                     return;
@@ -347,6 +357,15 @@ async fn user(
         }
     }
     if let (Some(kept), false) = (&session, cut) {
-        session::end(&run, &worker, &conns, who, kept, iteration, &control.phase).await;
+        Box::pin(session::end(
+            &run,
+            &worker,
+            &conns,
+            who,
+            kept,
+            iteration,
+            &control.phase,
+        ))
+        .await;
     }
 }

@@ -27,8 +27,8 @@ use crate::template::scope::Scope;
 /// What a user keeps for its whole life.
 #[derive(Debug, Clone, Default)]
 pub struct Session {
-    /// What `before` captured and set.
-    pub locals: Arc<HashMap<String, Value>>,
+    /// What `before` captured and set (`None`: nothing).
+    pub locals: Option<Arc<HashMap<String, Value>>>,
     /// The cookies `before` received.
     pub cookies: KeptCookies,
     /// Its row of each `per: vu` feeder its scenario reads.
@@ -48,7 +48,7 @@ pub struct Who {
 /// How a user's `before` ended.
 pub enum Begin {
     Ready(Session),
-    /// A step failed: the user is retired (and was counted).
+    /// A step failed: the user is retired (the caller counts it).
     Failed,
     /// The run is stopping now.
     Stopped,
@@ -63,12 +63,16 @@ const AFTER_SEED: u64 = u64::MAX - 1;
 pub const RETRY_FIRST: Duration = Duration::from_secs(1);
 pub const RETRY_MAX: Duration = Duration::from_secs(30);
 
-/// Starts a user's life: takes its rows and runs its `before`.
+/// Starts a user's life: takes its rows and runs its `before`. `attempt`
+/// tells this try from the user's earlier ones (a retry after a failed
+/// `before`, a new life under `ramping-vus`), so that each draws fake data
+/// of its own (a sign-up with a fresh email).
 pub async fn begin(
     run: &Arc<RunCtx>,
     worker: &Arc<WorkerCtx>,
     conns: &Arc<Conns>,
     who: Who,
+    attempt: u64,
     phase: &watch::Receiver<Phase>,
 ) -> Begin {
     let rows = user_rows(run, who);
@@ -80,7 +84,7 @@ pub async fn begin(
     if before.is_empty() {
         return Begin::Ready(session);
     }
-    let mut cur = part_cursor(run, who, 0, BEFORE_SEED, &session);
+    let mut cur = part_cursor(run, who, 0, BEFORE_SEED ^ mix(attempt), &session);
     let env = Env::new(
         run,
         worker,
@@ -92,7 +96,6 @@ pub async fn begin(
     match part(&env, &mut cur, before, phase).await {
         None => Begin::Stopped,
         Some(Flow::Stop) => {
-            worker.retired(who.scenario);
             if !run.retired_noted[who.scenario].swap(true, Ordering::Relaxed) {
                 let why = env.failure().unwrap_or_else(|| "a step failed".into());
                 run.events.note(format!(
@@ -103,7 +106,9 @@ pub async fn begin(
             Begin::Failed
         }
         Some(Flow::Next) => {
-            session.locals = cur.scope.locals.clone();
+            if !cur.scope.locals.is_empty() {
+                session.locals = Some(cur.scope.locals.clone());
+            }
             session.cookies = env.jar.keep();
             Begin::Ready(session)
         }
@@ -153,7 +158,9 @@ fn part_cursor(run: &RunCtx, who: Who, iteration: u64, seed_tag: u64, session: &
     let mut scope = Scope::new(run.plan.vars.clone(), name, who.vu, seed);
     scope.iteration = iteration;
     scope.setup = run.setup.clone();
-    scope.locals = session.locals.clone();
+    if let Some(locals) = &session.locals {
+        scope.locals = locals.clone();
+    }
     scope.rows.clone_from(&session.rows);
     cursor_over(scope, seed)
 }

@@ -106,9 +106,7 @@ pub fn new_cursor(
     let mut scope = Scope::new(run.plan.vars.clone(), name, vu, seed);
     scope.iteration = iteration;
     scope.setup = run.setup.clone();
-    if !session.locals.is_empty() {
-        scope.session = session.locals.clone();
-    }
+    scope.session.clone_from(&session.locals);
     if !session.rows.is_empty() {
         scope.rows.clone_from(&session.rows);
     }

@@ -349,6 +349,14 @@ fn read_data(r: &mut Reader, node: &Node, folder: &Path) -> Vec<Feeder> {
 fn read_scenarios(r: &mut Reader, node: &Node) -> Vec<Scenario> {
     let mut out = Vec::new();
     for (name, v, span) in r.free_map(node, "`scenarios`") {
+        if matches!(name.as_str(), "setup" | "teardown") {
+            r.error_help(
+                code::BAD_VALUE,
+                span,
+                format!("a scenario cannot be named `{name}`"),
+                format!("reports show the steps of the top-level `{name}:` under that name; rename the scenario"),
+            );
+        }
         let Some(m) = r.map(v, &format!("scenario `{name}`"), &SCENARIO_KEYS) else {
             continue;
         };

@@ -30,7 +30,7 @@ pub struct Scope {
     pub locals: Arc<HashMap<String, Value>>,
     /// What the user's `before` captured and set: read under `locals`,
     /// never copied nor changed by an iteration.
-    pub session: Arc<HashMap<String, Value>>,
+    pub session: Option<Arc<HashMap<String, Value>>>,
     /// Feeder name → the current row, in the order of `data:`.
     pub rows: Vec<(Arc<str>, Value)>,
 }
@@ -45,7 +45,7 @@ impl Scope {
             iteration: 0,
             fake: Arc::new(Fake::new(seed)),
             locals: Arc::default(),
-            session: Arc::default(),
+            session: None,
             rows: Vec::new(),
         }
     }
@@ -75,10 +75,8 @@ impl Object for Scope {
         if let Some(v) = self.locals.get(key) {
             return Some(v.clone());
         }
-        if !self.session.is_empty() {
-            if let Some(v) = self.session.get(key) {
-                return Some(v.clone());
-            }
+        if let Some(v) = self.session.as_ref().and_then(|s| s.get(key)) {
+            return Some(v.clone());
         }
         match key {
             "vars" => Some(self.vars.clone()),
@@ -134,7 +132,7 @@ mod tests {
         .into();
         let session = Arc::new(session);
         let mut scope = Scope::new(Value::from(()), "s", 1, 1);
-        scope.session = session.clone();
+        scope.session = Some(session.clone());
         scope.setup = Value::from_serialize(serde_json::json!({"admin": "root"}));
         let mut scope = Arc::new(scope);
         Arc::make_mut(&mut Arc::make_mut(&mut scope).locals)

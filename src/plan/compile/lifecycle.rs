@@ -12,7 +12,7 @@ impl Compile<'_, '_, '_> {
     pub(super) fn setup(&mut self) -> Vec<Step> {
         let test = self.test;
         let steps = self.once(&test.setup, Phase::Setup);
-        let mut names: Vec<String> = self.locals_of(&test.setup).into_keys().collect();
+        let mut names: Vec<String> = kept(self.locals_of(&test.setup)).into_keys().collect();
         names.sort();
         self.known.setup = (!test.setup.is_empty()).then_some(names);
         steps
@@ -56,7 +56,9 @@ impl Compile<'_, '_, '_> {
         self.scenario = Some(index);
         self.labels.clear();
         self.kept.clear();
-        let before_locals = self.locals_of(&s.before);
+        let before_all = self.locals_of(&s.before);
+        // What outlives `before`, for the iterations and `after`.
+        let before_locals = kept(before_all.clone());
         let iteration_locals = self.locals_of(&s.steps);
         // What an iteration captures, as seen from `before` and `after`.
         let iteration_only = |locals: &mut HashMap<String, Origin>| {
@@ -68,7 +70,7 @@ impl Compile<'_, '_, '_> {
         };
         let session: HashSet<String> = before_locals.keys().cloned().collect();
 
-        let mut locals = before_locals.clone();
+        let mut locals = before_all;
         iteration_only(&mut locals);
         let before = self.part(&s.before, Phase::Before, locals, HashSet::new());
 
@@ -100,6 +102,8 @@ impl Compile<'_, '_, '_> {
         self.known.phase = phase;
         self.known.locals = locals;
         self.known.defined = Some(defined);
+        // A WebSocket kept open by a step is closed when its part ends.
+        self.kept.clear();
         self.steps_of(steps, false)
     }
 
@@ -108,6 +112,14 @@ impl Compile<'_, '_, '_> {
         self.collect_locals(steps, &mut out, &mut Vec::new());
         out
     }
+}
+
+/// The names that outlive the part that defines them: what its steps
+/// capture or `set`, not a fragment's `with:` parameters nor a loop's item,
+/// which end with their fragment or loop.
+fn kept(mut locals: HashMap<String, Origin>) -> HashMap<String, Origin> {
+    locals.retain(|_, origin| matches!(origin, Origin::Step(_)));
+    locals
 }
 
 /// The step a name comes from, for messages (a loop item or a fragment's
@@ -196,6 +208,16 @@ mod tests {
         assert!(e[0].2.contains("per iteration"), "{e:?}");
         let plan = compiled(&file(", per: vu")).unwrap();
         assert_eq!(plan.scenarios[0].feeders, [0]);
+    }
+
+    #[test]
+    fn what_ends_with_before_is_not_defined_after_it() {
+        // A fragment's `with:` value ends with the fragment.
+        let e = errors(&format!("{BASE}fragments:\n  login:\n    - {{ name: login, post: \"/l/{{{{ email }}}}\", expect: {{ status: 200 }} }}\nbefore:\n  - {{ use: login, with: {{ email: a@b.test }} }}\nsteps:\n  - {{ name: me, get: \"/me/{{{{ email }}}}\", expect: {{ status: 200 }} }}\n"));
+        assert_eq!((e[0].0, e[0].1), (code::UNKNOWN_NAME, 9), "{e:?}");
+        // A WebSocket kept by `before` is closed when `before` ends.
+        let e = errors(&format!("{BASE}before:\n  - {{ name: ch, websocket: ws://a.test/ws, keep: true, actions: [ {{ send: hi }} ] }}\nsteps:\n  - {{ name: again, websocket: {{ use: ch }}, actions: [ {{ send: hi }} ] }}\n"));
+        assert_eq!((e[0].0, e[0].1), (code::UNKNOWN_NAME, 6), "{e:?}");
     }
 
     #[test]

@@ -4,7 +4,6 @@
 //! on the virtual user's own connections, through trek's HTTP/1.1 client
 //! (`h1`), over TLS for `https://`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -41,75 +40,7 @@ pub struct Request {
 /// The `User-Agent` trek sends unless a step sets one.
 pub const USER_AGENT: &str = concat!("trek/", env!("CARGO_PKG_VERSION"));
 
-/// A virtual user's cookies for one iteration (a cookie store as browsers
-/// keep one: domains, paths, expiry, `Secure`). Most API journeys carry
-/// none, so the store is not searched until a response has set one.
-///
-/// An iteration starts from the cookies its user's `before` received: the
-/// same store, shared, and copied only if the iteration receives a cookie
-/// of its own (which is then dropped with the copy at its end).
-#[derive(Default)]
-pub struct Cookies {
-    jar: std::sync::RwLock<Arc<cookie_store::CookieStore>>,
-    any: AtomicBool,
-}
-
-/// The cookies a user keeps for its whole life (what `before` received).
-#[derive(Debug, Clone, Default)]
-pub struct KeptCookies {
-    store: Arc<cookie_store::CookieStore>,
-    any: bool,
-}
-
-impl Cookies {
-    /// A jar that starts with `kept`, without copying it.
-    pub fn starting_with(kept: &KeptCookies) -> Self {
-        Self {
-            jar: std::sync::RwLock::new(kept.store.clone()),
-            any: AtomicBool::new(kept.any),
-        }
-    }
-
-    /// What this jar holds now, to start later jars from.
-    pub fn keep(&self) -> KeptCookies {
-        KeptCookies {
-            store: self.jar.read().unwrap_or_else(|e| e.into_inner()).clone(),
-            any: self.any.load(Ordering::Relaxed),
-        }
-    }
-
-    /// The `Cookie` header for a request to `url`.
-    pub fn get(&self, url: &Url) -> Option<HeaderValue> {
-        if !self.any.load(Ordering::Relaxed) {
-            return None;
-        }
-        let jar = self.jar.read().unwrap_or_else(|e| e.into_inner());
-        let text = jar
-            .get_request_values(url)
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        if text.is_empty() {
-            return None;
-        }
-        HeaderValue::from_str(&text).ok()
-    }
-
-    /// Keeps the cookies of a response from `url`.
-    pub fn set(&self, headers: &Headers, url: &Url) {
-        let cookies: Vec<cookie_store::RawCookie<'static>> = headers
-            .get_all("set-cookie")
-            .filter_map(|v| std::str::from_utf8(v).ok())
-            .filter_map(|v| cookie_store::RawCookie::parse(v).ok())
-            .map(|c| c.into_owned())
-            .collect();
-        if !cookies.is_empty() {
-            self.any.store(true, Ordering::Relaxed);
-            let mut jar = self.jar.write().unwrap_or_else(|e| e.into_inner());
-            Arc::make_mut(&mut jar).store_response_cookies(cookies.into_iter(), url);
-        }
-    }
-}
+pub use super::cookies::{Cookies, KeptCookies};
 
 /// What a virtual user sends its requests with.
 #[derive(Clone, Copy)]

@@ -1,6 +1,7 @@
 //! The protocols a step speaks. Each sends, times, and hands back the
 //! response; none evaluates checks or SLOs.
 
+pub mod cookies;
 pub mod decode;
 pub mod h1;
 pub mod h2;
