@@ -499,3 +499,46 @@ mod tests {
         assert_eq!(ramp_target(4, &stages[..1], Duration::ZERO), 4);
     }
 }
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// Each waiting user holds its task (this future) and its iteration's
+    /// environment: 10,000 idle users are 10,000 of each, so they must
+    /// stay small (`before` and `after` are boxed, cookies made on the
+    /// first one). The bounds leave a little room; a jump is a regression.
+    #[test]
+    fn a_users_task_and_its_iteration_stay_small() {
+        let yaml = "version: 1\nbase_url: http://127.0.0.1:9\nload: { vus: 1, duration: 1s }\nsteps:\n  - { name: a, get: /a, expect: { status: 200 } }\n";
+        let (test, _) = crate::scenario::load_str(std::path::Path::new("t.yaml"), yaml.into());
+        let (plan, _) = crate::plan::compile(&test.expect("a model"), &Default::default())
+            .expect("a plan");
+        let plan = Arc::new(plan);
+        let (workers, _threads) = super::super::spawn_workers(&plan, 1).expect("a worker");
+        let options = super::super::RunOptions {
+            workers: 1,
+            trace: false,
+            events: crate::events::Events::none(),
+        };
+        let run = Arc::new(RunCtx::new(&plan, &options, Default::default()));
+        let (_tx, phase) = watch::channel(Phase::Run);
+        let control = Control {
+            phase,
+            active: Arc::default(),
+            target: None,
+            exhausted: Arc::default(),
+            replaces: true,
+        };
+        let user = User {
+            vu: 1,
+            index: 0,
+            iterations: Arc::default(),
+        };
+        let task = vu_main(run, workers[0].clone(), 0, user, Budget::Unbounded, control);
+        let task = std::mem::size_of_val(&task);
+        assert!(task <= 960, "a user's task takes {task} bytes");
+        let env = std::mem::size_of::<Env>();
+        assert!(env <= 160, "an iteration's environment takes {env} bytes");
+    }
+}

@@ -46,7 +46,7 @@ pub struct Env {
     pub kept: step::websocket::Kept,
     /// In `setup`, `before`, `after` and `teardown`: the first failure, to
     /// say why the part failed (`None` in iterations, which keep none).
-    pub first_failure: Option<std::sync::Mutex<Option<String>>>,
+    pub first_failure: Option<Box<std::sync::Mutex<Option<String>>>>,
 }
 
 /// The state a branch of a virtual user carries: variables and randomness.

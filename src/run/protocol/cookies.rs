@@ -8,12 +8,15 @@
 //! left out.
 //!
 //! Most API journeys carry no cookie, so no store is searched until a
-//! response has set one.
+//! response has set one. What the kept store sends to a URL is worked out
+//! once per user and URL (until its first cookie expires), since the store
+//! never changes: a session cookie costs a request a lookup, not a search.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
-use cookie_store::{CookieStore, RawCookie};
+use cookie_store::{CookieExpiration, CookieStore, RawCookie};
 use http::header::HeaderValue;
 use url::Url;
 
@@ -24,8 +27,9 @@ use super::headers::Headers;
 #[derive(Default)]
 pub struct Cookies {
     /// What `before` received (`None`: nothing).
-    kept: Option<Arc<CookieStore>>,
-    own: RwLock<Own>,
+    kept: Option<Arc<Kept>>,
+    /// Made when the first cookie comes (most iterations get none).
+    own: RwLock<Option<Box<Own>>>,
     /// `own` holds a cookie or a deletion.
     any: AtomicBool,
 }
@@ -40,7 +44,78 @@ struct Own {
 /// The cookies a user keeps for its whole life (what `before` received).
 #[derive(Debug, Clone, Default)]
 pub struct KeptCookies {
-    store: Option<Arc<CookieStore>>,
+    store: Option<Arc<Kept>>,
+}
+
+/// A store that no longer changes, with what it sends to each URL it was
+/// asked about.
+#[derive(Debug)]
+struct Kept {
+    store: CookieStore,
+    sent: Mutex<Vec<Arc<Sent>>>,
+}
+
+/// What a kept store sends to one URL (scheme, host, port and path).
+#[derive(Debug)]
+struct Sent {
+    url: String,
+    /// When the first of these cookies expires.
+    until: Option<Instant>,
+    pairs: Vec<(String, String)>,
+    header: Option<HeaderValue>,
+}
+
+/// At most this many URLs' answers are kept per user; then they are
+/// worked out afresh.
+const SENT_URLS: usize = 64;
+
+impl Kept {
+    fn sent_to(&self, url: &Url) -> Arc<Sent> {
+        let key = &url[..url::Position::AfterPath];
+        let now = Instant::now();
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = sent
+            .iter()
+            .find(|s| s.url == key && s.until.is_none_or(|u| now < u))
+        {
+            return s.clone();
+        }
+        let matched = self.store.matches(url);
+        let epoch = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let until = matched
+            .iter()
+            .filter_map(|c| match &c.expires {
+                CookieExpiration::AtUtc(at) => Some(at.unix_timestamp()),
+                CookieExpiration::SessionEnd => None,
+            })
+            .min()
+            .map(|at| now + Duration::from_secs(at.saturating_sub(epoch).max(0) as u64));
+        let pairs: Vec<(String, String)> = matched
+            .iter()
+            .map(|c| (c.name().to_string(), c.value().to_string()))
+            .collect();
+        let text = pairs
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let fresh = Arc::new(Sent {
+            url: key.to_string(),
+            until,
+            header: (!text.is_empty())
+                .then(|| HeaderValue::from_str(&text).ok())
+                .flatten(),
+            pairs,
+        });
+        sent.retain(|s| s.url != key);
+        if sent.len() >= SENT_URLS {
+            sent.clear();
+        }
+        sent.push(fresh.clone());
+        fresh
+    }
 }
 
 impl Cookies {
@@ -60,18 +135,25 @@ impl Cookies {
         }
         let mut own = self.own.write().unwrap_or_else(|e| e.into_inner());
         KeptCookies {
-            store: Some(Arc::new(std::mem::take(&mut own.store))),
+            store: own.take().map(|own| {
+                Arc::new(Kept {
+                    store: own.store,
+                    sent: Mutex::default(),
+                })
+            }),
         }
     }
 
     /// The `Cookie` header for a request to `url`.
     pub fn get(&self, url: &Url) -> Option<HeaderValue> {
         let any_own = self.any.load(Ordering::Relaxed);
-        if !any_own && self.kept.is_none() {
-            return None;
+        let kept = self.kept.as_ref().map(|k| k.sent_to(url));
+        if !any_own {
+            return kept.and_then(|k| k.header.clone());
         }
-        let own = any_own.then(|| self.own.read().unwrap_or_else(|e| e.into_inner()));
-        let mine: Vec<(&str, &str)> = match &own {
+        let guard = self.own.read().unwrap_or_else(|e| e.into_inner());
+        let own = guard.as_deref();
+        let mine: Vec<(&str, &str)> = match own {
             Some(own) => own.store.get_request_values(url).collect(),
             None => Vec::new(),
         };
@@ -84,12 +166,10 @@ impl Cookies {
             text.push('=');
             text.push_str(value);
         };
-        if let Some(kept) = &self.kept {
-            for (name, value) in kept.get_request_values(url) {
-                let hidden = mine.iter().any(|(n, _)| *n == name)
-                    || own
-                        .as_ref()
-                        .is_some_and(|o| o.deleted.iter().any(|d| d == name));
+        if let Some(kept) = &kept {
+            for (name, value) in &kept.pairs {
+                let hidden = mine.iter().any(|(n, _)| n == name)
+                    || own.is_some_and(|o| o.deleted.iter().any(|d| d == name));
                 if !hidden {
                     add(name, value);
                 }
@@ -116,7 +196,8 @@ impl Cookies {
             return;
         }
         self.any.store(true, Ordering::Relaxed);
-        let mut own = self.own.write().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.own.write().unwrap_or_else(|e| e.into_inner());
+        let own = guard.get_or_insert_with(Box::default);
         if self.kept.is_some() {
             for c in &cookies {
                 let expired =
@@ -147,10 +228,15 @@ mod tests {
         Headers::from_map(&map)
     }
 
+    /// The cookies sent, in name order (a store's order is its own).
     fn header(jar: &Cookies, url: &Url) -> String {
-        jar.get(url)
+        let text = jar
+            .get(url)
             .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let mut parts: Vec<&str> = text.split("; ").filter(|p| !p.is_empty()).collect();
+        parts.sort();
+        parts.join("; ")
     }
 
     #[test]
@@ -161,7 +247,7 @@ mod tests {
         let kept = before.keep();
 
         let first = Cookies::starting_with(&kept);
-        assert_eq!(header(&first, &url), "sid=s1; lang=en");
+        assert_eq!(header(&first, &url), "lang=en; sid=s1");
         first.set(
             &response(&[
                 "cart=c1; Path=/",
@@ -170,18 +256,41 @@ mod tests {
             ]),
             &url,
         );
-        let sent = header(&first, &url);
-        let mut parts: Vec<&str> = sent.split("; ").collect();
-        parts.sort();
-        assert_eq!(parts, ["cart=c1", "lang=fr"]);
+        assert_eq!(header(&first, &url), "cart=c1; lang=fr");
 
         // The next iteration starts from what `before` received again.
         let next = Cookies::starting_with(&kept);
-        assert_eq!(header(&next, &url), "sid=s1; lang=en");
+        assert_eq!(header(&next, &url), "lang=en; sid=s1");
         // A deleted cookie set again comes back.
         next.set(&response(&["sid=; Path=/; Max-Age=0"]), &url);
         next.set(&response(&["sid=s2; Path=/"]), &url);
         assert_eq!(header(&next, &url), "lang=en; sid=s2");
+    }
+
+    #[test]
+    fn what_a_kept_store_sends_is_worked_out_once_per_url_and_follows_expiry() {
+        let url = Url::parse("http://a.test/x?q=1").unwrap();
+        let other = Url::parse("http://a.test/admin/y").unwrap();
+        let before = Cookies::default();
+        before.set(
+            &response(&["sid=s1; Path=/", "adm=1; Path=/admin", "short=1; Path=/; Max-Age=1"]),
+            &url,
+        );
+        let kept = before.keep();
+        let jar = Cookies::starting_with(&kept);
+        assert_eq!(header(&jar, &url), "short=1; sid=s1");
+        let store = kept.store.as_ref().unwrap();
+        let first = store.sent_to(&url);
+        assert!(Arc::ptr_eq(&first, &store.sent_to(&Url::parse("http://a.test/x?q=2").unwrap())));
+        assert_eq!(header(&jar, &other), "adm=1; short=1; sid=s1");
+        // `short` expires within a second or two: then it is not sent.
+        assert!(first.until.is_some());
+        let start = Instant::now();
+        while header(&jar, &url).contains("short") {
+            assert!(start.elapsed() < Duration::from_secs(5), "an expired cookie is still sent");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(header(&jar, &url), "sid=s1");
     }
 
     #[test]
