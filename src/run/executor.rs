@@ -512,8 +512,8 @@ mod size_tests {
     fn a_users_task_and_its_iteration_stay_small() {
         let yaml = "version: 1\nbase_url: http://127.0.0.1:9\nload: { vus: 1, duration: 1s }\nsteps:\n  - { name: a, get: /a, expect: { status: 200 } }\n";
         let (test, _) = crate::scenario::load_str(std::path::Path::new("t.yaml"), yaml.into());
-        let (plan, _) = crate::plan::compile(&test.expect("a model"), &Default::default())
-            .expect("a plan");
+        let (plan, _) =
+            crate::plan::compile(&test.expect("a model"), &Default::default()).expect("a plan");
         let plan = Arc::new(plan);
         let (workers, _threads) = super::super::spawn_workers(&plan, 1).expect("a worker");
         let options = super::super::RunOptions {

@@ -273,7 +273,11 @@ mod tests {
         let other = Url::parse("http://a.test/admin/y").unwrap();
         let before = Cookies::default();
         before.set(
-            &response(&["sid=s1; Path=/", "adm=1; Path=/admin", "short=1; Path=/; Max-Age=1"]),
+            &response(&[
+                "sid=s1; Path=/",
+                "adm=1; Path=/admin",
+                "short=1; Path=/; Max-Age=1",
+            ]),
             &url,
         );
         let kept = before.keep();
@@ -281,13 +285,19 @@ mod tests {
         assert_eq!(header(&jar, &url), "short=1; sid=s1");
         let store = kept.store.as_ref().unwrap();
         let first = store.sent_to(&url);
-        assert!(Arc::ptr_eq(&first, &store.sent_to(&Url::parse("http://a.test/x?q=2").unwrap())));
+        assert!(Arc::ptr_eq(
+            &first,
+            &store.sent_to(&Url::parse("http://a.test/x?q=2").unwrap())
+        ));
         assert_eq!(header(&jar, &other), "adm=1; short=1; sid=s1");
         // `short` expires within a second or two: then it is not sent.
         assert!(first.until.is_some());
         let start = Instant::now();
         while header(&jar, &url).contains("short") {
-            assert!(start.elapsed() < Duration::from_secs(5), "an expired cookie is still sent");
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "an expired cookie is still sent"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         assert_eq!(header(&jar, &url), "sid=s1");
