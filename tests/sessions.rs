@@ -233,6 +233,42 @@ slo:
         let text = std::fs::read_to_string(s.out().join(f)).unwrap();
         assert!(!text.contains("admin-secret"), "{f} shows the token");
     }
+    // Every report names the parts of the test's life.
+    let file = |f: &str| std::fs::read_to_string(s.out().join(f)).unwrap();
+    let csv = file("results.csv");
+    assert!(csv.lines().next().unwrap().ends_with(",phase"), "{csv}");
+    for (step, phase) in [
+        ("admin", "setup"),
+        ("b_login", "before"),
+        ("clean", "teardown"),
+    ] {
+        assert!(
+            csv.lines()
+                .any(|l| l.contains(&format!(",{step},")) && l.ends_with(&format!(",{phase}"))),
+            "{step} as {phase} in {csv}"
+        );
+    }
+    let junit = file("junit.xml");
+    for case in [
+        "name=\"setup\"",
+        "name=\"before of scenario b\"",
+        "name=\"teardown\"",
+    ] {
+        assert!(junit.contains(case), "{case} in {junit}");
+    }
+    let md = file("summary.md");
+    assert!(md.contains("| setup | setup | admin |"), "{md}");
+    assert!(md.contains("| b | before | b\\_login |"), "{md}");
+    let html = file("report.html");
+    assert!(html.contains("<th>part</th>") && html.contains("<td>teardown</td>"));
+    let console = String::from_utf8_lossy(&out.stdout);
+    for heading in [
+        "setup  once, before the load",
+        "before · once per user",
+        "teardown  once, after the load",
+    ] {
+        assert!(console.contains(heading), "{heading} in {console}");
+    }
 }
 
 #[test]
