@@ -9,7 +9,7 @@ use crate::diagnostic::Source;
 use crate::scenario::data::read_rows;
 use crate::scenario::load::{default_load, read_load};
 use crate::scenario::model::*;
-use crate::scenario::reader::{code, Reader};
+use crate::scenario::reader::{code, MapView, Reader};
 use crate::scenario::slo::read_slos;
 use crate::scenario::steps::read_steps;
 use crate::scenario::units;
@@ -122,14 +122,8 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
     }
 
     let mut slo = m.get("slo").map(|n| read_slos(r, n)).unwrap_or_default();
-    let setup = m
-        .get("setup")
-        .map(|n| read_steps(r, n, "`setup`"))
-        .unwrap_or_default();
-    let teardown = m
-        .get("teardown")
-        .map(|n| read_steps(r, n, "`teardown`"))
-        .unwrap_or_default();
+    let setup = steps_at(r, &m, "setup");
+    let teardown = steps_at(r, &m, "teardown");
     let scenarios = match (m.get("scenarios"), m.get("steps")) {
         (Some(s), None) => {
             for key in ["load", "before", "after"] {
@@ -150,15 +144,9 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
                 Some(l) => read_load(r, l),
                 None => Some(default_load()),
             };
-            let before = m
-                .get("before")
-                .map(|n| read_steps(r, n, "`before`"))
-                .unwrap_or_default();
+            let before = steps_at(r, &m, "before");
             let steps = read_steps(r, steps, "`steps`");
-            let after = m
-                .get("after")
-                .map(|n| read_steps(r, n, "`after`"))
-                .unwrap_or_default();
+            let after = steps_at(r, &m, "after");
             // A load that could not be read was reported; its steps are
             // still read and compiled so that their own problems come out
             // in the same pass (no plan is made from a file with errors).
@@ -220,6 +208,14 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
         scenarios,
         slo,
     })
+}
+
+/// The steps under `key` (`setup`, `before`…), none when the map has not
+/// the key.
+fn steps_at(r: &mut Reader, m: &MapView, key: &str) -> Vec<Step> {
+    m.get(key)
+        .map(|n| read_steps(r, n, &format!("`{key}`")))
+        .unwrap_or_default()
 }
 
 fn read_defaults(r: &mut Reader, node: &Node) -> Defaults {
@@ -364,14 +360,8 @@ fn read_scenarios(r: &mut Reader, node: &Node) -> Vec<Scenario> {
             Some(l) => read_load(r, l),
             None => Some(default_load()),
         };
-        let before = m
-            .get("before")
-            .map(|n| read_steps(r, n, "`before`"))
-            .unwrap_or_default();
-        let after = m
-            .get("after")
-            .map(|n| read_steps(r, n, "`after`"))
-            .unwrap_or_default();
+        let before = steps_at(r, &m, "before");
+        let after = steps_at(r, &m, "after");
         let steps = match m.get("steps") {
             Some(s) => read_steps(r, s, "`steps`"),
             None => {
