@@ -29,6 +29,14 @@ fn api() -> Journal {
     )
 }
 
+/// Writes `t.yaml`: version, `base_url: base`, then `body`.
+fn journey_file(s: &Scratch, base: &str, body: &str) -> std::path::PathBuf {
+    s.file(
+        "t.yaml",
+        &format!("version: 1\nbase_url: {base}\n{}", body.trim_start()),
+    )
+}
+
 fn results_of(s: &Scratch, out: &std::process::Output) -> serde_json::Value {
     s.results(out)
 }
@@ -37,38 +45,34 @@ fn results_of(s: &Scratch, out: &std::process::Output) -> serde_json::Value {
 fn a_user_logs_in_once_and_keeps_its_token_and_cookie_for_every_iteration() {
     let server = api();
     let s = Scratch::new();
-    let file = s.file(
-        "t.yaml",
-        &format!(
-            r#"
-version: 1
-base_url: {}
-load: {{ vus: 3, iterations: 4 }}
+    let file = journey_file(
+        &s,
+        &server.base,
+        r#"
+load: { vus: 3, iterations: 4 }
 before:
   - name: login
     post: /login
-    json: {{ vu: "{{{{ vu }}}}" }}
-    expect: {{ status: 200 }}
-    capture: {{ token: $.token }}
-    slo: {{ latency: {{ p95: 5s }}, error_rate: 0% }}
+    json: { vu: "{{ vu }}" }
+    expect: { status: 200 }
+    capture: { token: $.token }
+    slo: { latency: { p95: 5s }, error_rate: 0% }
 steps:
   - name: page
-    get: "/page?vu={{{{ vu }}}}"
-    headers: {{ authorization: "Bearer {{{{ token }}}}" }}
-    expect: {{ status: 200 }}
+    get: "/page?vu={{ vu }}"
+    headers: { authorization: "Bearer {{ token }}" }
+    expect: { status: 200 }
   - name: iter_cookie
     get: /iter-cookie
-    expect: {{ status: 200 }}
+    expect: { status: 200 }
 after:
   - name: logout
     post: /logout
-    headers: {{ authorization: "Bearer {{{{ token }}}}" }}
-    expect: {{ status: 200 }}
+    headers: { authorization: "Bearer {{ token }}" }
+    expect: { status: 200 }
 slo:
   error_rate: 1%
 "#,
-            server.base
-        ),
     );
     let out = run(&s, &file, &[]);
     assert_eq!(code(&out), 0, "{}", text(&out));
@@ -128,17 +132,15 @@ slo:
 fn cookies_from_before_last_and_an_iterations_cookies_do_not_against_httpbin() {
     let bin = httpbin();
     let s = Scratch::new();
-    let file = s.file(
-        "t.yaml",
-        &format!(
-            r#"
-version: 1
-base_url: {}
-load: {{ vus: 2, iterations: 3 }}
+    let file = journey_file(
+        &s,
+        &bin.base,
+        r#"
+load: { vus: 2, iterations: 3 }
 before:
   - name: set_session
     get: /cookies/set?session=kept
-    expect: {{ status: 200, json: {{ $.cookies.session: kept }} }}
+    expect: { status: 200, json: { $.cookies.session: kept } }
 steps:
   - name: sees_session_only
     get: /cookies
@@ -146,15 +148,13 @@ steps:
       status: 200
       json:
         $.cookies.session: kept
-        $.cookies.cart: {{ exists: false }}
+        $.cookies.cart: { exists: false }
   - name: set_cart
     get: /cookies/set?cart=full
-    expect: {{ status: 200, json: {{ $.cookies.cart: full, $.cookies.session: kept }} }}
+    expect: { status: 200, json: { $.cookies.cart: full, $.cookies.session: kept } }
 slo:
   checks: 100%
 "#,
-            bin.base
-        ),
     );
     let out = run(&s, &file, &[]);
     assert_eq!(code(&out), 0, "{}", text(&out));
@@ -168,42 +168,38 @@ slo:
 fn setup_runs_once_and_every_user_of_every_scenario_reads_it_then_teardown_runs() {
     let server = api();
     let s = Scratch::new();
-    let file = s.file(
-        "t.yaml",
-        &format!(
-            r#"
-version: 1
-base_url: {}
+    let file = journey_file(
+        &s,
+        &server.base,
+        r#"
 setup:
   - name: admin
     post: /admin
-    expect: {{ status: 200 }}
-    capture: {{ admin_token: $.token }}
+    expect: { status: 200 }
+    capture: { admin_token: $.token }
   - name: seed
     post: /seed
-    headers: {{ authorization: "Bearer {{{{ admin_token }}}}" }}
-    expect: {{ status: 200 }}
+    headers: { authorization: "Bearer {{ admin_token }}" }
+    expect: { status: 200 }
 teardown:
   - name: clean
     delete: /seed
-    headers: {{ authorization: "Bearer {{{{ setup.admin_token }}}}" }}
-    expect: {{ status: 200 }}
+    headers: { authorization: "Bearer {{ setup.admin_token }}" }
+    expect: { status: 200 }
 scenarios:
   a:
-    load: {{ vus: 2, iterations: 2 }}
+    load: { vus: 2, iterations: 2 }
     steps:
-      - {{ name: a_page, get: /a, headers: {{ x-admin: "{{{{ setup.admin_token }}}}" }}, expect: {{ status: 200 }} }}
+      - { name: a_page, get: /a, headers: { x-admin: "{{ setup.admin_token }}" }, expect: { status: 200 } }
   b:
-    load: {{ vus: 3, iterations: 1 }}
+    load: { vus: 3, iterations: 1 }
     before:
-      - {{ name: b_login, post: /login, headers: {{ x-admin: "{{{{ setup.admin_token }}}}" }}, expect: {{ status: 200 }} }}
+      - { name: b_login, post: /login, headers: { x-admin: "{{ setup.admin_token }}" }, expect: { status: 200 } }
     steps:
-      - {{ name: b_page, get: /b, headers: {{ x-admin: "{{{{ setup.admin_token }}}}" }}, expect: {{ status: 200 }} }}
+      - { name: b_page, get: /b, headers: { x-admin: "{{ setup.admin_token }}" }, expect: { status: 200 } }
 slo:
   error_rate: 1%
 "#,
-            server.base
-        ),
     );
     let out = run(&s, &file, &[]);
     assert_eq!(code(&out), 0, "{}", text(&out));
@@ -275,24 +271,20 @@ slo:
 fn a_failed_setup_aborts_before_any_load_and_names_the_step() {
     let server = api();
     let s = Scratch::new();
-    let file = s.file(
-        "t.yaml",
-        &format!(
-            r#"
-version: 1
-base_url: {}
+    let file = journey_file(
+        &s,
+        &server.base,
+        r#"
 setup:
-  - {{ name: create_tenant, post: /fail, expect: {{ status: 201 }} }}
+  - { name: create_tenant, post: /fail, expect: { status: 201 } }
 teardown:
-  - {{ name: clean, delete: /seed, expect: {{ status: 200 }} }}
-load: {{ vus: 2, duration: 5s }}
+  - { name: clean, delete: /seed, expect: { status: 200 } }
+load: { vus: 2, duration: 5s }
 steps:
-  - {{ name: page, get: /page, expect: {{ status: 200 }} }}
+  - { name: page, get: /page, expect: { status: 200 } }
 slo:
   error_rate: 1%
 "#,
-            server.base
-        ),
     );
     let out = run(&s, &file, &[]);
     assert_eq!(code(&out), 3, "{}", text(&out));
@@ -313,23 +305,19 @@ slo:
 fn teardown_runs_after_a_graceful_ctrl_c() {
     let server = api();
     let s = Scratch::new();
-    let file = s.file(
-        "t.yaml",
-        &format!(
-            r#"
-version: 1
-base_url: {}
-load: {{ vus: 2, duration: 60s, graceful_stop: 5s }}
+    let file = journey_file(
+        &s,
+        &server.base,
+        r#"
+load: { vus: 2, duration: 60s, graceful_stop: 5s }
 steps:
-  - {{ name: page, get: /page, expect: {{ status: 200 }} }}
+  - { name: page, get: /page, expect: { status: 200 } }
   - think: 50ms
 teardown:
-  - {{ name: clean, delete: /cleanup, expect: {{ status: 200 }} }}
+  - { name: clean, delete: /cleanup, expect: { status: 200 } }
 slo:
   error_rate: 1%
 "#,
-            server.base
-        ),
     );
     let child = spawn_run(&s, &file, &["--quiet"]);
     poll_until(
@@ -361,27 +349,23 @@ fn a_failed_before_retires_the_user_and_it_is_replaced_after_a_pause() {
         _ => Answer::json(200, r#"{"token":"t"}"#),
     });
     let s = Scratch::new();
-    let file = s.file(
-        "t.yaml",
-        &format!(
-            r#"
-version: 1
-base_url: {}
+    let file = journey_file(
+        &s,
+        &server.base,
+        r#"
 scenarios:
   browse:
-    load: {{ vus: 2, duration: 2500ms }}
+    load: { vus: 2, duration: 2500ms }
     before:
-      - {{ name: login, post: "/login?vu={{{{ vu }}}}", json: {{ email: "{{{{ fake.email() }}}}" }}, expect: {{ status: 200 }} }}
+      - { name: login, post: "/login?vu={{ vu }}", json: { email: "{{ fake.email() }}" }, expect: { status: 200 } }
     steps:
-      - {{ name: page, get: "/page?vu={{{{ vu }}}}", expect: {{ status: 200 }} }}
+      - { name: page, get: "/page?vu={{ vu }}", expect: { status: 200 } }
       - think: 20ms
     slo:
       error_rate: 1%
 slo:
   error_rate: 1%
 "#,
-            server.base
-        ),
     );
     let out = run(&s, &file, &[]);
     let r = results_of(&s, &out);
@@ -433,24 +417,20 @@ slo:
 fn an_iterations_own_capture_ends_with_it() {
     let server = api();
     let s = Scratch::new();
-    let file = s.file(
-        "t.yaml",
-        &format!(
-            r#"
-version: 1
-base_url: {}
-load: {{ vus: 1, iterations: 3 }}
+    let file = journey_file(
+        &s,
+        &server.base,
+        r#"
+load: { vus: 1, iterations: 3 }
 before:
-  - {{ name: login, post: /login, expect: {{ status: 200 }}, capture: {{ token: $.token }} }}
+  - { name: login, post: /login, expect: { status: 200 }, capture: { token: $.token } }
 steps:
-  - {{ name: page, get: /page, headers: {{ authorization: "{{{{ token }}}}" }}, expect: {{ status: 200 }} }}
-  - {{ name: relogin, post: /login, expect: {{ status: 200 }}, capture: {{ token: $.token }} }}
-  - {{ name: page2, get: /page2, headers: {{ authorization: "{{{{ token }}}}" }}, expect: {{ status: 200 }} }}
+  - { name: page, get: /page, headers: { authorization: "{{ token }}" }, expect: { status: 200 } }
+  - { name: relogin, post: /login, expect: { status: 200 }, capture: { token: $.token } }
+  - { name: page2, get: /page2, headers: { authorization: "{{ token }}" }, expect: { status: 200 } }
 slo:
   error_rate: 1%
 "#,
-            server.base
-        ),
     );
     let out = run(&s, &file, &[]);
     assert_eq!(code(&out), 0, "{}", text(&out));
@@ -472,35 +452,31 @@ slo:
 fn after_runs_when_a_ramp_lowers_the_users_and_when_open_model_users_end() {
     let server = api();
     let s = Scratch::new();
-    let file = s.file(
-        "t.yaml",
-        &format!(
-            r#"
-version: 1
-base_url: {}
+    let file = journey_file(
+        &s,
+        &server.base,
+        r#"
 scenarios:
   ramp:
-    load: {{ executor: ramping-vus, stages: [ {{ duration: 600ms, target: 3 }}, {{ duration: 600ms, target: 0 }} ] }}
+    load: { executor: ramping-vus, stages: [ { duration: 600ms, target: 3 }, { duration: 600ms, target: 0 } ] }
     before:
-      - {{ name: ramp_login, post: "/login?who=ramp", expect: {{ status: 200 }} }}
+      - { name: ramp_login, post: "/login?who=ramp", expect: { status: 200 } }
     steps:
-      - {{ name: ramp_page, get: /ramp, expect: {{ status: 200 }} }}
+      - { name: ramp_page, get: /ramp, expect: { status: 200 } }
       - think: 50ms
     after:
-      - {{ name: ramp_logout, post: "/logout?who=ramp", expect: {{ status: 200 }} }}
+      - { name: ramp_logout, post: "/logout?who=ramp", expect: { status: 200 } }
   open:
-    load: {{ executor: constant-arrival-rate, rate: 20/s, duration: 1s, max_vus: 4 }}
+    load: { executor: constant-arrival-rate, rate: 20/s, duration: 1s, max_vus: 4 }
     before:
-      - {{ name: open_login, post: "/login?who=open", expect: {{ status: 200 }} }}
+      - { name: open_login, post: "/login?who=open", expect: { status: 200 } }
     steps:
-      - {{ name: open_page, get: /open, expect: {{ status: 200 }} }}
+      - { name: open_page, get: /open, expect: { status: 200 } }
     after:
-      - {{ name: open_logout, post: "/logout?who=open", expect: {{ status: 200 }} }}
+      - { name: open_logout, post: "/logout?who=open", expect: { status: 200 } }
 slo:
   error_rate: 1%
 "#,
-            server.base
-        ),
     );
     let out = run(&s, &file, &[]);
     assert_eq!(code(&out), 0, "{}", text(&out));
@@ -523,26 +499,22 @@ fn a_second_ctrl_c_skips_teardown_and_cut_users_do_not_run_after() {
         _ => Answer::json(200, r#"{"ok":true}"#),
     });
     let s = Scratch::new();
-    let file = s.file(
-        "t.yaml",
-        &format!(
-            r#"
-version: 1
-base_url: {}
-load: {{ vus: 2, duration: 60s, graceful_stop: 30s }}
+    let file = journey_file(
+        &s,
+        &server.base,
+        r#"
+load: { vus: 2, duration: 60s, graceful_stop: 30s }
 before:
-  - {{ name: login, post: /login, expect: {{ status: 200 }} }}
+  - { name: login, post: /login, expect: { status: 200 } }
 steps:
-  - {{ name: slow, get: /slow, timeout: 60s, expect: {{ status: 200 }} }}
+  - { name: slow, get: /slow, timeout: 60s, expect: { status: 200 } }
 after:
-  - {{ name: logout, post: /logout, expect: {{ status: 200 }} }}
+  - { name: logout, post: /logout, expect: { status: 200 } }
 teardown:
-  - {{ name: clean, delete: /cleanup, expect: {{ status: 200 }} }}
+  - { name: clean, delete: /cleanup, expect: { status: 200 } }
 slo:
   error_rate: 1%
 "#,
-            server.base
-        ),
     );
     let mut child = spawn_run(&s, &file, &[]);
     let seen = collect_stderr(&mut child);
@@ -580,28 +552,24 @@ slo:
 fn per_vu_rows_stay_with_a_user_and_differ_between_users() {
     let server = api();
     let s = Scratch::new();
-    let file = s.file(
-        "t.yaml",
-        &format!(
-            r#"
-version: 1
-base_url: {}
+    let file = journey_file(
+        &s,
+        &server.base,
+        r#"
 data:
   accounts:
-    rows: [ {{ id: a1 }}, {{ id: a2 }}, {{ id: a3 }}, {{ id: a4 }}, {{ id: a5 }} ]
+    rows: [ { id: a1 }, { id: a2 }, { id: a3 }, { id: a4 }, { id: a5 } ]
     per: vu
   pages:
-    rows: [ {{ p: x }}, {{ p: y }} ]
-load: {{ vus: 3, iterations: 4 }}
+    rows: [ { p: x }, { p: y } ]
+load: { vus: 3, iterations: 4 }
 before:
-  - {{ name: login, post: "/login?account={{{{ accounts.id }}}}", expect: {{ status: 200 }} }}
+  - { name: login, post: "/login?account={{ accounts.id }}", expect: { status: 200 } }
 steps:
-  - {{ name: page, get: "/page?vu={{{{ vu }}}}&account={{{{ accounts.id }}}}&p={{{{ pages.p }}}}", expect: {{ status: 200 }} }}
+  - { name: page, get: "/page?vu={{ vu }}&account={{ accounts.id }}&p={{ pages.p }}", expect: { status: 200 } }
 slo:
   error_rate: 1%
 "#,
-            server.base
-        ),
     );
     let out = run(&s, &file, &[]);
     assert_eq!(code(&out), 0, "{}", text(&out));
@@ -643,30 +611,26 @@ slo:
 fn unique_rows_per_user_need_a_row_for_every_user() {
     let server = api();
     let s = Scratch::new();
-    let file = s.file(
-        "t.yaml",
-        &format!(
-            r#"
-version: 1
-base_url: {}
+    let file = journey_file(
+        &s,
+        &server.base,
+        r#"
 data:
   accounts:
-    rows: [ {{ id: a1 }}, {{ id: a2 }}, {{ id: a3 }} ]
+    rows: [ { id: a1 }, { id: a2 }, { id: a3 } ]
     per: vu
     order: unique
-load: {{ vus: 5, iterations: 1 }}
+load: { vus: 5, iterations: 1 }
 steps:
-  - {{ name: page, get: "/page/{{{{ accounts.id }}}}", expect: {{ status: 200 }} }}
+  - { name: page, get: "/page/{{ accounts.id }}", expect: { status: 200 } }
 slo:
   error_rate: 1%
 "#,
-            server.base
-        ),
     );
     let out = run(&s, &file, &[]);
     assert_eq!(code(&out), 2, "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("t.yaml:5:"), "{err}");
+    assert!(err.contains("t.yaml:4:3:"), "{err}");
     assert!(
         err.contains("3 rows") && err.contains("5 virtual users"),
         "{err}"
@@ -686,22 +650,18 @@ fn open_model_before_runs_when_a_user_is_created_and_is_not_the_iterations_time(
         _ => Answer::json(200, r#"{"ok":true}"#),
     });
     let s = Scratch::new();
-    let file = s.file(
-        "t.yaml",
-        &format!(
-            r#"
-version: 1
-base_url: {}
-load: {{ executor: constant-arrival-rate, rate: 4/s, duration: 2s, max_vus: 5 }}
+    let file = journey_file(
+        &s,
+        &server.base,
+        r#"
+load: { executor: constant-arrival-rate, rate: 4/s, duration: 2s, max_vus: 5 }
 before:
-  - {{ name: login, post: /login, expect: {{ status: 200 }}, capture: {{ token: $.token }} }}
+  - { name: login, post: /login, expect: { status: 200 }, capture: { token: $.token } }
 steps:
-  - {{ name: page, get: "/page?vu={{{{ vu }}}}&t={{{{ token }}}}", expect: {{ status: 200 }} }}
+  - { name: page, get: "/page?vu={{ vu }}&t={{ token }}", expect: { status: 200 } }
 slo:
   error_rate: 1%
 "#,
-            server.base
-        ),
     );
     let out = run(&s, &file, &[]);
     assert_eq!(code(&out), 0, "{}", text(&out));
