@@ -255,35 +255,25 @@ fn read_data(r: &mut Reader, node: &Node, folder: &Path) -> Vec<Feeder> {
         let Some(m) = r.map(v, &format!("feeder `{name}`"), &FEEDER_KEYS) else {
             continue;
         };
-        let order = match m.get("order") {
-            None => FeederOrder::Sequential,
-            Some(n) => match FEEDER_ORDERS.iter().find(|(k, _)| n.as_str() == Some(*k)) {
-                Some((_, order)) => *order,
-                None => {
-                    r.error_help(
-                        code::BAD_VALUE,
-                        n.span,
-                        "`order` must be `sequential`, `random` or `unique`",
-                        "`unique` hands each row out once and ends the scenario when rows run out",
-                    );
-                    continue;
-                }
-            },
+        let Some(order) = one_of(
+            r,
+            &m,
+            "order",
+            &FEEDER_ORDERS,
+            "`order` must be `sequential`, `random` or `unique`",
+            "`unique` hands each row out once and ends the scenario when rows run out",
+        ) else {
+            continue;
         };
-        let per = match m.get("per") {
-            None => FeederPer::Iteration,
-            Some(n) => match FEEDER_PER.iter().find(|(k, _)| n.as_str() == Some(*k)) {
-                Some((_, per)) => *per,
-                None => {
-                    r.error_help(
-                        code::BAD_VALUE,
-                        n.span,
-                        "`per` must be `iteration` or `vu`",
-                        "`vu`: a virtual user takes one row and keeps it for all its iterations",
-                    );
-                    continue;
-                }
-            },
+        let Some(per) = one_of(
+            r,
+            &m,
+            "per",
+            &FEEDER_PER,
+            "`per` must be `iteration` or `vu`",
+            "`vu`: a virtual user takes one row and keeps it for all its iterations",
+        ) else {
+            continue;
         };
         let rows = match (m.get("file"), m.get("rows")) {
             (Some(f), None) => {
@@ -340,6 +330,26 @@ fn read_data(r: &mut Reader, node: &Node, folder: &Path) -> Vec<Feeder> {
         });
     }
     out
+}
+
+/// The value of `key` among `choices` (the first is the default when the
+/// key is absent); `None`, reported, when it is none of them.
+fn one_of<T: Copy>(
+    r: &mut Reader,
+    m: &MapView,
+    key: &str,
+    choices: &[(&str, T)],
+    message: &str,
+    help: &str,
+) -> Option<T> {
+    let Some(n) = m.get(key) else {
+        return choices.first().map(|(_, v)| *v);
+    };
+    let found = choices.iter().find(|(k, _)| n.as_str() == Some(*k));
+    if found.is_none() {
+        r.error_help(code::BAD_VALUE, n.span, message, help);
+    }
+    found.map(|(_, v)| *v)
 }
 
 fn read_scenarios(r: &mut Reader, node: &Node) -> Vec<Scenario> {
