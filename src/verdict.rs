@@ -27,6 +27,9 @@ pub enum Verdict {
     Warn,
     Fail,
     Aborted,
+    /// A part of a split test: measured, not judged (`trek merge` judges
+    /// the parts together).
+    Part,
 }
 
 impl Verdict {
@@ -36,6 +39,7 @@ impl Verdict {
             Verdict::Warn => "warn",
             Verdict::Fail => "fail",
             Verdict::Aborted => "aborted",
+            Verdict::Part => "part",
         }
     }
 }
@@ -93,45 +97,155 @@ pub const NO_DATA: &str = "no data";
 /// The note of an SLO left unjudged by `--smoke`.
 pub const NOT_JUDGED_SMOKE: &str = "not judged under --smoke";
 
-/// Evaluates every SLO of the plan against the summary.
-pub fn evaluate(plan: &Plan, summary: &Summary, judging: Judging) -> Vec<SloResult> {
+/// An SLO and where it is judged, apart from the plan: what a part of a
+/// split test carries so that `trek merge` judges the whole once.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct SloDef {
+    /// As in the results' `slos[].scope`.
+    pub scope: String,
+    /// A step's or group's SLO: the step id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
+    /// The scenario: of a scenario's SLO, or of a step's (whose rates are
+    /// over its span).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<usize>,
+    pub metric: String,
+    /// The statistic (`p95`), or for `dropped` its unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stat: Option<String>,
+    pub target: Option<f64>,
+    pub critical: Option<f64>,
+}
+
+impl SloDef {
+    fn new(scope: &str, step: Option<usize>, scenario: Option<usize>, slo: &Slo) -> Self {
+        Self {
+            scope: scope.to_string(),
+            step,
+            scenario,
+            metric: slo.metric.key().to_string(),
+            stat: stat_key(slo),
+            target: slo.threshold.target,
+            critical: slo.threshold.critical,
+        }
+    }
+
+    /// The SLO back (`None`: a metric or statistic this trek does not know).
+    fn slo(&self) -> Option<Slo> {
+        let stat = self.stat.as_deref();
+        let metric = match self.metric.as_str() {
+            "latency" => SloMetric::Latency,
+            "first_byte" => SloMetric::FirstByte,
+            "gap" => SloMetric::Gap,
+            "iteration" => SloMetric::Iteration,
+            "error_rate" => SloMetric::ErrorRate,
+            "throughput" => SloMetric::Throughput,
+            "checks" => SloMetric::Checks,
+            "dropped" => SloMetric::Dropped(match stat {
+                Some("count") => DropUnit::Count,
+                Some("share") => DropUnit::Share,
+                Some("per_second") => DropUnit::PerSecond,
+                _ => return None,
+            }),
+            _ => return None,
+        };
+        let stat = match (metric, stat) {
+            (SloMetric::Dropped(_), _) | (_, None) => None,
+            (_, Some(k)) => Some(crate::scenario::model::Stat::from_key(k)?),
+        };
+        Some(Slo {
+            metric,
+            stat,
+            threshold: Threshold {
+                target: self.target,
+                critical: self.critical,
+            },
+            span: Default::default(),
+        })
+    }
+}
+
+fn stat_key(slo: &Slo) -> Option<String> {
+    match slo.metric {
+        SloMetric::Dropped(unit) => Some(unit.key().to_string()),
+        _ => slo.stat.map(|s| s.key().to_string()),
+    }
+}
+
+/// Every SLO of the plan, with where it is judged, in report order.
+pub fn slo_defs(plan: &Plan) -> Vec<SloDef> {
     let mut out = Vec::new();
     for (i, info) in plan.steps.iter().enumerate() {
-        let scenario = info.owner(plan);
         let kind = match info.kind {
             StepKindTag::Http | StepKindTag::Sse | StepKindTag::WebSocket => "step",
             StepKindTag::Group => "group",
         };
-        let scope = format!("{kind} {scenario}/{}", info.name);
-        let span = info
-            .scenario
-            .map_or(summary.duration, |i| rate_span(summary, i));
-        for slo in &info.slo {
-            let stats = &summary.steps[i];
-            out.push(result(&scope, slo, judging, || {
-                measure(slo, stats, None, span)
-            }));
-        }
+        let scope = format!("{kind} {}/{}", info.owner(plan), info.name);
+        out.extend(
+            info.slo
+                .iter()
+                .map(|slo| SloDef::new(&scope, Some(i), info.scenario, slo)),
+        );
     }
     for (i, s) in plan.scenarios.iter().enumerate() {
         let scope = format!("scenario {}", s.name);
-        let iterations = &summary.scenarios[i];
-        let span = rate_span(summary, i);
-        for slo in &s.slo {
-            out.push(result(&scope, slo, judging, || {
-                measure(slo, &summary.per_scenario[i], Some(iterations), span)
-            }));
-        }
+        out.extend(
+            s.slo
+                .iter()
+                .map(|slo| SloDef::new(&scope, None, Some(i), slo)),
+        );
     }
-    for slo in &plan.slo {
-        out.push(result("test", slo, judging, || {
-            measure(
+    out.extend(
+        plan.slo
+            .iter()
+            .map(|slo| SloDef::new("test", None, None, slo)),
+    );
+    out
+}
+
+/// Evaluates every SLO of the plan against the summary.
+pub fn evaluate(plan: &Plan, summary: &Summary, judging: Judging) -> Vec<SloResult> {
+    evaluate_defs(&slo_defs(plan), summary, judging)
+}
+
+/// Evaluates SLOs given apart from their plan (a merge of parts).
+pub fn evaluate_defs(defs: &[SloDef], summary: &Summary, judging: Judging) -> Vec<SloResult> {
+    let mut out = Vec::new();
+    for def in defs {
+        let Some(slo) = def.slo() else {
+            out.push(SloResult {
+                scope: def.scope.clone(),
+                metric: def.metric.clone(),
+                stat: def.stat.clone(),
+                target: def.target,
+                critical: def.critical,
+                value: None,
+                verdict: Verdict::Fail,
+                note: Some("an SLO this version of trek cannot judge".into()),
+            });
+            continue;
+        };
+        let slo = &slo;
+        let measured = || match (def.step, def.scenario) {
+            (Some(step), scenario) => {
+                let span = scenario.map_or(summary.duration, |i| rate_span(summary, i));
+                measure(slo, summary.steps.get(step)?, None, span)
+            }
+            (None, Some(i)) => measure(
+                slo,
+                summary.per_scenario.get(i)?,
+                Some(summary.scenarios.get(i)?),
+                rate_span(summary, i),
+            ),
+            (None, None) => measure(
                 slo,
                 &summary.total,
                 Some(&summary.all_iterations),
                 summary.duration,
-            )
-        }));
+            ),
+        };
+        out.push(result(&def.scope, slo, judging, measured));
     }
     out
 }
@@ -206,10 +320,7 @@ fn result(
     SloResult {
         scope: scope.to_string(),
         metric: slo.metric.key().to_string(),
-        stat: match slo.metric {
-            SloMetric::Dropped(unit) => Some(unit.key().to_string()),
-            _ => slo.stat.map(|s| s.key().to_string()),
-        },
+        stat: stat_key(slo),
         target: slo.threshold.target,
         critical: slo.threshold.critical,
         value,
@@ -260,7 +371,7 @@ pub fn overall(results: &[SloResult], aborted: bool, strict: bool) -> Verdict {
 /// The process exit code for a verdict.
 pub fn exit_code(v: Verdict) -> i32 {
     match v {
-        Verdict::Pass | Verdict::Warn => 0,
+        Verdict::Pass | Verdict::Warn | Verdict::Part => 0,
         Verdict::Fail => 1,
         Verdict::Aborted => 3,
     }

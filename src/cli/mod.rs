@@ -3,6 +3,8 @@
 
 mod demo;
 mod init;
+mod merge;
+mod part;
 mod plan;
 mod prepare;
 mod report;
@@ -39,6 +41,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Compare two results.json files step by step; exit 1 on a regression.
     Compare(CompareArgs),
+    /// Add up the parts of a split test (`run --segment`), judge its SLOs
+    /// once and write every report.
+    Merge(MergeArgs),
     /// Start the embedded demo target and run the bundled journeys against it.
     Demo(DemoArgs),
     /// Serve the embedded demo target (WikiPro and Ryze APIs) until stopped.
@@ -92,6 +97,25 @@ pub struct RunArgs {
     /// summary.md and report.html.
     #[arg(long, value_name = "RESULTS")]
     pub baseline: Option<PathBuf>,
+    /// Run part I (from 0) of N of the test: users, iterations and arrivals
+    /// split so that the N parts add up to the whole. A part judges no SLO;
+    /// `trek merge` adds the parts and judges them.
+    #[arg(long, value_name = "I/N")]
+    pub segment: Option<String>,
+    /// Start the load at this instant (RFC 3339, e.g.
+    /// 2026-12-03T18:00:00Z), after loading everything and running
+    /// `setup`: how the parts of a split test start together.
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<String>,
+    /// How late after --start-at the load may start; later, the run starts
+    /// no load and exits 3.
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    pub start_tolerance: String,
+    /// Also print the part's result on stdout at the end (compressed, between
+    /// marker lines) for `trek merge` to read from a log (Kubernetes pod
+    /// logs).
+    #[arg(long)]
+    pub log_result: bool,
 }
 
 #[derive(Debug, Args)]
@@ -127,6 +151,28 @@ pub struct CompareArgs {
     /// Also write NEW's reports, with the comparison, into this folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The parts' results: results.json files, folders holding one, or logs
+    /// of parts run with --log-result (`kubectl logs`).
+    #[arg(required = true, value_name = "RESULT")]
+    pub results: Vec<PathBuf>,
+    /// Folder for the merged reports (default: reports/merged-<time>/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Judge the parts present when some are missing or failed (the report
+    /// says which); without it such a merge exits 3.
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Treat a warning as a failure (exit 1).
+    #[arg(long)]
+    pub strict: bool,
+    /// Formats to write (comma-separated; default: all). results.json is
+    /// always written.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = crate::report::Format::ALL)]
+    pub format: Vec<crate::report::Format>,
 }
 
 #[derive(Debug, Args)]
@@ -262,6 +308,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Plan(args) => plan::plan(&args),
         Command::Report(args) => report::report(&args),
         Command::Compare(args) => report::compare(&args),
+        Command::Merge(args) => merge::merge(&args),
         Command::Demo(args) => demo::demo(&args),
         Command::DemoTarget(args) => demo::demo_target(&args),
     }

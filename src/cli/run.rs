@@ -7,7 +7,7 @@ use super::prepare::{load_plan, print_diagnostics, split_vus, Overrides};
 use super::{RunArgs, EXIT_INVALID, EXIT_UNWRITTEN};
 use crate::plan;
 use crate::report::live;
-use crate::report::results::{Meta, Results};
+use crate::report::results::{Meta, Results, Shape};
 use crate::report::{compare, console, Format};
 use crate::run::RunOptions;
 use crate::scenario::model::Executor;
@@ -49,7 +49,17 @@ pub fn run(args: &RunArgs) -> i32 {
         rate,
         smoke: args.smoke,
     };
-    let seed = args.seed.unwrap_or_else(rand::random);
+    let part = match super::part::Part::of(args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("trek: {e}");
+            return EXIT_INVALID;
+        }
+    };
+    let seed = args
+        .seed
+        .or_else(|| part.as_ref().and_then(|p| p.seed()))
+        .unwrap_or_else(rand::random);
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
     let mut codes = Vec::new();
     for file in &args.files {
@@ -123,6 +133,12 @@ pub fn execute(
         eprintln!("trek: {e}");
         return EXIT_INVALID;
     }
+    // Checked in `run` before any file ran.
+    let part = super::part::Part::of(args).ok().flatten();
+    let segment = part.as_ref().map(|p| p.segment).unwrap_or_default();
+    for idle in super::part::idle_scenarios(&plan, segment) {
+        eprintln!("trek: warning: {idle}");
+    }
     let plan = Arc::new(plan);
     let quiet = args.quiet || args.smoke;
     if !args.quiet {
@@ -162,6 +178,8 @@ pub fn execute(
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
         trace: args.smoke,
         events,
+        segment,
+        start_at: part.as_ref().and_then(|p| p.start),
     };
     let outcome = crate::run::run(plan.clone(), run_options);
     if let Some(console) = console {
@@ -174,20 +192,39 @@ pub fn execute(
             return 3;
         }
     };
-    let judging = verdict::Judging { smoke: args.smoke };
-    let mut slos = verdict::evaluate(&plan, &outcome.summary, judging);
-    let has_requests = plan
-        .steps
-        .iter()
-        .any(|s| s.kind != plan::StepKindTag::Group);
-    slos.extend(verdict::no_success(&outcome.summary, has_requests));
-    let overall = verdict::overall(&slos, outcome.aborted.is_some(), args.strict);
-    let results = Results::new(
-        &plan,
+    if let Some(lag) = outcome.start_lag {
+        eprintln!(
+            "trek: the load started {:.1} ms after --start-at",
+            lag * 1e3
+        );
+    }
+    // A part of a split test judges nothing: `trek merge` judges the parts
+    // together.
+    let split = part.as_ref().filter(|p| p.is_split());
+    let (slos, overall) = if split.is_some() {
+        let verdict = if outcome.aborted.is_some() {
+            verdict::Verdict::Aborted
+        } else {
+            verdict::Verdict::Part
+        };
+        (Vec::new(), verdict)
+    } else {
+        let judging = verdict::Judging { smoke: args.smoke };
+        let mut slos = verdict::evaluate(&plan, &outcome.summary, judging);
+        let has_requests = plan
+            .steps
+            .iter()
+            .any(|s| s.kind != plan::StepKindTag::Group);
+        slos.extend(verdict::no_success(&outcome.summary, has_requests));
+        let overall = verdict::overall(&slos, outcome.aborted.is_some(), args.strict);
+        (slos, overall)
+    };
+    let mut results = Results::new(
+        &Shape::of(&plan),
         &outcome.summary,
         slos,
         overall,
-        outcome.aborted,
+        outcome.aborted.clone(),
         outcome.started_at,
         Meta {
             command: command_line(),
@@ -197,6 +234,9 @@ pub fn execute(
             teardown_failure: outcome.teardown_failure.clone(),
         },
     );
+    if let Some(p) = split {
+        results.part = Some(Box::new(super::part::info(&plan, p, &outcome)));
+    }
     print!(
         "{}",
         console::render(
@@ -228,6 +268,12 @@ pub fn execute(
     }
     if !super::report::write_reports(out, &results, &formats, comparison.as_ref()) {
         return EXIT_UNWRITTEN;
+    }
+    if part.as_ref().is_some_and(|p| p.log_result) {
+        match serde_json::to_vec(&results) {
+            Ok(json) => print!("{}", crate::report::part::to_log(&json)),
+            Err(e) => eprintln!("trek: cannot print the result: {e}"),
+        }
     }
     verdict::exit_code(overall)
 }

@@ -70,6 +70,16 @@ impl Hist {
         }
     }
 
+    /// Adds a histogram read back from its encoding.
+    pub fn add(&mut self, other: &Histogram<u64>) {
+        if other.is_empty() {
+            return;
+        }
+        if let Err(e) = self.alloc().add(other) {
+            debug_assert!(false, "histogram add failed: {e}");
+        }
+    }
+
     /// The histogram, or `None` when nothing was recorded.
     pub fn get(&self) -> Option<&Histogram<u64>> {
         self.h.as_deref().filter(|h| !h.is_empty())

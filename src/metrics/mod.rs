@@ -1,6 +1,7 @@
 //! Metrics: per-worker recorders of HDR histograms and counters, merged into
 //! a per-second timeline while the run goes and into a summary at the end.
 
+pub mod exact;
 pub mod excerpt;
 pub mod health;
 pub mod hist;

@@ -35,9 +35,21 @@ pub struct Collector {
     open: BTreeMap<(u32, usize), SecondStats>,
     settled: BTreeMap<(u32, usize), TimelinePoint>,
     vus: BTreeMap<(u32, usize), u64>,
+    /// A part of a split test keeps each second's histogram, encoded (see
+    /// `metrics/exact.rs`), so that the parts' timelines merge exactly.
+    keep: bool,
+    histograms: BTreeMap<(u32, usize), String>,
 }
 
 impl Collector {
+    /// A collector that keeps every settled second's latency histogram.
+    pub fn keeping_histograms() -> Self {
+        Self {
+            keep: true,
+            ..Self::default()
+        }
+    }
+
     pub fn add_seconds(&mut self, drained: Vec<((u32, usize), SecondStats)>) {
         for (key, s) in drained {
             match self.settled.get_mut(&key) {
@@ -60,6 +72,11 @@ impl Collector {
         *slot = (*slot).max(vus);
     }
 
+    /// Adds a part's active users to a second (merging parts).
+    pub fn active_vus_add(&mut self, key: (u32, usize), vus: u64) {
+        *self.vus.entry(key).or_insert(0) += vus;
+    }
+
     /// Requests in a second across scenarios, for the live line.
     pub fn requests_in(&self, second: u32) -> (u64, u64) {
         let open = self
@@ -80,6 +97,11 @@ impl Collector {
         let keep = self.open.split_off(&(second, 0));
         for (key, s) in std::mem::replace(&mut self.open, keep) {
             let stats = Stats::of(&s.latency);
+            if self.keep {
+                if let Some(h) = super::hist::encode(&s.latency) {
+                    self.histograms.insert(key, h);
+                }
+            }
             self.settled.insert(
                 key,
                 TimelinePoint {
@@ -150,8 +172,11 @@ impl Collector {
             });
             point.active_vus = *vus;
         }
+        let timeline_keys = self.settled.keys().copied().collect();
         let timeline = self.settled.into_values().collect();
         Summary {
+            timeline_keys,
+            second_histograms: self.histograms,
             health: self.health,
             steps: merged.steps,
             scenarios: merged.scenarios,
@@ -176,6 +201,10 @@ pub struct Summary {
     pub total: StepStats,
     pub all_iterations: ScenarioStats,
     pub timeline: Vec<TimelinePoint>,
+    /// (second, scenario index) of each point of `timeline`.
+    pub timeline_keys: Vec<(u32, usize)>,
+    /// A part's timeline histograms, encoded (empty in a whole run).
+    pub second_histograms: BTreeMap<(u32, usize), String>,
     pub health: Vec<crate::metrics::health::HealthPoint>,
     /// Seconds from the first iteration to the end.
     pub duration: f64,

@@ -27,6 +27,7 @@ impl Style {
             Verdict::Pass => "32",
             Verdict::Warn => "33",
             Verdict::Fail | Verdict::Aborted => "31",
+            Verdict::Part => "36",
         };
         self.paint(code, v.as_str())
     }

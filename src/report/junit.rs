@@ -117,7 +117,7 @@ pub fn junit(r: &Results) -> String {
                     esc(&detail)
                 );
             }
-            Verdict::Pass => out.push_str("/>\n"),
+            Verdict::Pass | Verdict::Part => out.push_str("/>\n"),
         }
     }
     out.push_str("  </testsuite>\n</testsuites>\n");

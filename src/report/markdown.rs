@@ -19,6 +19,7 @@ fn icon(v: Verdict) -> &'static str {
         Verdict::Warn => "⚠️",
         Verdict::Fail => "❌",
         Verdict::Aborted => "⛔",
+        Verdict::Part => "🧩",
     }
 }
 

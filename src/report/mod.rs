@@ -10,6 +10,7 @@ pub mod json;
 pub mod junit;
 pub mod live;
 pub mod markdown;
+pub mod part;
 pub mod recommend;
 pub mod results;
 mod svg;

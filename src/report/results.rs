@@ -54,6 +54,108 @@ pub struct Results {
     /// did not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teardown_failure: Option<String>,
+    /// A part of a split test (`--segment`): which, and what `trek merge`
+    /// needs to add it to the others exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<Box<super::part::PartInfo>>,
+    /// A merge of parts (`trek merge`): each part of the test, merged,
+    /// failed or missing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<super::part::PartSummary>,
+}
+
+/// What the reports need of the test besides its measurements: names,
+/// kinds and phases of its scenarios and steps. From the plan of a run, or
+/// from a part's results when merging.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    pub name: String,
+    pub description: Option<String>,
+    pub file: String,
+    pub seed: u64,
+    /// Name and executor of each scenario.
+    pub scenarios: Vec<(String, String)>,
+    pub steps: Vec<StepShape>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StepShape {
+    /// Its scenario's name, or `setup` / `teardown`.
+    pub owner: String,
+    pub phase: String,
+    pub name: String,
+    pub kind: String,
+    /// The scenario whose users run it (`None`: setup, teardown).
+    pub scenario: Option<usize>,
+}
+
+impl Shape {
+    pub fn of(plan: &Plan) -> Self {
+        Self {
+            name: plan.name.clone(),
+            description: plan.description.clone(),
+            file: plan.file.clone(),
+            seed: plan.seed,
+            scenarios: plan
+                .scenarios
+                .iter()
+                .map(|s| (s.name.clone(), s.load.executor.name().to_string()))
+                .collect(),
+            steps: plan
+                .steps
+                .iter()
+                .map(|p| StepShape {
+                    owner: p.owner(plan).to_string(),
+                    phase: p.phase.as_str().to_string(),
+                    name: p.name.clone(),
+                    kind: p.kind.as_str().to_string(),
+                    scenario: p.scenario,
+                })
+                .collect(),
+        }
+    }
+
+    /// The shape of the test a results.json is of.
+    pub fn of_results(r: &Results) -> Self {
+        let scenario = |name: &str, phase: &str| match phase {
+            "setup" | "teardown" => None,
+            _ => r.scenarios.iter().position(|s| s.name == name),
+        };
+        Self {
+            name: r.name.clone(),
+            description: r.description.clone(),
+            file: r.file.clone(),
+            seed: r.seed,
+            scenarios: r
+                .scenarios
+                .iter()
+                .map(|s| (s.name.clone(), s.executor.clone()))
+                .collect(),
+            steps: r
+                .steps
+                .iter()
+                .map(|s| StepShape {
+                    owner: s.scenario.clone(),
+                    phase: s.phase.clone(),
+                    name: s.name.clone(),
+                    kind: s.kind.clone(),
+                    scenario: scenario(&s.scenario, &s.phase),
+                })
+                .collect(),
+        }
+    }
+
+    /// Per step: the scenario whose requests it counts in (its iterations'
+    /// steps only), and whether it is a request (not a group).
+    pub fn request_steps(&self) -> Vec<(Option<usize>, bool)> {
+        self.steps
+            .iter()
+            .map(|s| {
+                let counted_in = s.scenario.filter(|_| s.phase == "iteration");
+                (counted_in, s.kind != "group")
+            })
+            .collect()
+    }
 }
 
 /// What the run knows about itself, beyond the plan and the measurements.
@@ -205,7 +307,7 @@ fn no_data(s: &Stats) -> bool {
 
 impl Results {
     pub fn new(
-        plan: &Plan,
+        plan: &Shape,
         summary: &Summary,
         slos: Vec<SloResult>,
         verdict: Verdict,
@@ -245,9 +347,9 @@ impl Results {
                 .iter()
                 .zip(&summary.scenarios)
                 .enumerate()
-                .map(|(i, (p, s))| ScenarioResult {
-                    name: p.name.clone(),
-                    executor: p.load.executor.name().to_string(),
+                .map(|(i, ((name, executor), s))| ScenarioResult {
+                    name: name.clone(),
+                    executor: executor.clone(),
                     iterations: s.completed,
                     failed_iterations: s.failed,
                     interrupted: s.interrupted,
@@ -267,10 +369,10 @@ impl Results {
                 .iter()
                 .zip(&summary.steps)
                 .map(|(p, s)| StepResult {
-                    scenario: p.owner(plan).to_string(),
-                    phase: p.phase.as_str().to_string(),
+                    scenario: p.owner.clone(),
+                    phase: p.phase.clone(),
                     name: p.name.clone(),
-                    kind: p.kind.as_str().to_string(),
+                    kind: p.kind.clone(),
                     count: s.count,
                     failures: s.failures,
                     error_rate: error_rate(s),
@@ -316,6 +418,8 @@ impl Results {
             health: summary.health.clone(),
             generator_warning: crate::metrics::health::saturation_warning(&summary.health),
             teardown_failure: meta.teardown_failure,
+            part: None,
+            parts: Vec::new(),
         }
     }
 }

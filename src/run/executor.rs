@@ -66,7 +66,8 @@ impl Control {
     }
 }
 
-/// Runs one scenario to its end. `first_vu` numbers its virtual users.
+/// Runs one scenario to its end (this process's part of it). `first_vu`
+/// numbers its virtual users.
 pub async fn run_scenario(
     run: Arc<RunCtx>,
     workers: Arc<Vec<Arc<WorkerCtx>>>,
@@ -87,11 +88,16 @@ pub async fn run_scenario(
             Executor::ConstantVus { .. } | Executor::RampingVus { .. }
         ),
     };
+    // A part runs the users of the whole test numbered `k mod N = I`; each
+    // keeps its number in the whole (its data are drawn from it), and the
+    // part's own users are spread evenly over the workers.
+    let part = run.segment;
     // `iterations`: the user's next iteration number, kept by `ramping-vus`
     // across a user's stop and restart so that it does not repeat its data.
-    let spawn_from = |index: u64, budget: Budget, control: Control, iterations: Arc<AtomicU64>| {
-        let worker = workers[(first_vu + index) as usize % workers.len()].clone();
+    let spawn_from = |local: u64, budget: Budget, control: Control, iterations: Arc<AtomicU64>| {
+        let worker = workers[(first_vu + local) as usize % workers.len()].clone();
         let handle = worker.handle.clone();
+        let index = part.global(local);
         handle.spawn(vu_main(
             run.clone(),
             worker,
@@ -105,13 +111,13 @@ pub async fn run_scenario(
             control,
         ))
     };
-    let spawn = |index: u64, budget: Budget, control: Control| -> JoinHandle<()> {
-        spawn_from(index, budget, control, Arc::default())
+    let spawn = |local: u64, budget: Budget, control: Control| -> JoinHandle<()> {
+        spawn_from(local, budget, control, Arc::default())
     };
     let start = Instant::now();
     let (handles, deadline) = match &load.executor {
         Executor::ConstantVus { vus, duration } => (
-            (0..*vus)
+            (0..part.share(*vus))
                 .map(|i| spawn(i, Budget::Unbounded, control.clone()))
                 .collect(),
             start + *duration,
@@ -121,7 +127,7 @@ pub async fn run_scenario(
             iterations,
             max_duration,
         } => (
-            (0..*vus)
+            (0..part.share(*vus))
                 .map(|i| spawn(i, Budget::PerVu(*iterations), control.clone()))
                 .collect(),
             start + *max_duration,
@@ -133,11 +139,11 @@ pub async fn run_scenario(
         } => {
             let counter = Arc::new(AtomicU64::new(0));
             (
-                (0..*vus)
+                (0..part.share(*vus))
                     .map(|i| {
                         spawn(
                             i,
-                            Budget::Shared(counter.clone(), *iterations),
+                            Budget::Shared(counter.clone(), part.share(*iterations)),
                             control.clone(),
                         )
                     })
@@ -155,6 +161,7 @@ pub async fn run_scenario(
             let handles = ramp(
                 *start_vus,
                 stages,
+                part,
                 &target,
                 &exhausted,
                 &mut global,
@@ -165,6 +172,7 @@ pub async fn run_scenario(
         }
         Executor::ConstantArrivalRate { .. } | Executor::RampingArrivalRate { .. } => {
             let (schedule, max_vus) = super::open::open_plan(&load.executor);
+            let (schedule, max_vus) = (schedule.part(part), part.max_vus(max_vus));
             let open = super::open::Open {
                 run: run.clone(),
                 workers: workers.clone(),
@@ -200,10 +208,14 @@ pub async fn run_scenario(
 }
 
 /// Follows the stages of `ramping-vus`, starting users up to the target;
-/// users above the target stop after their current iteration.
+/// users above the target stop after their current iteration. The target
+/// counts the whole test's users; a part starts those of its own below it
+/// (`spawn` takes the part's own number of the user).
+#[allow(clippy::too_many_arguments)]
 async fn ramp(
     start_vus: u64,
     stages: &[Stage],
+    part: super::segment::Segment,
     target: &AtomicU64,
     exhausted: &AtomicBool,
     global: &mut watch::Receiver<Phase>,
@@ -219,7 +231,7 @@ async fn ramp(
         let elapsed = start.elapsed();
         let now_target = ramp_target(start_vus, stages, elapsed.min(total));
         target.store(now_target, Ordering::Relaxed);
-        for i in 0..now_target as usize {
+        for i in 0..part.share(now_target) as usize {
             if slots.len() <= i {
                 slots.resize_with(i + 1, Default::default);
             }
@@ -263,7 +275,8 @@ pub fn ramp_target(start_vus: u64, stages: &[Stage], elapsed: Duration) -> u64 {
 struct User {
     /// Its number in the run (from 1).
     vu: u64,
-    /// Its place in the scenario (from 0), against the ramp's target.
+    /// Its place in the scenario (from 0; in the whole test, when this
+    /// process runs a part of it), against the ramp's target.
     index: u64,
     /// Its next iteration number, shared with its next life under
     /// `ramping-vus`.
@@ -304,14 +317,17 @@ async fn vu_main(
         if control.stops(index) {
             break;
         }
+        let mut number = None;
         match &budget {
             Budget::Unbounded => {}
             Budget::PerVu(n) if iteration >= *n => break,
             Budget::PerVu(_) => {}
             Budget::Shared(counter, n) => {
-                if counter.fetch_add(1, Ordering::Relaxed) >= *n {
+                let taken = counter.fetch_add(1, Ordering::Relaxed);
+                if taken >= *n {
                     break;
                 }
+                number = Some(run.segment.global(taken));
             }
         }
         let one = Iteration {
@@ -322,6 +338,7 @@ async fn vu_main(
             scenario,
             vu,
             iteration,
+            number,
         };
         match one.run(&control, None).await {
             None => break,
@@ -412,6 +429,11 @@ pub struct Iteration<'a> {
     pub scenario: usize,
     pub vu: u64,
     pub iteration: u64,
+    /// Iterations handed out by the scenario rather than kept by a user
+    /// (`shared-iterations`, the open model): the iteration's number in the
+    /// whole test, from which its data are drawn, so that whichever user
+    /// (or part) runs it draws the same.
+    pub number: Option<u64>,
 }
 
 impl Iteration<'_> {
@@ -426,12 +448,19 @@ impl Iteration<'_> {
     ) -> Option<IterationEnd> {
         let (run, worker, scenario) = (self.run, self.worker, self.scenario);
         let plan = &run.plan;
-        let mut cur = new_cursor(run, scenario, self.vu, self.iteration, self.session);
+        let mut cur = new_cursor(
+            run,
+            scenario,
+            self.vu,
+            self.iteration,
+            self.number,
+            self.session,
+        );
         for &f in &plan.scenarios[scenario].feeders {
             if plan.feeders[f].per == FeederPer::Vu {
                 continue;
             }
-            match run.feeders[f].pick(&plan.feeders[f], &mut cur.rng) {
+            match run.feeders[f].pick(&plan.feeders[f], &mut cur.rng, run.segment) {
                 Some(row) => Arc::make_mut(&mut cur.scope).set_row(&plan.feeders[f].name, row),
                 None => {
                     if !control.exhausted.swap(true, Ordering::Relaxed) {
@@ -520,6 +549,8 @@ mod size_tests {
             workers: 1,
             trace: false,
             events: crate::events::Events::none(),
+            segment: Default::default(),
+            start_at: None,
         };
         let run = Arc::new(RunCtx::new(&plan, &options, Default::default()));
         let (_tx, phase) = watch::channel(Phase::Run);

@@ -3,38 +3,42 @@
 //! when the rows run out). Rows kept per user (`per: vu`) are in
 //! `session.rs`; whether there are enough of them is checked here.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use minijinja::value::Value;
 use rand::rngs::SmallRng;
 use rand::Rng;
 
+use super::segment::Segment;
 use crate::plan::{FeederPlan, Plan};
 use crate::scenario::model::{FeederOrder, FeederPer};
 
 #[derive(Debug, Default)]
 pub struct FeederCursor {
-    next: AtomicUsize,
+    next: AtomicU64,
 }
 
 impl FeederCursor {
-    /// The row for the next iteration, or `None` when a unique feeder is spent.
-    pub fn pick(&self, feeder: &FeederPlan, rng: &mut SmallRng) -> Option<Value> {
-        let n = feeder.rows.len();
+    /// The row for the next iteration, or `None` when a unique feeder is
+    /// spent. A part of a split test takes the rows numbered `k mod N = I`
+    /// in turn: no `unique` row goes to two parts.
+    pub fn pick(&self, feeder: &FeederPlan, rng: &mut SmallRng, part: Segment) -> Option<Value> {
+        let n = feeder.rows.len() as u64;
         if n == 0 {
             return None;
         }
         let i = match feeder.order {
-            FeederOrder::Sequential => self.next.fetch_add(1, Ordering::Relaxed) % n,
+            FeederOrder::Sequential => part.global(self.next.fetch_add(1, Ordering::Relaxed)) % n,
             FeederOrder::Random => rng.random_range(0..n),
             FeederOrder::Unique => {
-                let i = self.next.fetch_add(1, Ordering::Relaxed);
+                let i = part.global(self.next.fetch_add(1, Ordering::Relaxed));
                 if i >= n {
                     return None;
                 }
                 i
             }
         };
+        let i = i as usize;
         Some(feeder.rows[i].clone())
     }
 }
@@ -91,11 +95,29 @@ mod tests {
         let c = FeederCursor::default();
         let f = feeder(FeederOrder::Sequential);
         let got: Vec<i64> = (0..5)
-            .map(|_| i64::try_from(c.pick(&f, &mut rng).unwrap()).unwrap())
+            .map(|_| i64::try_from(c.pick(&f, &mut rng, Segment::WHOLE).unwrap()).unwrap())
             .collect();
         assert_eq!(got, vec![0, 1, 2, 0, 1]);
         let c = FeederCursor::default();
         let f = feeder(FeederOrder::Unique);
-        assert_eq!((0..5).filter_map(|_| c.pick(&f, &mut rng)).count(), 3);
+        let whole = |c: &FeederCursor, rng: &mut SmallRng| c.pick(&f, rng, Segment::WHOLE);
+        assert_eq!((0..5).filter_map(|_| whole(&c, &mut rng)).count(), 3);
+    }
+
+    #[test]
+    fn the_parts_of_a_split_test_share_no_unique_row() {
+        let mut rng = SmallRng::seed_from_u64(1);
+        let mut f = feeder(FeederOrder::Unique);
+        f.rows = (0..10).map(Value::from).collect();
+        let mut seen = Vec::new();
+        for index in 0..3 {
+            let c = FeederCursor::default();
+            let part = Segment { index, count: 3 };
+            while let Some(row) = c.pick(&f, &mut rng, part) {
+                seen.push(i64::try_from(row).unwrap());
+            }
+        }
+        seen.sort();
+        assert_eq!(seen, (0..10).collect::<Vec<i64>>());
     }
 }

@@ -13,6 +13,7 @@ pub mod open;
 pub mod protocol;
 pub mod sampler;
 pub mod schedule;
+pub mod segment;
 pub mod session;
 pub mod setup;
 pub mod step;
@@ -44,6 +45,8 @@ pub struct RunCtx {
     pub setup: Value,
     /// Per scenario: a retired user has been told of on the console.
     pub retired_noted: Vec<std::sync::atomic::AtomicBool>,
+    /// The part of the test this process runs (`0/1`: all of it).
+    pub segment: segment::Segment,
 }
 
 impl RunCtx {
@@ -60,6 +63,7 @@ impl RunCtx {
                 .collect(),
             setup,
             retired_noted: plan.scenarios.iter().map(|_| Default::default()).collect(),
+            segment: options.segment,
         }
     }
 }
@@ -176,6 +180,19 @@ pub struct RunOptions {
     pub trace: bool,
     /// Where progress, notes and `--smoke` lines go (the console).
     pub events: crate::events::Events,
+    /// `--segment`: the part of the test to run.
+    pub segment: segment::Segment,
+    /// `--start-at`: when the load starts (after `setup`), and how late it
+    /// may be.
+    pub start_at: Option<StartAt>,
+}
+
+/// A load that starts at an agreed instant (the parts of a split test).
+#[derive(Debug, Clone, Copy)]
+pub struct StartAt {
+    pub at: std::time::SystemTime,
+    /// Starting later than this after `at` aborts the run (exit 3).
+    pub tolerance: Duration,
 }
 
 pub struct RunOutcome {
@@ -185,6 +202,12 @@ pub struct RunOutcome {
     pub started_at: chrono::DateTime<chrono::Utc>,
     /// Why `teardown` did not finish, when it did not.
     pub teardown_failure: Option<String>,
+    /// When the load's clock started (after `setup`), on the wall clock:
+    /// its timeline's second 0.
+    pub load_started: std::time::SystemTime,
+    /// `--start-at`: how late the load started after the agreed instant
+    /// (seconds), when it waited for one.
+    pub start_lag: Option<f64>,
 }
 
 /// After this many connection failures with no response at all, the target
@@ -228,9 +251,27 @@ pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> 
         }
     }
     let set_up = aborted.is_none();
+    let mut start_lag = None;
+    if let (true, Some(start)) = (set_up, options.start_at) {
+        match rt.block_on(wait_for(start, &mut signals)) {
+            Ok(lag) => {
+                start_lag = Some(lag.as_secs_f64());
+                if lag > start.tolerance {
+                    aborted = Some(format!(
+                        "ready {:.3} s after --start-at, later than the tolerance of {} s (--start-tolerance): no load was started, as it would not line up with the other parts",
+                        lag.as_secs_f64(),
+                        start.tolerance.as_secs_f64()
+                    ));
+                }
+            }
+            Err(()) => aborted = Some("interrupted while waiting for --start-at".into()),
+        }
+    }
+    let loads = aborted.is_none();
     // The load's clock starts now: its rates are not diluted by `setup`.
     let run = Arc::new(RunCtx::new(&plan, &options, setup_value));
-    let (collector, interrupts) = if set_up {
+    let load_started = std::time::SystemTime::now();
+    let (collector, interrupts) = if loads {
         let (reason, collector, interrupts) =
             rt.block_on(control(run.clone(), workers.clone(), &mut signals));
         aborted = reason;
@@ -239,7 +280,7 @@ pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> 
         (Collector::default(), 0)
     };
     // Without a load (`setup` failed), the run's rates are over `setup`.
-    let duration = if set_up {
+    let duration = if loads {
         run.start.elapsed().as_secs_f64()
     } else {
         setup_took
@@ -287,7 +328,29 @@ pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> 
         aborted,
         started_at,
         teardown_failure,
+        load_started,
+        start_lag,
     })
+}
+
+/// Waits for `--start-at`; returns how late the wait ended (zero when the
+/// instant was still ahead and reached on time), or `Err` on Ctrl-C.
+async fn wait_for(start: StartAt, signals: &mut Signals) -> Result<Duration, ()> {
+    if let Ok(ahead) = start.at.duration_since(std::time::SystemTime::now()) {
+        // The timer wakes within a millisecond; the last stretch is polled
+        // so that the parts begin together.
+        let coarse = ahead.saturating_sub(Duration::from_millis(2));
+        tokio::select! {
+            _ = tokio::time::sleep(coarse) => {}
+            _ = signals.next() => return Err(()),
+        }
+        while std::time::SystemTime::now() < start.at {
+            std::thread::yield_now();
+        }
+    }
+    Ok(std::time::SystemTime::now()
+        .duration_since(start.at)
+        .unwrap_or_default())
 }
 
 /// Runs `teardown`: after a graceful stop and a failed SLO alike, not after
@@ -402,7 +465,12 @@ async fn control(
     let scenarios = join_all(scenario_runs);
     tokio::pin!(scenarios);
 
-    let mut collector = Collector::default();
+    // A part keeps its timeline's histograms: `trek merge` adds them.
+    let mut collector = if run.segment.is_whole() {
+        Collector::default()
+    } else {
+        Collector::keeping_histograms()
+    };
     let mut sampler = sampler::Sampler::new();
     let mut warned = false;
     let names: Vec<String> = plan.scenarios.iter().map(|s| s.name.clone()).collect();

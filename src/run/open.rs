@@ -69,14 +69,18 @@ pub struct Open {
     pub graceful_stop: Duration,
 }
 
+/// An iteration handed to a user: when it was due, and its number in the
+/// whole schedule (its data are drawn from it).
+type Due = (Instant, u64);
+
 struct Pool {
     open: Open,
     control: Control,
     /// One work channel per started user; index = user index.
-    users: Vec<mpsc::Sender<Instant>>,
+    users: Vec<mpsc::Sender<Due>>,
     handles: Vec<JoinHandle<()>>,
     idle: Vec<usize>,
-    backlog: VecDeque<Instant>,
+    backlog: VecDeque<Due>,
     max_vus: usize,
     free_tx: mpsc::UnboundedSender<usize>,
 }
@@ -90,7 +94,7 @@ impl Pool {
         }
     }
 
-    fn send(&mut self, i: usize, due: Instant) {
+    fn send(&mut self, i: usize, due: Due) {
         if self.users[i].try_send(due).is_err() && !self.exhausted() {
             // The user has stopped: the iteration cannot start.
             self.drop_iterations(1);
@@ -109,7 +113,7 @@ impl Pool {
     }
 
     /// Hands out the iteration due at `due`.
-    fn dispatch(&mut self, due: Instant) {
+    fn dispatch(&mut self, due: Due) {
         if let Some(i) = self.idle.pop() {
             self.send(i, due);
         } else if self.users.len() < self.max_vus {
@@ -131,13 +135,18 @@ impl Pool {
         let i = self.users.len();
         let o = &self.open;
         let (tx, rx) = mpsc::channel(1);
-        let vu = o.first_vu + i as u64 + 1;
+        // Its number among the whole test's users (a part runs every N-th).
+        let index = o.run.segment.global(i as u64);
+        let vu = o.first_vu + index + 1;
         let worker = o.workers[(o.first_vu as usize + i) % o.workers.len()].clone();
         let handle = worker.handle.clone().spawn(user(
             o.run.clone(),
             worker,
-            o.scenario,
-            vu,
+            Who {
+                scenario: o.scenario,
+                vu,
+                index,
+            },
             i,
             rx,
             self.free_tx.clone(),
@@ -212,14 +221,17 @@ fn dispatch(
     };
     let stopping = |g: &watch::Receiver<Phase>| *g.borrow() != Phase::Run;
     let start = Instant::now();
-    'schedule: for offset in schedule {
+    let mut schedule = schedule;
+    loop {
+        let number = schedule.number();
+        let Some(offset) = schedule.next() else { break };
         let due = start + offset;
         loop {
             while let Ok(i) = free_rx.try_recv() {
                 pool.freed(i);
             }
             if stopping(&global) || pool.exhausted() {
-                break 'schedule;
+                break;
             }
             let now = Instant::now();
             if now >= due {
@@ -227,10 +239,10 @@ fn dispatch(
             }
             std::thread::sleep((due - now).min(TICK));
         }
-        if pool.exhausted() {
+        if stopping(&global) || pool.exhausted() {
             break;
         }
-        pool.dispatch(due);
+        pool.dispatch((due, number));
     }
     // A `unique` feeder ran out: the scenario ends now. What waits in the
     // backlog can never start (there is no row for it): that is the end of
@@ -281,27 +293,22 @@ fn dispatch(
 }
 
 /// A virtual user of the open model: runs each iteration it is handed.
-#[allow(clippy::too_many_arguments)]
+/// `slot` is its place in the pool, told back when it comes free.
 async fn user(
     run: Arc<RunCtx>,
     worker: Arc<WorkerCtx>,
-    scenario: usize,
-    vu: u64,
-    index: usize,
-    mut work: mpsc::Receiver<Instant>,
+    who: Who,
+    slot: usize,
+    mut work: mpsc::Receiver<Due>,
     free: mpsc::UnboundedSender<usize>,
     control: Control,
 ) {
+    let Who { scenario, vu, .. } = who;
     let mut iteration = 0;
     let conns = Arc::new(crate::run::protocol::http::Conns::default());
-    let who = Who {
-        scenario,
-        vu,
-        index: index as u64,
-    };
     let mut session = None;
     let mut cut = false;
-    while let Some(mut due) = work.recv().await {
+    while let Some((mut due, number)) = work.recv().await {
         control.active.fetch_add(1, Ordering::Relaxed);
         if session.is_none() {
             // A new user: its `before` runs first, and its time is not the
@@ -341,6 +348,7 @@ async fn user(
             scenario,
             vu,
             iteration,
+            number: Some(number),
         };
         let end = one.run(&control, Some(due)).await;
         control.active.fetch_sub(1, Ordering::Relaxed);
@@ -352,7 +360,7 @@ async fn user(
             }
             Some(_) => iteration += 1,
         }
-        if free.send(index).is_err() {
+        if free.send(slot).is_err() {
             break;
         }
     }

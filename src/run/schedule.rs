@@ -24,6 +24,8 @@ pub struct Schedule {
     seg_start: f64,
     seg_base: f64,
     next: u64,
+    /// Every `stride`-th iteration from `next` is walked (a part's share).
+    stride: u64,
 }
 
 impl Schedule {
@@ -34,7 +36,21 @@ impl Schedule {
             seg_start: 0.0,
             seg_base: 0.0,
             next: 0,
+            stride: 1,
         }
+    }
+
+    /// Only the iterations of `part`: `k mod N = I`, each at the instant it
+    /// has in the whole schedule.
+    pub fn part(mut self, part: super::segment::Segment) -> Self {
+        self.next = part.index;
+        self.stride = part.count.max(1);
+        self
+    }
+
+    /// The number in the whole schedule of the iteration `next` returns.
+    pub fn number(&self) -> u64 {
+        self.next
     }
 
     /// A constant rate for `duration`.
@@ -67,6 +83,20 @@ impl Schedule {
         n
     }
 
+    /// About how many iterations the whole schedule starts: the integral
+    /// of the rate over its length, rounded up.
+    pub fn planned(&self) -> u64 {
+        let area: f64 = self
+            .segments
+            .iter()
+            .map(|s| {
+                let d = s.duration.as_secs_f64();
+                area(s, d, d)
+            })
+            .sum();
+        area.max(0.0).ceil() as u64
+    }
+
     /// The highest rate of the schedule.
     pub fn peak(&self) -> f64 {
         self.segments
@@ -96,7 +126,7 @@ impl Iterator for Schedule {
             let need = k - self.seg_base;
             if need < total || (need == 0.0 && total > 0.0) {
                 let x = solve(s, d, need);
-                self.next += 1;
+                self.next += self.stride;
                 return Some(Duration::from_secs_f64(self.seg_start + x.clamp(0.0, d)));
             }
             self.seg_base += total;
@@ -121,6 +151,27 @@ fn solve(s: &Segment, d: f64, need: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_parts_of_a_schedule_interleave_into_the_whole() {
+        let whole = Schedule::constant(7.0, Duration::from_secs(3));
+        let all: Vec<Duration> = whole.clone().collect();
+        let mut union: Vec<(u64, Duration)> = Vec::new();
+        for index in 0..4 {
+            let mut part = whole
+                .clone()
+                .part(super::super::segment::Segment { index, count: 4 });
+            loop {
+                let k = part.number();
+                let Some(due) = part.next() else { break };
+                union.push((k, due));
+            }
+        }
+        union.sort();
+        let numbered: Vec<(u64, Duration)> = (0..).zip(all).collect();
+        assert_eq!(union, numbered);
+        assert_eq!(whole.planned(), 21);
+    }
 
     #[test]
     fn a_constant_rate_is_evenly_spaced() {

@@ -99,9 +99,16 @@ pub fn new_cursor(
     scenario: usize,
     vu: u64,
     iteration: u64,
+    number: Option<u64>,
     session: &super::session::Session,
 ) -> Cursor {
-    let seed = iteration_seed(run.plan.seed, scenario, vu, iteration);
+    // An iteration handed out by the scenario draws from its number in
+    // the whole test (user 0, which no user has), one a user keeps from
+    // the user and its own count.
+    let seed = match number {
+        Some(k) => iteration_seed(run.plan.seed, scenario, 0, k),
+        None => iteration_seed(run.plan.seed, scenario, vu, iteration),
+    };
     let name = &run.plan.scenarios[scenario].name;
     let mut scope = Scope::new(run.plan.vars.clone(), name, vu, seed);
     scope.iteration = iteration;
