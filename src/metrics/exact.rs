@@ -315,3 +315,159 @@ fn scenario_stats(s: &ExactScenario) -> Result<ScenarioStats, String> {
     out.errors = s.errors.iter().map(|(k, v)| (k.clone(), *v)).collect();
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::recorder::Sample;
+    use rand::{Rng, SeedableRng};
+
+    fn sample(step: usize, latency_us: u64, second: u32, failure: Option<&str>) -> Sample<'_> {
+        Sample {
+            step,
+            scenario: Some(0),
+            latency_us,
+            service_us: latency_us / 2 + 1,
+            first_byte_us: Some(latency_us / 3 + 1),
+            sent: 100,
+            received: 1000,
+            failure,
+            response: b"",
+            checks_passed: 1,
+            checks_failed: u64::from(failure.is_some()),
+            events: 0,
+            gaps: &[],
+            connect_us: None,
+            receives: &[],
+            second,
+            is_request: true,
+            timed: true,
+        }
+    }
+
+    /// A part's summary from its recorder, its timeline's histograms kept.
+    fn summary_of(r: Recorder) -> Summary {
+        let c = Collector::keeping_histograms();
+        c.finish(
+            &mut [r],
+            &["s".into()],
+            &[(Some(0), true), (Some(0), true)],
+            10.0,
+        )
+    }
+
+    #[test]
+    fn merged_parts_equal_one_recorder_fed_every_sample() {
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
+        let mut whole = Recorder::new(2, 1);
+        let mut parts: Vec<Recorder> = (0..4).map(|_| Recorder::new(2, 1)).collect();
+        for i in 0..20_000u64 {
+            // Long-tailed latencies from 50 µs to ~20 s.
+            let us = (50.0 * (1.0 / (1.0 - rng.random::<f64>() * 0.9999)).powf(2.0)) as u64;
+            let failure = (i % 97 == 0).then_some("status 500, expected 200");
+            let s = sample((i % 2) as usize, us, (i / 2000) as u32, failure);
+            whole.record(&s);
+            parts[(i % 4) as usize].record(&s);
+            whole.iteration_started(0, i * 500);
+            parts[(i % 4) as usize].iteration_started(0, i * 500);
+        }
+        let whole = summary_of(whole);
+        // Each part goes through its serialised form, as a file would.
+        let exact: Vec<Exact> = parts
+            .into_iter()
+            .map(|r| {
+                let json = serde_json::to_string(&Exact::of(&summary_of(r))).unwrap();
+                let back: Exact = serde_json::from_str(&json).unwrap();
+                assert_eq!(serde_json::to_string(&back).unwrap(), json, "byte-exact");
+                back
+            })
+            .collect();
+        let placed: Vec<Placed> = exact
+            .iter()
+            .map(|e| Placed {
+                exact: e,
+                offset_us: 0,
+                duration: 10.0,
+            })
+            .collect();
+        let names = ["s".to_string()];
+        let layout = Layout {
+            scenario_names: &names,
+            request_steps: &[(Some(0), true), (Some(0), true)],
+        };
+        let merged = merge(&placed, &layout).unwrap();
+        for (m, w) in merged.steps.iter().zip(&whole.steps) {
+            // Bucket for bucket, so every percentile is the same.
+            assert_eq!(m.latency.get().unwrap(), w.latency.get().unwrap());
+            assert_eq!(m.service.get(), w.service.get());
+            assert_eq!(m.first_byte.get(), w.first_byte.get());
+            assert_eq!((m.count, m.failures, m.sent), (w.count, w.failures, w.sent));
+            assert_eq!(m.reasons[reason_key()].count, w.reasons[reason_key()].count);
+        }
+        let (m, w) = (&merged.total, &whole.total);
+        for q in [0.5, 0.95, 0.99, 0.999] {
+            let (a, b) = (m.latency.get().unwrap(), w.latency.get().unwrap());
+            assert_eq!(a.value_at_quantile(q), b.value_at_quantile(q), "p{q}");
+        }
+        assert_eq!(merged.scenarios[0].started, 20_000);
+        // The timeline: the same requests per second and the same
+        // per-second percentiles.
+        assert_eq!(merged.timeline.len(), whole.timeline.len());
+        for (m, w) in merged.timeline.iter().zip(&whole.timeline) {
+            assert_eq!(
+                (m.second, m.requests, m.failures),
+                (w.second, w.requests, w.failures)
+            );
+            assert_eq!((m.p50, m.p95, m.p99), (w.p50, w.p95, w.p99));
+        }
+    }
+
+    fn reason_key() -> &'static str {
+        "status 500, expected 200"
+    }
+
+    #[test]
+    fn a_later_part_lands_on_its_wall_clock_seconds() {
+        let mut r = Recorder::new(1, 1);
+        r.record(&sample(0, 1000, 0, None));
+        r.iteration_started(0, 100);
+        r.iteration_ended(0, 900, 800, crate::metrics::IterationEnd::Completed);
+        let one = Exact::of(&Collector::keeping_histograms().finish(
+            &mut [r],
+            &["s".into()],
+            &[(Some(0), true)],
+            1.0,
+        ));
+        let placed = [
+            Placed {
+                exact: &one,
+                offset_us: 0,
+                duration: 1.0,
+            },
+            Placed {
+                exact: &one,
+                offset_us: 2_000_000,
+                duration: 1.0,
+            },
+        ];
+        let names = ["s".to_string()];
+        let layout = Layout {
+            scenario_names: &names,
+            request_steps: &[(Some(0), true)],
+        };
+        let merged = merge(&placed, &layout).unwrap();
+        let seconds: Vec<u32> = merged.timeline.iter().map(|p| p.second).collect();
+        assert_eq!(seconds, [0, 2]);
+        assert_eq!(merged.duration, 3.0);
+        assert_eq!(merged.scenarios[0].span(), (2_000_900 - 100) as f64 / 1e6);
+        let mut bad = one.clone();
+        bad.steps[0].latency = Some("not a histogram".into());
+        let placed = [Placed {
+            exact: &bad,
+            offset_us: 0,
+            duration: 1.0,
+        }];
+        let err = merge(&placed, &layout).err().unwrap();
+        assert!(err.starts_with("part 0: step 0:"), "{err}");
+    }
+}

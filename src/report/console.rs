@@ -55,6 +55,9 @@ pub fn render(r: &Results, style: &Style) -> String {
         percent(t.error_rate),
         percent(t.checks_rate),
     );
+    if let Some(parts) = super::part::describe(r) {
+        let _ = writeln!(out, "{}", style.dim(&parts));
+    }
     once_part(&mut out, r, "setup", "once, before the load", style);
     for s in &r.scenarios {
         let _ = writeln!(

@@ -348,3 +348,74 @@ pub fn from_log(log: &str) -> Option<Result<Vec<u8>, String>> {
         Ok(_) => Ok(json),
     })
 }
+
+/// One sentence about the parts, for every report: a part's own ("part 2
+/// of 8, …"), or a merge's ("7 of 8 parts merged; part 3/8 missing: …").
+/// `None` for a run that is neither.
+pub fn describe(r: &Results) -> Option<String> {
+    if let Some(p) = &r.part {
+        let lag = p
+            .start_lag_s
+            .map(|l| format!(", started {:.1} ms after --start-at", l * 1e3))
+            .unwrap_or_default();
+        return Some(format!(
+            "part {}/{} of a split test{lag}: not judged here; `trek merge` adds the parts and judges them",
+            p.index, p.count
+        ));
+    }
+    if r.parts.is_empty() {
+        return None;
+    }
+    let count = r.parts.len();
+    let merged = r.parts.iter().filter(|p| p.is_merged()).count();
+    let mut line = if merged == count {
+        format!("all {count} parts merged")
+    } else {
+        format!("{merged} of {count} parts merged")
+    };
+    let worst = r
+        .parts
+        .iter()
+        .filter_map(|p| p.start_lag_s)
+        .fold(None, |m: Option<f64>, l| Some(m.map_or(l, |m| m.max(l))));
+    if let Some(lag) = worst {
+        line.push_str(&format!(
+            " (latest start {:.1} ms after --start-at)",
+            lag * 1e3
+        ));
+    }
+    for p in r.parts.iter().filter(|p| !p.is_merged()) {
+        line.push_str(&format!("; part {}/{count} {}", p.index, p.status));
+        if let Some(why) = &p.reason {
+            line.push_str(&format!(": {why}"));
+        }
+    }
+    Some(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_result_survives_a_log_with_prefixes_and_other_lines() {
+        let json = br#"{"verdict":"part","n":[1,2,3]}"#.repeat(200);
+        let block = to_log(&json);
+        assert!(block.lines().all(|l| l.len() <= 76));
+        // As `kubectl logs --timestamps --prefix` shows it, amid other lines.
+        let log: String = std::iter::once("trek: running t.yaml".to_string())
+            .chain(
+                block
+                    .lines()
+                    .map(|l| format!("[pod/trek-0] 2026-12-03T18:00:00.000Z {l}")),
+            )
+            .chain(std::iter::once("trailing line".to_string()))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(from_log(&log).unwrap().unwrap(), json);
+        assert_eq!(from_log(&block).unwrap().unwrap(), json);
+        assert!(from_log("no result here").is_none());
+        let cut = &block[..block.len() / 2];
+        assert!(from_log(cut).unwrap().is_err());
+    }
+}

@@ -16,6 +16,8 @@ pub struct Seen {
     /// Header names in lower case.
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// When its request line arrived, on the wall clock.
+    pub at: std::time::SystemTime,
 }
 
 impl Seen {
@@ -141,6 +143,7 @@ fn read_request(reader: &mut BufReader<std::net::TcpStream>) -> Option<Seen> {
     if reader.read_line(&mut line).ok()? == 0 {
         return None;
     }
+    let at = std::time::SystemTime::now();
     let mut parts = line.split_whitespace();
     let method = parts.next()?.to_string();
     let path = parts.next()?.to_string();
@@ -170,5 +173,6 @@ fn read_request(reader: &mut BufReader<std::net::TcpStream>) -> Option<Seen> {
         path,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+        at,
     })
 }

@@ -49,6 +49,7 @@ pub fn render(r: &Results, comparison: Option<&Comparison>) -> String {
     distributions(&mut out, r);
     failures(&mut out, r);
     health(&mut out, r);
+    parts(&mut out, r);
     metadata(&mut out, r);
     let _ = write!(
         out,
@@ -87,6 +88,54 @@ fn header(out: &mut String, r: &Results) {
             esc(why)
         );
     }
+    if let Some(parts) = super::part::describe(r) {
+        let _ = write!(out, r#"<p id="parts-line">{}</p>"#, esc(&parts));
+    }
+}
+
+/// A merge's parts: what became of each, where it ran, how late it
+/// started, what it sent and what its generator used.
+fn parts(out: &mut String, r: &Results) {
+    if r.parts.is_empty() {
+        return;
+    }
+    out.push_str(r#"<h2 id="parts">Parts</h2><div class="scroll"><table class="sortable" id="parts-table"><thead><tr><th class="num">part</th><th>status</th><th>machine</th><th class="num">start lag</th><th class="num">offset</th><th class="num">requests</th><th class="num">failures</th><th class="num">duration</th><th class="num">peak CPU</th><th class="num">peak memory</th><th>note</th></tr></thead><tbody>"#);
+    let count = r.parts.len();
+    for p in &r.parts {
+        let lag = p.start_lag_s.unwrap_or(f64::NAN);
+        let lag_text = p
+            .start_lag_s
+            .map_or("–".to_string(), |l| format!("{:.1} ms", l * 1e3));
+        let class = if p.is_merged() {
+            ""
+        } else {
+            " class=\"verdict-fail\""
+        };
+        let note = p
+            .reason
+            .as_deref()
+            .or(p.generator_warning.as_deref())
+            .unwrap_or("");
+        let _ = write!(
+            out,
+            "<tr{class}>{}<td>{}</td><td>{}</td>{}{}{}{}{}{}{}<td>{}</td></tr>",
+            num(p.index as f64, &format!("{}/{count}", p.index)),
+            esc(&p.status),
+            esc(p.hostname.as_deref().unwrap_or("")),
+            num(lag, &lag_text),
+            num(p.offset_s, &format!("{:.1} ms", p.offset_s * 1e3)),
+            num(p.requests as f64, &p.requests.to_string()),
+            num(p.failures as f64, &p.failures.to_string()),
+            secs(p.duration_s),
+            num(p.peak_cpu_percent, &format!("{:.0}%", p.peak_cpu_percent)),
+            num(
+                p.peak_rss_bytes as f64,
+                &format!("{:.0} MB", p.peak_rss_bytes as f64 / 1e6)
+            ),
+            esc(note)
+        );
+    }
+    out.push_str("</tbody></table></div>");
 }
 
 fn cards(out: &mut String, r: &Results) {
