@@ -13,6 +13,7 @@ pub mod demo;
 pub mod diagnostic;
 pub mod events;
 pub mod format;
+pub mod k8s;
 pub mod metrics;
 pub mod plan;
 pub mod redact;

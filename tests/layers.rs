@@ -48,6 +48,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     // The embedded demo target stands alone.
     ("demo", &[]),
+    // Kubernetes manifests from what the command gathered.
+    ("k8s", &[]),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

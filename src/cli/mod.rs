@@ -3,6 +3,7 @@
 
 mod demo;
 mod init;
+mod k8s;
 mod merge;
 mod part;
 mod plan;
@@ -44,6 +45,9 @@ pub enum Command {
     /// Add up the parts of a split test (`run --segment`), judge its SLOs
     /// once and write every report.
     Merge(MergeArgs),
+    /// Write Kubernetes manifests that run a test split into parts (an
+    /// Indexed Job) for `trek merge` to add up.
+    K8s(K8sArgs),
     /// Start the embedded demo target and run the bundled journeys against it.
     Demo(DemoArgs),
     /// Serve the embedded demo target (WikiPro and Ryze APIs) until stopped.
@@ -173,6 +177,52 @@ pub struct MergeArgs {
     /// always written.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = crate::report::Format::ALL)]
     pub format: Vec<crate::report::Format>,
+}
+
+#[derive(Debug, Args)]
+pub struct K8sArgs {
+    /// The scenario file; it and every file it reads (includes, data,
+    /// bodies, certificates) go into a ConfigMap (private keys into a
+    /// Secret).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// How many parts (pods) to split the test into.
+    #[arg(long)]
+    pub parts: u64,
+    /// The container image with trek as its entry point (see Dockerfile).
+    #[arg(long)]
+    pub image: String,
+    /// Name of the Job (default: trek-<test name>).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Namespace to put everything in (default: kubectl's).
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// CPU cores per part: its request and its worker threads.
+    #[arg(long, default_value_t = 1)]
+    pub cpu: u64,
+    /// When the parts start their load, as RFC 3339 (default: now plus
+    /// --start-in).
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<String>,
+    /// Without --start-at: how long after now the parts start (time to
+    /// apply the manifests, pull the image and schedule the pods).
+    #[arg(long, value_name = "DURATION", default_value = "2m")]
+    pub start_in: String,
+    /// How late a part may start; later, it runs nothing and fails its
+    /// index.
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    pub start_tolerance: String,
+    /// Seed of all fake and random data (default: random, the same in
+    /// every part).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Base URL for relative request URLs (kept in the Secret).
+    #[arg(long, env = "TREK_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Write the manifests here instead of to stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -309,6 +359,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Report(args) => report::report(&args),
         Command::Compare(args) => report::compare(&args),
         Command::Merge(args) => merge::merge(&args),
+        Command::K8s(args) => k8s::k8s(&args),
         Command::Demo(args) => demo::demo(&args),
         Command::DemoTarget(args) => demo::demo_target(&args),
     }

@@ -196,6 +196,7 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
     };
     Some(Test {
         source: r.source.clone(),
+        files: Vec::new(),
         name,
         description,
         base_url,
@@ -281,6 +282,7 @@ fn read_data(r: &mut Reader, node: &Node, folder: &Path) -> Vec<Feeder> {
                     continue;
                 };
                 let path = folder.join(&rel);
+                r.uses(&path, false);
                 match read_rows(&path) {
                     Ok(rows) => rows,
                     Err(e) => {
@@ -524,9 +526,11 @@ impl Includes {
                     continue;
                 }
             };
+            r.uses(&path, false);
             let mut sub = Reader {
                 source: source.clone(),
                 diags: &mut *r.diags,
+                files: &mut *r.files,
             };
             self.stack.push(key);
             self.read_file(&mut sub, &root, &path, out);

@@ -41,12 +41,15 @@ pub fn load_str(path: &Path, text: String) -> (Option<model::Test>, Vec<Diagnost
         Err(diags) => return (None, diags),
     };
     let mut diags = Diagnostics::default();
+    let mut files = Vec::new();
     let test = {
         let mut r = Reader {
             source: source.clone(),
             diags: &mut diags,
+            files: &mut files,
         };
         file::read_test(&mut r, &root, path)
     };
+    let test = test.map(|t| model::Test { files, ..t });
     (test, diags.items)
 }

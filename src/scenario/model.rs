@@ -22,6 +22,8 @@ pub struct Text {
 #[derive(Debug)]
 pub struct Test {
     pub source: Arc<Source>,
+    /// Every other file it reads (includes, data, bodies, certificates).
+    pub files: Vec<UsedFile>,
     pub name: String,
     pub description: Option<String>,
     pub base_url: Option<Text>,
@@ -37,6 +39,14 @@ pub struct Test {
     pub teardown: Vec<Step>,
     pub scenarios: Vec<Scenario>,
     pub slo: Vec<Slo>,
+}
+
+/// A file a test reads besides its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsedFile {
+    pub path: std::path::PathBuf,
+    /// A private key (kept in a Kubernetes Secret, not a ConfigMap).
+    pub secret: bool,
 }
 
 #[derive(Debug, Clone)]

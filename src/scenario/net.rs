@@ -297,9 +297,12 @@ fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// The path a key names, noted as a file the test uses.
 fn file_path(r: &mut Reader, node: &Node, what: &str) -> Option<PathBuf> {
     let rel = r.string(node, what)?;
-    Some(folder_of(&r.source.path).join(rel))
+    let path = folder_of(&r.source.path).join(rel);
+    r.uses(&path, what == "`tls.client_key`");
+    Some(path)
 }
 
 fn file_error(r: &mut Reader, node: &Node, path: &Path, what: &str, problem: String) {

@@ -41,6 +41,22 @@ pub mod code {
 pub struct Reader<'a> {
     pub source: Arc<Source>,
     pub diags: &'a mut Diagnostics,
+    /// Every file the test reads besides its own (includes, data, bodies,
+    /// certificates), as it is read: what a test needs beside it to run
+    /// elsewhere (`trek k8s`).
+    pub files: &'a mut Vec<crate::scenario::model::UsedFile>,
+}
+
+impl Reader<'_> {
+    /// Notes a file the test reads; `secret` for a private key.
+    pub fn uses(&mut self, path: &std::path::Path, secret: bool) {
+        if !self.files.iter().any(|f| f.path == path) {
+            self.files.push(crate::scenario::model::UsedFile {
+                path: path.to_path_buf(),
+                secret,
+            });
+        }
+    }
 }
 
 /// The entries of a map whose keys have been checked.

@@ -54,10 +54,12 @@ pub struct Options {
 /// Compiles a loaded test. Returns the plan with any warnings, or every error.
 pub fn compile(test: &Test, options: &Options) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut diags = Diagnostics::default();
+    let mut files = Vec::new();
     let plan = {
         let mut r = Reader {
             source: test.source.clone(),
             diags: &mut diags,
+            files: &mut files,
         };
         Compile {
             r: &mut r,
