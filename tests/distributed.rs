@@ -500,3 +500,31 @@ fn a_part_without_a_seed_or_an_instant_is_refused() {
         text(&o)
     );
 }
+
+#[test]
+fn validate_warns_of_a_part_with_nothing_to_do() {
+    let scratch = Scratch::new();
+    let file = scratch.file(
+        "t.yaml",
+        &three_parts("http://127.0.0.1:9", "{ vus: 2, iterations: 2 }"),
+    );
+    let check = |extra: &[&str]| {
+        trek()
+            .arg("validate")
+            .arg(&file)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = check(&["--parts", "3"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(
+        text(&o).contains("warning[W0004]: scenario t: part 2/3 gets nothing to do"),
+        "{}",
+        text(&o)
+    );
+    assert!(!text(&o).contains("part 1/3"), "{}", text(&o));
+    assert_eq!(code(&check(&["--parts", "3", "--deny-warnings"])), 2);
+    assert_eq!(code(&check(&["--segment", "1/3", "--deny-warnings"])), 0);
+    assert_eq!(code(&check(&["--parts", "2", "--deny-warnings"])), 0);
+}

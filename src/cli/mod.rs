@@ -233,6 +233,13 @@ pub struct ValidateArgs {
     /// Fail (exit 2) on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Also warn when part I of N (`trek run --segment I/N`) would get no
+    /// user or iteration of a scenario.
+    #[arg(long, value_name = "I/N", conflicts_with = "parts")]
+    pub segment: Option<String>,
+    /// Also warn when any of N parts would get nothing to do.
+    #[arg(long, value_name = "N")]
+    pub parts: Option<u64>,
     /// `text` for people, `json` for tools (printed on stdout).
     #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
     pub format: ValidateFormat,
