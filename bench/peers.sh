@@ -10,6 +10,10 @@
 #   TREK_BIN=/tmp/trek-old TOOLS=trek bench/peers.sh   # another build
 #   TREK_BASE_BIN=/tmp/trek-old TOOLS="trek trek-base" bench/peers.sh
 #                                # this build and another, side by side
+#   TOOLS="trek trek-part" WORKLOADS="w1 w2" bench/peers.sh
+#                                # trek-part: trek run as one part of a
+#                                # split test (--segment 0/1), which keeps
+#                                # every second's histogram for the merge
 #
 # Workloads:
 #   W1 raw      50 connections, GET /health as fast as possible, 10 s
@@ -140,10 +144,11 @@ measure() {
   rm -rf "$out" && mkdir -p "$out"
   local pin=(taskset -c 1 /usr/bin/time -v -o "$out/time")
   case "$tool:$workload" in
-    trek:w* | trek-base:w*)
-      local bin=$trek
+    trek:w* | trek-base:w* | trek-part:w*)
+      local bin=$trek part=()
       [ "$tool" = trek-base ] && bin=$trek_base
-      "${pin[@]}" "$bin" run "$work/$workload.yaml" --quiet --format json --out "$out" > "$out/stdout" 2>&1 || true
+      [ "$tool" = trek-part ] && part=(--segment 0/1 --seed 1)
+      "${pin[@]}" "$bin" run "$work/$workload.yaml" --quiet --format json --out "$out" "${part[@]}" > "$out/stdout" 2>&1 || true
       requests=$(python3 bench/target/count.py trek "$out/results.json")
       case $workload in w3 | w8) vus=10000 ;; w4) vus=1000 ;; esac
       ;;

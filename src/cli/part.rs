@@ -80,10 +80,6 @@ impl Part {
         let at = self.start?.at.duration_since(SystemTime::UNIX_EPOCH).ok()?;
         Some(crate::template::fake::mix(at.as_millis() as u64))
     }
-
-    pub fn is_split(&self) -> bool {
-        !self.segment.is_whole()
-    }
 }
 
 /// Says which scenarios give this part nothing to do (too few users or

@@ -179,6 +179,7 @@ pub fn execute(
         trace: args.smoke,
         events,
         segment,
+        keep_histograms: args.segment.is_some(),
         start_at: part.as_ref().and_then(|p| p.start),
     };
     let outcome = crate::run::run(plan.clone(), run_options);
@@ -200,7 +201,7 @@ pub fn execute(
     }
     // A part of a split test judges nothing: `trek merge` judges the parts
     // together.
-    let split = part.as_ref().filter(|p| p.is_split());
+    let split = part.as_ref().filter(|_| args.segment.is_some());
     let (slos, overall) = if split.is_some() {
         let verdict = if outcome.aborted.is_some() {
             verdict::Verdict::Aborted

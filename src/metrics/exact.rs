@@ -197,34 +197,99 @@ pub struct Layout<'a> {
 }
 
 /// Adds the parts into one summary. A malformed histogram is an error
-/// naming where it was.
+/// naming where it was. The parts are decoded on every core, each thread
+/// adding its share into its own sums, which are added at the end.
 pub fn merge(parts: &[Placed], layout: &Layout) -> Result<Summary, String> {
-    let steps = layout.request_steps.len();
-    let scenarios = layout.scenario_names.len();
-    let mut recorder = Recorder::new(steps, scenarios);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, parts.len().max(1));
+    let sums: Vec<Result<Sums, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    let mut sums = Sums::new(layout);
+                    let mut decoder = hist::Decoder::default();
+                    for (p, part) in parts.iter().enumerate().skip(t).step_by(threads) {
+                        sums.add(p, part, layout, &mut decoder)?;
+                    }
+                    Ok(sums)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a merge thread failed".into()))
+            })
+            .collect()
+    });
+    let mut total = Sums::new(layout);
+    for sums in sums {
+        total.absorb(sums?);
+    }
     let mut collector = Collector::default();
-    let mut duration: f64 = 0.0;
-    for (p, part) in parts.iter().enumerate() {
+    for (key, vus) in total.vus {
+        collector.active_vus_add(key, vus);
+    }
+    collector.add_seconds(total.seconds.into_iter().collect());
+    let mut recorders = [total.recorder];
+    Ok(collector.finish(
+        &mut recorders,
+        layout.scenario_names,
+        layout.request_steps,
+        total.duration,
+    ))
+}
+
+/// What some of the parts add up to.
+struct Sums {
+    recorder: Recorder,
+    seconds: BTreeMap<(u32, usize), SecondStats>,
+    vus: BTreeMap<(u32, usize), u64>,
+    duration: f64,
+}
+
+impl Sums {
+    fn new(layout: &Layout) -> Self {
+        Self {
+            recorder: Recorder::new(layout.request_steps.len(), layout.scenario_names.len()),
+            seconds: BTreeMap::new(),
+            vus: BTreeMap::new(),
+            duration: 0.0,
+        }
+    }
+
+    /// Adds part `p`.
+    fn add(
+        &mut self,
+        p: usize,
+        part: &Placed,
+        layout: &Layout,
+        decoder: &mut hist::Decoder,
+    ) -> Result<(), String> {
+        let steps = layout.request_steps.len();
+        let scenarios = layout.scenario_names.len();
         let at = |what: &str| format!("part {p}: {what}");
         if part.exact.steps.len() != steps || part.exact.scenarios.len() != scenarios {
             return Err(at("its steps or scenarios differ from the other parts'"));
         }
         for (i, s) in part.exact.steps.iter().enumerate() {
-            let stats = step_stats(s).map_err(|e| at(&format!("step {i}: {e}")))?;
-            recorder.steps[i].merge(&stats);
+            let stats = step_stats(s, decoder).map_err(|e| at(&format!("step {i}: {e}")))?;
+            self.recorder.steps[i].merge(&stats);
         }
         for (i, s) in part.exact.scenarios.iter().enumerate() {
-            let mut stats = scenario_stats(s).map_err(|e| at(&format!("scenario {i}: {e}")))?;
+            let mut stats =
+                scenario_stats(s, decoder).map_err(|e| at(&format!("scenario {i}: {e}")))?;
             if stats.first_start_us != u64::MAX {
                 stats.first_start_us += part.offset_us;
                 stats.last_end_us += part.offset_us;
             }
-            recorder.scenarios[i].merge(&stats);
+            self.recorder.scenarios[i].merge(&stats);
         }
         // A second of a part is the merged run's second nearest its start
         // on the wall clock.
         let shift = ((part.offset_us + 500_000) / 1_000_000) as u32;
-        let mut seconds = Vec::with_capacity(part.exact.seconds.len());
         for s in &part.exact.seconds {
             if s.scenario >= scenarios {
                 return Err(at(&format!("second {} names no scenario", s.second)));
@@ -236,51 +301,74 @@ pub fn merge(parts: &[Placed], layout: &Layout) -> Result<Summary, String> {
             stats.iterations_completed = s.iterations_completed;
             stats.dropped = s.dropped;
             if let Some(h) = &s.latency {
-                stats.latency = decoded(h, hist::COARSE)
+                stats.latency = decoded(h, hist::COARSE, decoder)
                     .map_err(|e| at(&format!("second {}: {e}", s.second)))?;
             }
             let key = (s.second.saturating_add(shift), s.scenario);
-            collector.active_vus_add(key, s.active_vus);
-            seconds.push((key, stats));
+            *self.vus.entry(key).or_insert(0) += s.active_vus;
+            add_second(&mut self.seconds, key, stats);
         }
-        collector.add_seconds(seconds);
-        duration = duration.max(part.offset_us as f64 / 1e6 + part.duration);
+        self.duration = self
+            .duration
+            .max(part.offset_us as f64 / 1e6 + part.duration);
+        Ok(())
     }
-    let mut recorders = [recorder];
-    Ok(collector.finish(
-        &mut recorders,
-        layout.scenario_names,
-        layout.request_steps,
-        duration,
-    ))
+
+    /// Adds what another thread summed.
+    fn absorb(&mut self, o: Sums) {
+        for (into, from) in self.recorder.steps.iter_mut().zip(&o.recorder.steps) {
+            into.merge(from);
+        }
+        for (into, from) in self
+            .recorder
+            .scenarios
+            .iter_mut()
+            .zip(&o.recorder.scenarios)
+        {
+            into.merge(from);
+        }
+        for (key, s) in o.seconds {
+            add_second(&mut self.seconds, key, s);
+        }
+        for (key, n) in o.vus {
+            *self.vus.entry(key).or_insert(0) += n;
+        }
+        self.duration = self.duration.max(o.duration);
+    }
 }
 
-fn decoded(text: &str, digits: u8) -> Result<Hist, String> {
-    let h = hist::decode(text)?;
-    let mut out = Hist::new(digits);
-    out.add(&h);
-    Ok(out)
+fn add_second(into: &mut BTreeMap<(u32, usize), SecondStats>, key: (u32, usize), s: SecondStats) {
+    match into.entry(key) {
+        std::collections::btree_map::Entry::Vacant(v) => {
+            v.insert(s);
+        }
+        std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().merge(&s),
+    }
 }
 
-fn opt(text: &Encoded, digits: u8) -> Result<Hist, String> {
+fn decoded(text: &str, digits: u8, decoder: &mut hist::Decoder) -> Result<Hist, String> {
+    Ok(Hist::from_decoded(digits, decoder.decode(text)?))
+}
+
+fn opt(text: &Encoded, digits: u8, decoder: &mut hist::Decoder) -> Result<Hist, String> {
     match text {
-        Some(t) => decoded(t, digits),
+        Some(t) => decoded(t, digits, decoder),
         None => Ok(Hist::new(digits)),
     }
 }
 
-fn step_stats(s: &ExactStep) -> Result<StepStats, String> {
+fn step_stats(s: &ExactStep, d: &mut hist::Decoder) -> Result<StepStats, String> {
     let fine = hist::FINE;
     Ok(StepStats {
         count: s.count,
         failures: s.failures,
-        latency: opt(&s.latency, fine)?,
-        service: opt(&s.service, fine)?,
-        first_byte: opt(&s.first_byte, fine)?,
-        gap: opt(&s.gap, fine)?,
+        latency: opt(&s.latency, fine, d)?,
+        service: opt(&s.service, fine, d)?,
+        first_byte: opt(&s.first_byte, fine, d)?,
+        gap: opt(&s.gap, fine, d)?,
         events: s.events,
-        connect: opt(&s.connect, fine)?,
-        receive: opt(&s.receive, fine)?,
+        connect: opt(&s.connect, fine, d)?,
+        receive: opt(&s.receive, fine, d)?,
         sent: s.sent,
         received: s.received,
         checks_passed: s.checks_passed,
@@ -300,7 +388,7 @@ fn step_stats(s: &ExactStep) -> Result<StepStats, String> {
     })
 }
 
-fn scenario_stats(s: &ExactScenario) -> Result<ScenarioStats, String> {
+fn scenario_stats(s: &ExactScenario, d: &mut hist::Decoder) -> Result<ScenarioStats, String> {
     let mut out = ScenarioStats::new();
     out.started = s.started;
     out.completed = s.completed;
@@ -308,7 +396,7 @@ fn scenario_stats(s: &ExactScenario) -> Result<ScenarioStats, String> {
     out.interrupted = s.interrupted;
     out.dropped = s.dropped;
     out.retired = s.retired;
-    out.iteration = opt(&s.iteration, hist::FINE)?;
+    out.iteration = opt(&s.iteration, hist::FINE, d)?;
     out.first_start_us = s.first_start_us.unwrap_or(u64::MAX);
     out.last_end_us = s.last_end_us;
     out.exhausted.clone_from(&s.exhausted);

@@ -70,6 +70,15 @@ impl Hist {
         }
     }
 
+    /// A histogram read back from its encoding, growing as it is added to.
+    pub fn from_decoded(digits: u8, mut h: Histogram<u64>) -> Self {
+        h.auto(true);
+        Self {
+            digits,
+            h: Some(Box::new(h)),
+        }
+    }
+
     /// Adds a histogram read back from its encoding.
     pub fn add(&mut self, other: &Histogram<u64>) {
         if other.is_empty() {
@@ -134,13 +143,103 @@ pub fn encode(h: &Hist) -> Option<String> {
 
 /// Reads back what [`encode`] wrote (or any V2 histogram, compressed or not).
 pub fn decode(text: &str) -> Result<Histogram<u64>, String> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text.trim())
-        .map_err(|e| format!("not base64: {e}"))?;
-    hdrhistogram::serialization::Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
-        .map_err(|e| format!("not an HdrHistogram: {e}"))
+    Decoder::default().decode(text)
+}
+
+/// The V2 format's cookies: plain, and deflated.
+const V2_COOKIE: u32 = 0x1c84_9313;
+const V2_DEFLATED: u32 = 0x1c84_9314;
+/// The plain V2 header: cookie, payload length, offset, digits, lowest,
+/// highest, ratio.
+const V2_HEADER: usize = 40;
+/// The largest plain histogram read (an hour at 5 digits is far less).
+const MAX_PLAIN: usize = 64 << 20;
+
+/// Decodes many histograms, reusing its buffers and its inflater (`trek
+/// merge` reads hundreds of thousands). A length in a header that the data
+/// does not hold is an error, never an allocation of that size.
+pub struct Decoder {
+    de: hdrhistogram::serialization::Deserializer,
+    inflate: flate2::Decompress,
+    bytes: Vec<u8>,
+    plain: Vec<u8>,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Self {
+            de: hdrhistogram::serialization::Deserializer::new(),
+            inflate: flate2::Decompress::new(true),
+            bytes: Vec::new(),
+            plain: Vec::new(),
+        }
+    }
+}
+
+impl Decoder {
+    pub fn decode(&mut self, text: &str) -> Result<Histogram<u64>, String> {
+        use base64::Engine;
+        self.bytes.clear();
+        base64::engine::general_purpose::STANDARD
+            .decode_vec(text.trim(), &mut self.bytes)
+            .map_err(|e| format!("not base64: {e}"))?;
+        let word = |b: &[u8], at: usize| -> Option<u32> {
+            Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+        };
+        let bad = || "not an HdrHistogram (V2)".to_string();
+        let plain: &[u8] = match word(&self.bytes, 0) {
+            Some(V2_COOKIE) => &self.bytes,
+            Some(V2_DEFLATED) => {
+                let len = word(&self.bytes, 4).ok_or_else(bad)? as usize;
+                let packed = self.bytes.get(8..8 + len).ok_or_else(bad)?;
+                self.inflate.reset(true);
+                self.plain.clear();
+                loop {
+                    if self.plain.len() == self.plain.capacity() {
+                        if self.plain.len() >= MAX_PLAIN {
+                            return Err("a histogram larger than 64 MB unpacked".into());
+                        }
+                        self.plain.reserve(self.plain.len().max(4096));
+                    }
+                    let read = self.inflate.total_in() as usize;
+                    let wrote = self.plain.len();
+                    let status = self
+                        .inflate
+                        .decompress_vec(
+                            &packed[read..],
+                            &mut self.plain,
+                            flate2::FlushDecompress::None,
+                        )
+                        .map_err(|e| format!("a damaged histogram: {e}"))?;
+                    let stuck =
+                        self.inflate.total_in() as usize == read && self.plain.len() == wrote;
+                    match status {
+                        flate2::Status::StreamEnd => break,
+                        _ if stuck
+                            || (self.inflate.total_in() as usize >= packed.len()
+                                && self.plain.len() < self.plain.capacity()) =>
+                        {
+                            return Err("a histogram cut short".into());
+                        }
+                        _ => {}
+                    }
+                }
+                &self.plain
+            }
+            _ => return Err(bad()),
+        };
+        // The payload length in the header must be what follows it.
+        let payload = word(plain, 4).ok_or_else(bad)? as usize;
+        if word(plain, 0) != Some(V2_COOKIE)
+            || plain.len() < V2_HEADER
+            || payload > plain.len() - V2_HEADER
+        {
+            return Err(bad());
+        }
+        self.de
+            .deserialize(&mut &plain[..])
+            .map_err(|e| format!("not an HdrHistogram: {e}"))
+    }
 }
 
 /// The `rank`-th smallest recorded value (1-based, clamped to the count),
@@ -280,5 +379,39 @@ mod growth {
         assert_eq!(value_at_rank(h, 5000), h.value_at_quantile(1.0));
         assert!(decode("not a histogram").is_err());
         assert!(decode("AAAA").is_err());
+    }
+
+    #[test]
+    fn one_decoder_reads_many_histograms_and_refuses_damaged_ones() {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut d = Decoder::default();
+        // Large enough to inflate in several rounds, then a small one.
+        let mut big = Hist::default();
+        for us in (1..3_600_000_000u64).step_by(9_973) {
+            big.record(us);
+        }
+        let mut small = Hist::coarse();
+        small.record(1500);
+        for h in [&big, &small, &big] {
+            assert_eq!(&d.decode(&encode(h).unwrap()).unwrap(), h.get().unwrap());
+        }
+        // Cut short, bit-flipped, and a plain V2 header claiming 4 GB.
+        let bytes = b64.decode(encode(&big).unwrap()).unwrap();
+        let cut = b64.encode(&bytes[..bytes.len() / 2]);
+        assert!(d.decode(&cut).is_err());
+        let mut flipped = bytes.clone();
+        let mid = flipped.len() / 2;
+        flipped[mid] ^= 0xff;
+        assert!(d.decode(&b64.encode(&flipped)).is_err());
+        let mut header = V2_COOKIE.to_be_bytes().to_vec();
+        header.extend(u32::MAX.to_be_bytes());
+        header.extend([0u8; 32]);
+        assert!(d.decode(&b64.encode(&header)).is_err());
+        // And it still reads good ones after.
+        assert_eq!(
+            &d.decode(&encode(&small).unwrap()).unwrap(),
+            small.get().unwrap()
+        );
     }
 }

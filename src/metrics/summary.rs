@@ -62,7 +62,12 @@ impl Collector {
                     p.iterations_completed += s.iterations_completed;
                     p.dropped += s.dropped;
                 }
-                None => self.open.entry(key).or_default().merge(&s),
+                None => match self.open.entry(key) {
+                    std::collections::btree_map::Entry::Vacant(v) => {
+                        v.insert(s);
+                    }
+                    std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().merge(&s),
+                },
             }
         }
     }

@@ -550,6 +550,7 @@ mod size_tests {
             trace: false,
             events: crate::events::Events::none(),
             segment: Default::default(),
+            keep_histograms: false,
             start_at: None,
         };
         let run = Arc::new(RunCtx::new(&plan, &options, Default::default()));

@@ -47,6 +47,7 @@ pub struct RunCtx {
     pub retired_noted: Vec<std::sync::atomic::AtomicBool>,
     /// The part of the test this process runs (`0/1`: all of it).
     pub segment: segment::Segment,
+    keep_histograms: bool,
 }
 
 impl RunCtx {
@@ -64,6 +65,7 @@ impl RunCtx {
             setup,
             retired_noted: plan.scenarios.iter().map(|_| Default::default()).collect(),
             segment: options.segment,
+            keep_histograms: options.keep_histograms,
         }
     }
 }
@@ -182,6 +184,9 @@ pub struct RunOptions {
     pub events: crate::events::Events,
     /// `--segment`: the part of the test to run.
     pub segment: segment::Segment,
+    /// A part of a split test (even `0/1`): keep every second's latency
+    /// histogram for `trek merge`.
+    pub keep_histograms: bool,
     /// `--start-at`: when the load starts (after `setup`), and how late it
     /// may be.
     pub start_at: Option<StartAt>,
@@ -466,10 +471,10 @@ async fn control(
     tokio::pin!(scenarios);
 
     // A part keeps its timeline's histograms: `trek merge` adds them.
-    let mut collector = if run.segment.is_whole() {
-        Collector::default()
-    } else {
+    let mut collector = if run.keep_histograms {
         Collector::keeping_histograms()
+    } else {
+        Collector::default()
     };
     let mut sampler = sampler::Sampler::new();
     let mut warned = false;
