@@ -124,6 +124,8 @@ struct Compared {
     split: Vec<serde_json::Value>,
     whole_results: serde_json::Value,
     merged: serde_json::Value,
+    part_dirs: Vec<PathBuf>,
+    _scratch: Scratch,
 }
 
 fn compare(load: &str) -> Compared {
@@ -145,6 +147,8 @@ fn compare(load: &str) -> Compared {
         split: posted(&four),
         whole_results,
         merged: read_json(&merged_dir.join("results.json")),
+        part_dirs: dirs,
+        _scratch: scratch,
     }
 }
 
@@ -194,6 +198,14 @@ fn per_vu_iterations_split_equals_whole() {
     assert_rows_unique(&c.split);
     assert_eq!(requests(&c.merged), requests(&c.whole_results));
     assert_eq!(iterations(&c.merged), 18);
+    // A part's result reads back into trek's own type and writes out byte
+    // for byte the same.
+    for dir in &c.part_dirs {
+        let text = std::fs::read_to_string(dir.join("results.json")).unwrap();
+        let back: trek::report::results::Results = serde_json::from_str(&text).unwrap();
+        assert!(back.part.is_some());
+        assert_eq!(serde_json::to_string_pretty(&back).unwrap() + "\n", text);
+    }
 }
 
 #[test]

@@ -48,6 +48,9 @@ impl Part {
         if segment.is_none() && start.is_none() && !args.log_result {
             return Ok(None);
         }
+        if start.is_some() && args.files.len() > 1 {
+            return Err("--start-at starts one file's load: give one scenario file".into());
+        }
         if let Some(s) = segment {
             if args.smoke {
                 return Err(
