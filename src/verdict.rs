@@ -134,22 +134,12 @@ impl SloDef {
     /// The SLO back (`None`: a metric or statistic this trek does not know).
     fn slo(&self) -> Option<Slo> {
         let stat = self.stat.as_deref();
-        let metric = match self.metric.as_str() {
-            "latency" => SloMetric::Latency,
-            "first_byte" => SloMetric::FirstByte,
-            "gap" => SloMetric::Gap,
-            "iteration" => SloMetric::Iteration,
-            "error_rate" => SloMetric::ErrorRate,
-            "throughput" => SloMetric::Throughput,
-            "checks" => SloMetric::Checks,
-            "dropped" => SloMetric::Dropped(match stat {
-                Some("count") => DropUnit::Count,
-                Some("share") => DropUnit::Share,
-                Some("per_second") => DropUnit::PerSecond,
-                _ => return None,
-            }),
-            _ => return None,
+        let unit = match (self.metric.as_str(), stat) {
+            ("dropped", Some(u)) => DropUnit::from_key(u)?,
+            ("dropped", None) => return None,
+            _ => DropUnit::Count,
         };
+        let metric = SloMetric::from_key(&self.metric, unit)?;
         let stat = match (metric, stat) {
             (SloMetric::Dropped(_), _) | (_, None) => None,
             (_, Some(k)) => Some(crate::scenario::model::Stat::from_key(k)?),

@@ -14,6 +14,9 @@ use common::journal::{journal, Answer, Journal, Seen};
 use common::{code, text, trek, wait_with_timeout, Scratch};
 
 const PARTS: u64 = 4;
+/// A generous start tolerance: how precisely parts start is tested on its
+/// own.
+const TOLERANT: &[&str] = &["--start-tolerance", "60s"];
 const SEED: &str = "7";
 
 /// A scenario of `load` posting generated data: who sent it (`vu`, its own
@@ -50,15 +53,15 @@ fn instant_in(ahead: Duration) -> (SystemTime, String) {
     (at, text)
 }
 
-fn spawn_part(file: &Path, out: &Path, part: u64, start_at: &str, extra: &[&str]) -> Child {
+/// Starts `trek run FILE --segment PART --start-at …` with the test's seed.
+fn spawn_part(file: &Path, out: &Path, part: &str, start_at: &str, extra: &[&str]) -> Child {
     trek()
         .arg("run")
         .arg(file)
         .arg("--out")
         .arg(out)
         .args(["--quiet", "--seed", SEED, "--start-at", start_at])
-        .arg("--segment")
-        .arg(format!("{part}/{PARTS}"))
+        .args(["--segment", part])
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -69,13 +72,12 @@ fn spawn_part(file: &Path, out: &Path, part: u64, start_at: &str, extra: &[&str]
 /// Runs the parts together (started with `--start-at`); their folders.
 fn run_parts(scratch: &Scratch, file: &Path, extra: &[&str]) -> Vec<PathBuf> {
     let (_, start_at) = instant_in(Duration::from_secs(3));
-    // A generous tolerance: how precisely parts start is tested on its own.
     let mut extra = extra.to_vec();
-    extra.extend(["--start-tolerance", "60s"]);
+    extra.extend(TOLERANT);
     let children: Vec<(PathBuf, Child)> = (0..PARTS)
         .map(|i| {
             let out = scratch.dir.path().join(format!("part{i}"));
-            let child = spawn_part(file, &out, i, &start_at, &extra);
+            let child = spawn_part(file, &out, &format!("{i}/{PARTS}"), &start_at, &extra);
             (out, child)
         })
         .collect();
@@ -301,20 +303,6 @@ fn three_parts(base: &str, load: &str) -> String {
     )
 }
 
-fn spawn_of(file: &Path, out: &Path, part: &str, start_at: &str) -> Child {
-    trek()
-        .arg("run")
-        .arg(file)
-        .arg("--out")
-        .arg(out)
-        .args(["--quiet", "--seed", SEED, "--start-at", start_at])
-        .args(["--start-tolerance", "60s", "--segment", part])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("trek runs")
-}
-
 #[test]
 fn a_missing_part_fails_the_merge_unless_partial_is_allowed() {
     let server = ok_server();
@@ -330,7 +318,7 @@ fn a_missing_part_fails_the_merge_unless_partial_is_allowed() {
     let children: Vec<Child> = dirs
         .iter()
         .enumerate()
-        .map(|(i, d)| spawn_of(&file, d, &format!("{i}/3"), &start_at))
+        .map(|(i, d)| spawn_part(&file, d, &format!("{i}/3"), &start_at, TOLERANT))
         .collect();
     for c in children {
         let (o, _) = wait_with_timeout(c, Duration::from_secs(60));
@@ -380,7 +368,7 @@ fn a_part_killed_mid_run_leaves_no_result_and_is_reported_missing() {
     let mut children: Vec<Child> = dirs
         .iter()
         .enumerate()
-        .map(|(i, d)| spawn_of(&file, d, &format!("{i}/3"), &start_at))
+        .map(|(i, d)| spawn_part(&file, d, &format!("{i}/3"), &start_at, TOLERANT))
         .collect();
     common::poll_until(Duration::from_secs(30), "part 1's first request", || {
         server.count("/hello?vu=2") > 0
@@ -418,7 +406,13 @@ fn parts_started_apart_begin_together_at_the_agreed_instant() {
     let mut children = Vec::new();
     for i in 0..PARTS {
         let out = scratch.dir.path().join(format!("part{i}"));
-        children.push(spawn_part(&file, &out, i, &start_at, &[]));
+        children.push(spawn_part(
+            &file,
+            &out,
+            &format!("{i}/{PARTS}"),
+            &start_at,
+            &[],
+        ));
         if i + 1 < PARTS {
             // Started 0 to 2 s apart, as pods are.
             std::thread::sleep(Duration::from_millis(666));

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use super::{MergeArgs, EXIT_INVALID};
 use crate::report::part::{self, Input, MAX_LOGGED};
 use crate::report::results::Results;
-use crate::report::{console, Format};
 use crate::verdict;
 
 pub fn merge(args: &MergeArgs) -> i32 {
@@ -58,23 +57,12 @@ pub fn merge(args: &MergeArgs) -> i32 {
             p.reason.as_deref().unwrap_or("")
         );
     }
-    print!(
-        "{}",
-        console::render(
-            &results,
-            &console::Style {
-                color: super::color_stdout()
-            }
-        )
-    );
+    super::report::print_summary(&results);
     let out = args.out.clone().unwrap_or_else(|| {
         let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
         PathBuf::from("reports").join(format!("merged-{stamp}"))
     });
-    let mut formats = args.format.clone();
-    if !formats.contains(&Format::Json) {
-        formats.insert(0, Format::Json);
-    }
+    let formats = super::report::with_json(&args.format);
     if !super::report::write_reports(&out, &results, &formats, None) {
         return super::EXIT_UNWRITTEN;
     }

@@ -21,6 +21,24 @@ pub fn read_results(path: &Path) -> anyhow::Result<Results> {
     Ok(r)
 }
 
+/// Prints a run's (or a merge's) summary on stdout.
+pub fn print_summary(r: &Results) {
+    let style = crate::report::console::Style {
+        color: super::color_stdout(),
+    };
+    print!("{}", crate::report::console::render(r, &style));
+}
+
+/// The formats asked for, with results.json first whatever they say:
+/// `trek report`, `trek compare` and `trek merge` read it.
+pub fn with_json(formats: &[Format]) -> Vec<Format> {
+    let mut out = formats.to_vec();
+    if !out.contains(&Format::Json) {
+        out.insert(0, Format::Json);
+    }
+    out
+}
+
 /// Writes the reports and prints where they are.
 pub fn write_reports(
     dir: &Path,

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use super::prepare::{load_plan, print_diagnostics, split_vus, Overrides};
 use super::{RunArgs, EXIT_INVALID, EXIT_UNWRITTEN};
 use crate::plan;
+use crate::report::compare;
 use crate::report::live;
 use crate::report::results::{Meta, Results, Shape};
-use crate::report::{compare, console, Format};
 use crate::run::RunOptions;
 use crate::scenario::model::Executor;
 use crate::scenario::units::parse_duration;
@@ -238,15 +238,7 @@ pub fn execute(
     if let Some(p) = split {
         results.part = Some(Box::new(super::part::info(&plan, p, &outcome)));
     }
-    print!(
-        "{}",
-        console::render(
-            &results,
-            &console::Style {
-                color: super::color_stdout()
-            }
-        )
-    );
+    super::report::print_summary(&results);
     let comparison = match &args.baseline {
         Some(base) => match super::report::read_results(base) {
             Ok(b) => Some(compare::compare(
@@ -261,12 +253,7 @@ pub fn execute(
         },
         None => None,
     };
-    // results.json is written whatever `--format` says: `trek report` and
-    // `trek compare` read it.
-    let mut formats = args.format.clone();
-    if !formats.contains(&Format::Json) {
-        formats.insert(0, Format::Json);
-    }
+    let formats = super::report::with_json(&args.format);
     if !super::report::write_reports(out, &results, &formats, comparison.as_ref()) {
         return EXIT_UNWRITTEN;
     }

@@ -457,6 +457,15 @@ pub enum DropUnit {
 }
 
 impl DropUnit {
+    pub fn from_key(key: &str) -> Option<Self> {
+        Some(match key {
+            "count" => DropUnit::Count,
+            "share" => DropUnit::Share,
+            "per_second" => DropUnit::PerSecond,
+            _ => return None,
+        })
+    }
+
     pub fn key(self) -> &'static str {
         match self {
             DropUnit::Count => "count",
@@ -467,6 +476,21 @@ impl DropUnit {
 }
 
 impl SloMetric {
+    /// The metric of an `slo:` key (`dropped` in `unit`).
+    pub fn from_key(key: &str, unit: DropUnit) -> Option<Self> {
+        Some(match key {
+            "latency" => SloMetric::Latency,
+            "first_byte" => SloMetric::FirstByte,
+            "gap" => SloMetric::Gap,
+            "iteration" => SloMetric::Iteration,
+            "error_rate" => SloMetric::ErrorRate,
+            "throughput" => SloMetric::Throughput,
+            "checks" => SloMetric::Checks,
+            "dropped" => SloMetric::Dropped(unit),
+            _ => return None,
+        })
+    }
+
     pub fn key(self) -> &'static str {
         match self {
             SloMetric::Latency => "latency",

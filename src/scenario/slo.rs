@@ -26,16 +26,13 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
         return out;
     };
     for (key, k, v) in m.entries() {
-        let metric = match key {
-            "latency" => SloMetric::Latency,
-            "first_byte" => SloMetric::FirstByte,
-            "gap" => SloMetric::Gap,
-            "iteration" => SloMetric::Iteration,
-            "error_rate" => SloMetric::ErrorRate,
-            "throughput" => SloMetric::Throughput,
-            "checks" => SloMetric::Checks,
-            "dropped" => SloMetric::Dropped(drop_unit(v)),
-            _ => continue,
+        let unit = if key == "dropped" {
+            drop_unit(v)
+        } else {
+            DropUnit::Count
+        };
+        let Some(metric) = SloMetric::from_key(key, unit) else {
+            continue;
         };
         match metric {
             SloMetric::ErrorRate | SloMetric::Checks => {
