@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod events;
 pub mod format;
 pub mod k8s;
+pub mod live;
 pub mod metrics;
 pub mod plan;
 pub mod redact;

@@ -21,11 +21,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("metrics", &["scenario", "redact", "format"]),
     ("verdict", &["metrics", "plan", "scenario", "format"]),
+    // What a run publishes while it goes, read from the recorders.
+    ("live", &["metrics"]),
     // The runtime records into metrics and tells the console through events.
     (
         "run",
         &[
-            "plan", "metrics", "scenario", "template", "redact", "format", "events",
+            "plan", "metrics", "scenario", "template", "redact", "format", "events", "live",
         ],
     ),
     // Reports read results; the console reads the runtime's events.

@@ -4,6 +4,7 @@
 mod demo;
 mod init;
 mod k8s;
+mod live;
 mod merge;
 mod part;
 mod plan;
@@ -120,6 +121,18 @@ pub struct RunArgs {
     /// logs).
     #[arg(long)]
     pub log_result: bool,
+    /// Serve live metrics for Prometheus at http://ADDR/metrics while the
+    /// run lasts (e.g. 127.0.0.1:9464; port 0 picks a free one, printed).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
+    /// How long the metrics endpoint stays up after the run, so that the
+    /// last scrape sees the end.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub metrics_linger: String,
+    /// The `testid` label of every published series (default: the file's
+    /// name and the start time).
+    #[arg(long, value_name = "ID")]
+    pub testid: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -56,6 +56,10 @@ pub fn run(args: &RunArgs) -> i32 {
             return EXIT_INVALID;
         }
     };
+    if let Err(e) = super::live::Options::of(args) {
+        eprintln!("trek: {e}");
+        return EXIT_INVALID;
+    }
     let seed = args
         .seed
         .or_else(|| part.as_ref().and_then(|p| p.seed()))
@@ -140,6 +144,18 @@ pub fn execute(
         eprintln!("trek: warning: {idle}");
     }
     let plan = Arc::new(plan);
+    // Checked in `run` before any file ran.
+    let publishing = match super::live::Options::of(args).ok().flatten() {
+        Some(o) => match super::live::Publishing::start(&o, args, &plan, file, segment) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("trek: {e}");
+                return EXIT_INVALID;
+            }
+        },
+        None => None,
+    };
+    let (board, publishing) = publishing.unzip();
     let quiet = args.quiet || args.smoke;
     if !args.quiet {
         for s in &plan.scenarios {
@@ -181,6 +197,7 @@ pub fn execute(
         segment,
         keep_histograms: args.segment.is_some(),
         start_at: part.as_ref().and_then(|p| p.start),
+        board,
     };
     let outcome = crate::run::run(plan.clone(), run_options);
     if let Some(console) = console {
@@ -262,6 +279,9 @@ pub fn execute(
             Ok(json) => print!("{}", crate::report::part::to_log(&json)),
             Err(e) => eprintln!("trek: cannot print the result: {e}"),
         }
+    }
+    if let Some(p) = publishing {
+        p.finish();
     }
     verdict::exit_code(overall)
 }

@@ -552,6 +552,7 @@ mod size_tests {
             segment: Default::default(),
             keep_histograms: false,
             start_at: None,
+            board: None,
         };
         let run = Arc::new(RunCtx::new(&plan, &options, Default::default()));
         let (_tx, phase) = watch::channel(Phase::Run);

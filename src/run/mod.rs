@@ -48,6 +48,7 @@ pub struct RunCtx {
     /// The part of the test this process runs (`0/1`: all of it).
     pub segment: segment::Segment,
     keep_histograms: bool,
+    board: Option<Arc<crate::live::Board>>,
 }
 
 impl RunCtx {
@@ -66,6 +67,7 @@ impl RunCtx {
             retired_noted: plan.scenarios.iter().map(|_| Default::default()).collect(),
             segment: options.segment,
             keep_histograms: options.keep_histograms,
+            board: options.board.clone(),
         }
     }
 }
@@ -190,6 +192,8 @@ pub struct RunOptions {
     /// `--start-at`: when the load starts (after `setup`), and how late it
     /// may be.
     pub start_at: Option<StartAt>,
+    /// `--metrics-listen`: where the live snapshot goes once a second.
+    pub board: Option<Arc<crate::live::Board>>,
 }
 
 /// A load that starts at an agreed instant (the parts of a split test).
@@ -306,6 +310,11 @@ pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> 
     } else {
         None
     };
+    // The last snapshot: what a scrape after the end sees.
+    if let Some(board) = &options.board {
+        let idle = vec![0; plan.scenarios.len()];
+        board.refresh(|add| workers.iter().for_each(|w| add(&w.recorder())), &idle);
+    }
     let mut recorders: Vec<Recorder> = Vec::new();
     for w in workers.iter() {
         // Sized like the original: a straggling task may still record.
@@ -519,6 +528,10 @@ async fn control(
                     }
                     for w in workers.iter() {
                         collector.add_seconds(w.recorder().drain_seconds(second));
+                    }
+                    if let Some(board) = &run.board {
+                        let active: Vec<u64> = actives.iter().map(|a| a.load(Ordering::Relaxed)).collect();
+                        board.refresh(|add| workers.iter().for_each(|w| add(&w.recorder())), &active);
                     }
                     collector.settle_before(second.saturating_sub(2), &names);
                     let vus: u64 = actives.iter().map(|a| a.load(Ordering::Relaxed)).sum();
