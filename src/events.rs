@@ -9,13 +9,10 @@ use std::time::Duration;
 /// One thing to show.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    /// Once a second: time since the start, users running an iteration,
-    /// requests and failures in the last full second.
+    /// Once a second: time since the start, and where each scenario is.
     Progress {
         elapsed: Duration,
-        vus: u64,
-        requests: u64,
-        failures: u64,
+        scenarios: Vec<ScenarioProgress>,
     },
     /// A message (interrupted, the generator is saturated…); not shown
     /// with `--quiet`.
@@ -25,6 +22,24 @@ pub enum Event {
     Problem(String),
     /// `--smoke`: a step has finished.
     Step(StepLine),
+}
+
+/// One scenario's progress line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioProgress {
+    pub name: String,
+    /// How long its load is planned to last (`None`: until its iterations
+    /// are done).
+    pub planned: Option<Duration>,
+    /// Users running.
+    pub vus: u64,
+    /// Requests and failed ones in the last full second.
+    pub requests: u64,
+    pub failures: u64,
+    /// p95 latency of the last 5 seconds (`None`: no request).
+    pub p95: Option<f64>,
+    /// Iterations dropped so far (open model).
+    pub dropped: u64,
 }
 
 /// A finished step, as `--smoke` shows it.

@@ -39,7 +39,15 @@ pub struct Collector {
     /// `metrics/exact.rs`), so that the parts' timelines merge exactly.
     keep: bool,
     histograms: BTreeMap<(u32, usize), String>,
+    /// The latency of the last few settled seconds, per scenario, for the
+    /// live p95 of the console.
+    recent: BTreeMap<(u32, usize), super::hist::Hist>,
+    /// Iterations dropped so far, per scenario.
+    dropped: Vec<u64>,
 }
+
+/// The seconds the console's p95 is over.
+const RECENT_SECONDS: u32 = 5;
 
 impl Collector {
     /// A collector that keeps every settled second's latency histogram.
@@ -52,6 +60,12 @@ impl Collector {
 
     pub fn add_seconds(&mut self, drained: Vec<((u32, usize), SecondStats)>) {
         for (key, s) in drained {
+            if s.dropped > 0 {
+                if self.dropped.len() <= key.1 {
+                    self.dropped.resize(key.1 + 1, 0);
+                }
+                self.dropped[key.1] += s.dropped;
+            }
             match self.settled.get_mut(&key) {
                 // A sample recorded just as its second was settled: keep its
                 // counts (its latency is in the step's histograms anyway).
@@ -82,6 +96,38 @@ impl Collector {
         *self.vus.entry(key).or_insert(0) += vus;
     }
 
+    /// Iterations of a scenario dropped so far.
+    pub fn dropped_so_far(&self, scenario: usize) -> u64 {
+        self.dropped.get(scenario).copied().unwrap_or(0)
+    }
+
+    /// A scenario's requests and failures in a second, for the live line.
+    pub fn scenario_requests_in(&self, second: u32, scenario: usize) -> (u64, u64) {
+        let key = (second, scenario);
+        match (self.open.get(&key), self.settled.get(&key)) {
+            (Some(s), _) => (s.requests, s.failures),
+            (None, Some(p)) => (p.requests, p.failures),
+            (None, None) => (0, 0),
+        }
+    }
+
+    /// A scenario's p95 latency over the seconds `[now - 5, now)` collected
+    /// so far (seconds), for the live line.
+    pub fn recent_p95(&self, now: u32, scenario: usize) -> Option<f64> {
+        let from = now.saturating_sub(RECENT_SECONDS);
+        let mut h = super::hist::Hist::coarse();
+        for second in from..now {
+            let key = (second, scenario);
+            if let Some(s) = self.open.get(&key) {
+                h.merge(&s.latency);
+            }
+            if let Some(r) = self.recent.get(&key) {
+                h.merge(r);
+            }
+        }
+        h.get().map(|h| h.value_at_quantile(0.95) as f64 / 1e6)
+    }
+
     /// Requests in a second across scenarios, for the live line.
     pub fn requests_in(&self, second: u32) -> (u64, u64) {
         let open = self
@@ -100,8 +146,15 @@ impl Collector {
     /// their histograms.
     pub fn settle_before(&mut self, second: u32, names: &[String]) {
         let keep = self.open.split_off(&(second, 0));
+        // The recent seconds the console's p95 still reads.
+        self.recent = self
+            .recent
+            .split_off(&(second.saturating_sub(RECENT_SECONDS), 0));
         for (key, s) in std::mem::replace(&mut self.open, keep) {
             let stats = Stats::of(&s.latency);
+            if second.saturating_sub(key.0) <= RECENT_SECONDS && !s.latency.is_empty() {
+                self.recent.insert(key, s.latency.clone());
+            }
             if self.keep {
                 if let Some(h) = super::hist::encode(&s.latency) {
                     self.histograms.insert(key, h);

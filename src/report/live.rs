@@ -1,15 +1,16 @@
 //! The console while a run goes: what the runtime sends over its channel
-//! (`run/events.rs`), printed on stderr. The status line (elapsed time,
-//! active virtual users, requests and errors per second) is rewritten in
-//! place on a terminal, a plain line every few seconds otherwise, nothing
-//! with `--quiet`; notes and `--smoke` step lines are printed as they come.
+//! (`run/events.rs`), printed on stderr. One status line per scenario
+//! (elapsed of planned time, users, requests and errors per second, p95 of
+//! the last 5 s, dropped iterations) is rewritten in place on a terminal,
+//! printed every few seconds otherwise, nothing with `--quiet`; notes and
+//! `--smoke` step lines are printed as they come.
 
 use std::io::Write;
 use std::sync::mpsc::{channel, Receiver};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::events::{Event, Events, StepLine};
+use crate::events::{Event, Events, ScenarioProgress, StepLine};
 use crate::format::format_secs;
 
 /// Starts the console on a thread of its own: give the [`Events`] to the
@@ -31,12 +32,7 @@ fn show(rx: &Receiver<Event>, mode: Mode) {
     let mut status = Status::new(mode, 0);
     for e in rx.iter() {
         match e {
-            Event::Progress {
-                elapsed,
-                vus,
-                requests,
-                failures,
-            } => status.update(elapsed, vus, requests, failures),
+            Event::Progress { elapsed, scenarios } => status.update(elapsed, &scenarios),
             Event::Note(n) => status.note(&n),
             Event::Problem(p) => {
                 status.clear();
@@ -85,7 +81,37 @@ const PLAIN_EVERY: Duration = Duration::from_secs(5);
 pub struct Status {
     mode: Mode,
     last_plain: Option<Duration>,
-    drawn: bool,
+    /// Lines drawn in place (a terminal), to rewrite or clear.
+    drawn: usize,
+}
+
+/// `mm:ss`.
+fn clock(d: Duration) -> String {
+    let secs = d.as_secs();
+    format!("{:02}:{:02}", secs / 60, secs % 60)
+}
+
+/// `checkout  00:12/01:00  20 users  431 req/s  0 errors/s  p95 12.4ms  3 dropped`
+pub fn progress_line(elapsed: Duration, s: &ScenarioProgress) -> String {
+    let mut line = format!("{}  {}", s.name, clock(elapsed));
+    if let Some(p) = s.planned {
+        line.push('/');
+        line.push_str(&clock(p));
+    }
+    line.push_str(&format!(
+        "  {} user{}  {} req/s  {} errors/s",
+        s.vus,
+        if s.vus == 1 { "" } else { "s" },
+        s.requests,
+        s.failures
+    ));
+    if let Some(p95) = s.p95 {
+        line.push_str(&format!("  p95 {}", format_secs(p95)));
+    }
+    if s.dropped > 0 {
+        line.push_str(&format!("  {} dropped", s.dropped));
+    }
+    line
 }
 
 impl Status {
@@ -93,32 +119,50 @@ impl Status {
         Self {
             mode,
             last_plain: None,
-            drawn: false,
+            drawn: 0,
         }
     }
 
-    pub fn update(&mut self, elapsed: Duration, vus: u64, reqs: u64, fails: u64) {
-        let secs = elapsed.as_secs();
-        let line = format!(
-            "{:02}:{:02}  {vus} virtual users  {reqs} req/s  {fails} errors/s",
-            secs / 60,
-            secs % 60
-        );
-        let mut err = std::io::stderr().lock();
+    pub fn update(&mut self, elapsed: Duration, scenarios: &[ScenarioProgress]) {
+        let lines: Vec<String> = scenarios
+            .iter()
+            .map(|s| progress_line(elapsed, s))
+            .collect();
         match self.mode {
             Mode::Quiet => {}
             Mode::Tty => {
-                let _ = write!(err, "\r\x1b[2K{line}");
+                let mut text = self.erase();
+                text.push_str(&lines.join("\n"));
+                let mut err = std::io::stderr().lock();
+                let _ = write!(err, "{text}");
                 let _ = err.flush();
-                self.drawn = true;
+                self.drawn = lines.len();
             }
             Mode::Plain => {
                 if self.last_plain.is_none_or(|l| elapsed >= l + PLAIN_EVERY) {
                     self.last_plain = Some(elapsed);
-                    let _ = writeln!(err, "{line}");
+                    let mut err = std::io::stderr().lock();
+                    for line in &lines {
+                        let _ = writeln!(err, "{line}");
+                    }
                 }
             }
         }
+    }
+
+    /// What takes the cursor back to the first drawn line and clears from
+    /// there to the end of the screen.
+    fn erase(&mut self) -> String {
+        let mut out = String::new();
+        if self.drawn > 0 {
+            out.push('\r');
+            if self.drawn > 1 {
+                out.push_str(&format!("\x1b[{}A", self.drawn - 1));
+            }
+            out.push_str("\x1b[J");
+        }
+        self.drawn = 0;
+        out
     }
 
     pub fn note(&mut self, msg: &str) {
@@ -134,9 +178,9 @@ impl Status {
     }
 
     pub fn clear(&mut self) {
-        if self.drawn {
-            eprint!("\r\x1b[2K");
-            self.drawn = false;
+        if self.drawn > 0 {
+            let text = self.erase();
+            eprint!("{text}");
         }
     }
 }
@@ -168,6 +212,34 @@ mod tests {
             detail: "step `x`: `when`: boom".into(),
         };
         assert_eq!(step_line(&refused), "  ✗ step `x`: `when`: boom");
+    }
+
+    #[test]
+    fn a_progress_line_says_where_a_scenario_is() {
+        let s = ScenarioProgress {
+            name: "checkout".into(),
+            planned: Some(Duration::from_secs(60)),
+            vus: 20,
+            requests: 431,
+            failures: 2,
+            p95: Some(0.0124),
+            dropped: 3,
+        };
+        assert_eq!(
+            progress_line(Duration::from_secs(12), &s),
+            "checkout  00:12/01:00  20 users  431 req/s  2 errors/s  p95 12.4ms  3 dropped"
+        );
+        let quiet = ScenarioProgress {
+            planned: None,
+            vus: 1,
+            p95: None,
+            dropped: 0,
+            ..s
+        };
+        assert_eq!(
+            progress_line(Duration::from_secs(75), &quiet),
+            "checkout  01:15  1 user  431 req/s  2 errors/s"
+        );
     }
 
     #[test]

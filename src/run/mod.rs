@@ -534,14 +534,27 @@ async fn control(
                         board.refresh(|add| workers.iter().for_each(|w| add(&w.recorder())), &active);
                     }
                     collector.settle_before(second.saturating_sub(2), &names);
-                    let vus: u64 = actives.iter().map(|a| a.load(Ordering::Relaxed)).sum();
                     if second >= 1 {
-                        let (requests, failures) = collector.requests_in(second - 1);
+                        let scenarios = plan
+                            .scenarios
+                            .iter()
+                            .enumerate()
+                            .map(|(i, s)| {
+                                let (requests, failures) = collector.scenario_requests_in(second - 1, i);
+                                crate::events::ScenarioProgress {
+                                    name: s.name.clone(),
+                                    planned: planned(&s.load.executor),
+                                    vus: actives[i].load(Ordering::Relaxed),
+                                    requests,
+                                    failures,
+                                    p95: collector.recent_p95(second, i),
+                                    dropped: collector.dropped_so_far(i),
+                                }
+                            })
+                            .collect();
                         run.events.send(crate::events::Event::Progress {
                             elapsed: run.start.elapsed(),
-                            vus,
-                            requests,
-                            failures,
+                            scenarios,
                         });
                     }
                 }
@@ -594,6 +607,20 @@ impl Signals {
         {
             let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+/// How long an executor's load is planned to last; `None` for the
+/// iteration executors, which end when their iterations are done.
+pub fn planned(e: &crate::scenario::model::Executor) -> Option<Duration> {
+    use crate::scenario::model::Executor as E;
+    match e {
+        E::ConstantVus { duration, .. } => Some(*duration),
+        E::RampingVus { stages, .. } => Some(stages.iter().map(|s| s.duration).sum()),
+        E::ConstantArrivalRate { .. } | E::RampingArrivalRate { .. } => {
+            Some(open::open_plan(e).0.total())
+        }
+        E::PerVuIterations { .. } | E::SharedIterations { .. } => None,
     }
 }
 
