@@ -1,7 +1,9 @@
 //! Live metrics against the real Prometheus (Debian's package, installed by
 //! scripts/test): it scrapes `trek run --metrics-listen` every second
 //! during a 10 s run against the demo target, and what it stored agrees
-//! with results.json: the request count exactly, the p95 within a bucket.
+//! with results.json: the request count exactly, the p95 within a bucket;
+//! every query of the Grafana dashboard (dashboards/trek.json) returns
+//! data.
 
 mod common;
 
@@ -131,7 +133,7 @@ fn prometheus_scrapes_what_the_results_say() {
     let file = scratch.file(
         "t.yaml",
         &format!(
-            "version: 1\nbase_url: {}\nload: {{ vus: 4, duration: 10s }}\nsteps:\n  - {{ name: health, get: /health, expect: {{ status: 200 }} }}\n  - think: 20ms\nslo:\n  error_rate: 1%\n",
+            "version: 1\nbase_url: {}\nload: {{ vus: 4, duration: 10s }}\nsteps:\n  - {{ name: health, get: /health, expect: {{ status: 200 }} }}\n  - think: 20ms\nslo:\n  error_rate: 1%\n  latency: {{ p95: 500ms }}\n",
             demo.base
         ),
     );
@@ -174,4 +176,40 @@ fn prometheus_scrapes_what_the_results_say() {
         "count(trek_requests_total{testid=\"scraped\",segment=\"0/1\"} offset 5s)",
     );
     assert!(segment.is_some(), "the segment label");
+
+    // Every query of the dashboard, over the last two minutes.
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/dashboards/trek.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut queries = 0;
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"]
+                .as_str()
+                .unwrap()
+                .replace("$testid", "scraped")
+                .replace("$__rate_interval", "4s");
+            let path = format!(
+                "/api/v1/query_range?query={}&start={}&end={now}&step=1",
+                percent_encoding::utf8_percent_encode(&expr, percent_encoding::NON_ALPHANUMERIC),
+                now - 120
+            );
+            let (status, body) = http_json(&prom.base, "GET", &path, &[], None);
+            assert_eq!(status, 200, "{expr}: {body}");
+            let series = body["data"]["result"].as_array().map_or(0, Vec::len);
+            assert!(
+                series > 0,
+                "panel `{}`: `{expr}` returned no data",
+                panel["title"]
+            );
+            queries += 1;
+        }
+    }
+    assert!(queries >= 12, "{queries} queries");
 }

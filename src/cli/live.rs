@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::RunArgs;
 use crate::live::scrape::Endpoint;
-use crate::live::{Board, Identity, StepLabels};
+use crate::live::{Board, Bound, Identity, StepLabels};
 use crate::plan::{Plan, StepKindTag};
 use crate::run::segment::Segment;
 use crate::scenario::units::parse_duration;
@@ -70,7 +70,17 @@ impl Publishing {
             })
             .collect();
         let scenarios = plan.scenarios.iter().map(|s| s.name.clone()).collect();
-        let board = Board::new(identity, scenarios, steps);
+        let bounds = crate::verdict::slo_defs(plan)
+            .into_iter()
+            .map(|d| Bound {
+                scope: d.scope,
+                metric: d.metric,
+                stat: d.stat.unwrap_or_default(),
+                target: d.target,
+                critical: d.critical,
+            })
+            .collect();
+        let board = Board::new(identity, scenarios, steps, bounds);
         let endpoint = Endpoint::start(options.listen, board.clone())
             .map_err(|e| format!("--metrics-listen {}: cannot listen: {e}", options.listen))?;
         eprintln!(

@@ -32,6 +32,19 @@ pub struct StepLabels {
     pub request: bool,
 }
 
+/// An SLO's bounds, published so that a dashboard can draw them beside
+/// what they bound (in the metric's unit: seconds, a share, per second).
+#[derive(Debug, Clone)]
+pub struct Bound {
+    /// As in results.json: `step checkout/login`, `scenario checkout`, `test`.
+    pub scope: String,
+    pub metric: String,
+    /// The statistic (`p95`), or `dropped`'s unit; empty when none.
+    pub stat: String,
+    pub target: Option<f64>,
+    pub critical: Option<f64>,
+}
+
 /// Everything published, cumulative since the run started.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
@@ -93,11 +106,17 @@ pub struct Board {
     pub identity: Identity,
     pub scenarios: Vec<String>,
     pub steps: Vec<StepLabels>,
+    pub bounds: Vec<Bound>,
     latest: Mutex<Arc<Snapshot>>,
 }
 
 impl Board {
-    pub fn new(identity: Identity, scenarios: Vec<String>, steps: Vec<StepLabels>) -> Arc<Self> {
+    pub fn new(
+        identity: Identity,
+        scenarios: Vec<String>,
+        steps: Vec<StepLabels>,
+        bounds: Vec<Bound>,
+    ) -> Arc<Self> {
         let empty = Snapshot {
             steps: vec![StepLive::default(); steps.len()],
             scenarios: vec![ScenarioLive::default(); scenarios.len()],
@@ -106,6 +125,7 @@ impl Board {
             identity,
             scenarios,
             steps,
+            bounds,
             latest: Mutex::new(Arc::new(empty)),
         })
     }

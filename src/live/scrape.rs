@@ -154,6 +154,24 @@ impl Collector for Series {
             }
         }
         let mut m = enc.encode_descriptor(
+            "slo_bound",
+            "The bounds of the test's SLOs (level target or critical), in the unit of their metric.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for b in &board.bounds {
+            for (level, value) in [("target", b.target), ("critical", b.critical)] {
+                let Some(value) = value else { continue };
+                let labels = vec![
+                    ("scope", b.scope.clone()),
+                    ("metric", b.metric.clone()),
+                    ("stat", b.stat.clone()),
+                    ("level", level.to_string()),
+                ];
+                ConstGauge::new(value).encode(m.encode_family(&labels)?)?;
+            }
+        }
+        let mut m = enc.encode_descriptor(
             "active_users",
             "Virtual users running, by scenario.",
             None,
