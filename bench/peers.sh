@@ -14,6 +14,10 @@
 #                                # trek-part: trek run as one part of a
 #                                # split test (--segment 0/1), which keeps
 #                                # every second's histogram for the merge
+#   TOOLS="trek trek-live" WORKLOADS="w1 w2" bench/peers.sh
+#                                # trek-live: trek publishing its metrics
+#                                # (--metrics-listen) to a real Prometheus
+#                                # scraping every second (on CPU 0)
 #
 # Workloads:
 #   W1 raw      50 connections, GET /health as fast as possible, 10 s
@@ -116,7 +120,7 @@ ulimit -n 20000
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 tls_port=$((port + 1)) h2_port=$((port + 2))
-trap 'kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true; kill "${demo_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true; kill "${demo_pid:-}" "${prometheus_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 # A self-signed certificate for 127.0.0.1 (P-256), for the TLS ports.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
   -keyout "$work/key.pem" -out "$work/cert.pem" -subj /CN=127.0.0.1 \
@@ -136,6 +140,18 @@ fi
 
 bench/target/scripts.sh "$work" "$base" "$duration" "${demo:-}" "$tls" "$h2"
 
+# trek-live: a real Prometheus (Debian's) scraping trek every second,
+# sharing the target's core.
+metrics_port=$((port + 3))
+if has trek-live; then
+  apt_need prometheus prometheus
+  systemctl disable --now prometheus >/dev/null 2>&1 || true
+  printf 'global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: trek\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$metrics_port" > "$work/prometheus.yml"
+  taskset -c 0 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+    --web.listen-address=127.0.0.1:$((port + 4)) > "$work/prometheus.log" 2>&1 &
+  prometheus_pid=$!
+fi
+
 # Runs one tool on one workload pinned to CPU 1 under /usr/bin/time -v and
 # prints "requests seconds cpu_seconds peak_rss_kb vus".
 measure() {
@@ -144,10 +160,11 @@ measure() {
   rm -rf "$out" && mkdir -p "$out"
   local pin=(taskset -c 1 /usr/bin/time -v -o "$out/time")
   case "$tool:$workload" in
-    trek:w* | trek-base:w* | trek-part:w*)
+    trek:w* | trek-base:w* | trek-part:w* | trek-live:w*)
       local bin=$trek part=()
       [ "$tool" = trek-base ] && bin=$trek_base
       [ "$tool" = trek-part ] && part=(--segment 0/1 --seed 1)
+      [ "$tool" = trek-live ] && part=(--metrics-listen "127.0.0.1:$metrics_port" --metrics-linger 0s)
       "${pin[@]}" "$bin" run "$work/$workload.yaml" --quiet --format json --out "$out" "${part[@]}" > "$out/stdout" 2>&1 || true
       requests=$(python3 bench/target/count.py trek "$out/results.json")
       case $workload in w3 | w8) vus=10000 ;; w4) vus=1000 ;; esac
