@@ -1,9 +1,10 @@
 //! Live metrics against the real Prometheus (Debian's package, installed by
 //! scripts/test): it scrapes `trek run --metrics-listen` every second
-//! during a 10 s run against the demo target, and what it stored agrees
-//! with results.json: the request count exactly, the p95 within a bucket;
+//! during a 10 s run against the demo target, or receives its
+//! `--remote-write` pushes, and what it stored agrees with results.json:
+//! the request count exactly, the p95 within a bucket (classic and native);
 //! every query of the Grafana dashboard (dashboards/trek.json) returns
-//! data.
+//! data. A receiver stopped mid-run is a warning, the results whole.
 
 mod common;
 
@@ -29,7 +30,9 @@ impl Drop for Prometheus {
     }
 }
 
-fn prometheus(dir: &Path, target: &str) -> Prometheus {
+/// Prometheus on a free loopback port, scraping `target` every second when
+/// given, started with `flags`.
+fn prometheus(dir: &Path, target: Option<&str>, flags: &[&str]) -> Prometheus {
     let bin = Path::new("/usr/bin/prometheus");
     assert!(
         bin.exists(),
@@ -38,7 +41,10 @@ fn prometheus(dir: &Path, target: &str) -> Prometheus {
     let config = dir.join("prometheus.yml");
     std::fs::write(
         &config,
-        format!("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: trek\n    static_configs:\n      - targets: ['{target}']\n"),
+        match target {
+            Some(target) => format!("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: trek\n    static_configs:\n      - targets: ['{target}']\n"),
+            None => "global:\n  scrape_interval: 1s\n".to_string(),
+        },
     )
     .unwrap();
     let port = {
@@ -52,6 +58,7 @@ fn prometheus(dir: &Path, target: &str) -> Prometheus {
             dir.join("tsdb").display()
         ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .args(flags)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -130,15 +137,9 @@ fn run_publishing(scratch: &Scratch, file: &Path, extra: &[&str]) -> (Child, Str
 fn prometheus_scrapes_what_the_results_say() {
     let demo = demo_target(&[]);
     let scratch = Scratch::new();
-    let file = scratch.file(
-        "t.yaml",
-        &format!(
-            "version: 1\nbase_url: {}\nload: {{ vus: 4, duration: 10s }}\nsteps:\n  - {{ name: health, get: /health, expect: {{ status: 200 }} }}\n  - think: 20ms\nslo:\n  error_rate: 1%\n  latency: {{ p95: 500ms }}\n",
-            demo.base
-        ),
-    );
+    let file = health_scenario(&scratch, &demo.base, "10s");
     let (child, addr) = run_publishing(&scratch, &file, &["--testid", "scraped"]);
-    let prom = prometheus(scratch.dir.path(), &addr);
+    let prom = prometheus(scratch.dir.path(), Some(&addr), &[]);
     let (o, _) = wait_with_timeout(child, Duration::from_secs(90));
     assert_eq!(code(&o), 0, "{}", text(&o));
     let results = scratch.results(&o);
@@ -177,6 +178,12 @@ fn prometheus_scrapes_what_the_results_say() {
     );
     assert!(segment.is_some(), "the segment label");
 
+    dashboard_returns_data(&prom, "scraped");
+}
+
+/// Every query of the dashboard (dashboards/trek.json) over the last two
+/// minutes returns data for `testid`.
+fn dashboard_returns_data(prom: &Prometheus, testid: &str) {
     // Every query of the dashboard, over the last two minutes.
     let dashboard: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/dashboards/trek.json"))
@@ -193,7 +200,7 @@ fn prometheus_scrapes_what_the_results_say() {
             let expr = target["expr"]
                 .as_str()
                 .unwrap()
-                .replace("$testid", "scraped")
+                .replace("$testid", testid)
                 .replace("$__rate_interval", "4s");
             let path = format!(
                 "/api/v1/query_range?query={}&start={}&end={now}&step=1",
@@ -212,4 +219,160 @@ fn prometheus_scrapes_what_the_results_say() {
         }
     }
     assert!(queries >= 12, "{queries} queries");
+}
+
+/// A 10 s run against the demo target, as a scenario file.
+fn health_scenario(scratch: &Scratch, base: &str, duration: &str) -> std::path::PathBuf {
+    scratch.file(
+        "t.yaml",
+        &format!(
+            "version: 1\nbase_url: {base}\nload: {{ vus: 4, duration: {duration} }}\nsteps:\n  - {{ name: health, get: /health, expect: {{ status: 200 }} }}\n  - think: 20ms\nslo:\n  error_rate: 1%\n  latency: {{ p95: 500ms }}\n"
+        ),
+    )
+}
+
+fn pushing(scratch: &Scratch, file: &Path, prom: &Prometheus, testid: &str) -> Command {
+    let mut cmd = trek();
+    cmd.arg("run")
+        .arg(file)
+        .arg("--out")
+        .arg(scratch.out())
+        .args(["--quiet", "--remote-write-every", "1s", "--testid", testid])
+        .arg("--remote-write")
+        .arg(format!("{}/api/v1/write", prom.base));
+    cmd
+}
+
+const RECEIVER: [&str; 2] = [
+    "--web.enable-remote-write-receiver",
+    "--enable-feature=native-histograms",
+];
+
+#[test]
+fn remote_write_pushes_what_the_results_say() {
+    let demo = demo_target(&[]);
+    let scratch = Scratch::new();
+    let prom = prometheus(scratch.dir.path(), None, &RECEIVER);
+    let file = health_scenario(&scratch, &demo.base, "10s");
+    let child = pushing(&scratch, &file, &prom, "pushed")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (o, _) = wait_with_timeout(child, Duration::from_secs(90));
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let results = scratch.results(&o);
+    assert!(results.get("warnings").is_none(), "{}", results["warnings"]);
+    let requests = results["totals"]["requests"].as_f64().unwrap();
+    assert!(requests > 100.0, "{requests}");
+    // The final push carries the final count.
+    assert_eq!(
+        query(
+            &prom,
+            "sum(last_over_time(trek_requests_total{testid=\"pushed\"}[5m]))"
+        ),
+        Some(requests)
+    );
+    // Pushed every second: the 10 s run left about ten samples.
+    let samples = query(
+        &prom,
+        "max(count_over_time(trek_requests_total{testid=\"pushed\"}[5m]))",
+    )
+    .unwrap();
+    assert!(samples >= 6.0, "{samples} pushes stored");
+    let exact = common::step(&results, "health")["latency"]["p95"]
+        .as_f64()
+        .unwrap();
+    // The native histogram: buckets 2^(1/8) wide.
+    let native = query(
+        &prom,
+        "histogram_quantile(0.95, trek_latency_seconds{testid=\"pushed\",step=\"health\"})",
+    )
+    .expect("a native histogram");
+    let bucket = |v: f64| (v.log2() * 8.0).ceil() as i64;
+    assert!(
+        (bucket(native) - bucket(exact)).abs() <= 1,
+        "native p95 {native} against results.json {exact}"
+    );
+    assert_eq!(
+        query(
+            &prom,
+            "histogram_count(trek_latency_seconds{testid=\"pushed\",step=\"health\"})"
+        ),
+        Some(requests)
+    );
+    // The classic buckets, as scraped.
+    let classic = query(
+        &prom,
+        "histogram_quantile(0.95, sum by (le) (last_over_time(trek_latency_seconds_bucket{testid=\"pushed\",step=\"health\"}[5m])))",
+    )
+    .expect("a classic p95");
+    let bucket = |v: f64| ((v / 1e-4).ln() / 1.25f64.ln()).ceil() as i64;
+    assert!(
+        (bucket(classic) - bucket(exact)).abs() <= 1,
+        "classic p95 {classic} against results.json {exact}"
+    );
+    dashboard_returns_data(&prom, "pushed");
+}
+
+#[test]
+fn a_receiver_that_goes_down_mid_run_is_a_warning() {
+    let demo = demo_target(&[]);
+    let scratch = Scratch::new();
+    let prom = prometheus(scratch.dir.path(), None, &RECEIVER);
+    let file = health_scenario(&scratch, &demo.base, "8s");
+    let child = pushing(&scratch, &file, &prom, "downed")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    poll_until(Duration::from_secs(30), "a push arrives", || {
+        query(&prom, "sum(trek_requests_total{testid=\"downed\"})").is_some()
+    });
+    drop(prom);
+    let (o, _) = wait_with_timeout(child, Duration::from_secs(90));
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let results = scratch.results(&o);
+    let warning = results["warnings"][0].as_str().unwrap_or_default();
+    assert!(warning.contains("pushes failed"), "{}", results["warnings"]);
+    assert!(text(&o).contains("pushes failed"), "{}", text(&o));
+    // Everything written, the load whole.
+    let requests = results["totals"]["requests"].as_u64().unwrap();
+    assert_eq!(
+        common::step(&results, "health")["count"].as_u64(),
+        Some(requests)
+    );
+    assert!(requests > 100, "{requests}");
+    assert_eq!(results["verdict"], "pass");
+    for f in [
+        "report.html",
+        "results.csv",
+        "timeline.csv",
+        "junit.xml",
+        "summary.md",
+    ] {
+        assert!(scratch.out().join(f).exists(), "{f} written");
+    }
+}
+
+#[test]
+fn a_receiver_without_native_histograms_gets_the_classic_buckets() {
+    let demo = demo_target(&[]);
+    let scratch = Scratch::new();
+    let prom = prometheus(scratch.dir.path(), None, &RECEIVER[..1]);
+    let file = health_scenario(&scratch, &demo.base, "3s");
+    let o = pushing(&scratch, &file, &prom, "classic").output().unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let results = scratch.results(&o);
+    let warning = results["warnings"][0].as_str().unwrap_or_default();
+    assert!(warning.contains("refused native histograms"), "{warning}");
+    assert!(!warning.contains("pushes failed"), "{warning}");
+    let requests = results["totals"]["requests"].as_f64().unwrap();
+    assert_eq!(
+        query(
+            &prom,
+            "sum(last_over_time(trek_latency_seconds_count{testid=\"classic\"}[5m]))"
+        ),
+        Some(requests)
+    );
 }

@@ -129,6 +129,15 @@ pub struct RunArgs {
     /// last scrape sees the end.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub metrics_linger: String,
+    /// Push live metrics to a Prometheus remote write receiver (1.0,
+    /// snappy protobuf; latency also as native histograms where accepted)
+    /// every --remote-write-every, and once at the end. A receiver that is
+    /// down is a warning, never a reason to stop.
+    #[arg(long, value_name = "URL")]
+    pub remote_write: Option<String>,
+    /// How often --remote-write pushes.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub remote_write_every: String,
     /// The `testid` label of every published series (default: the file's
     /// name and the start time).
     #[arg(long, value_name = "ID")]

@@ -155,7 +155,7 @@ pub fn execute(
         },
         None => None,
     };
-    let (board, publishing) = publishing.unzip();
+    let (board, mut publishing) = publishing.unzip();
     let quiet = args.quiet || args.smoke;
     if !args.quiet {
         for s in &plan.scenarios {
@@ -210,6 +210,11 @@ pub fn execute(
             return 3;
         }
     };
+    let mut warnings = Vec::new();
+    // Printed with the summary.
+    if let Some(w) = publishing.as_mut().and_then(|p| p.final_push()) {
+        warnings.push(w);
+    }
     if let Some(lag) = outcome.start_lag {
         eprintln!(
             "trek: the load started {:.1} ms after --start-at",
@@ -252,6 +257,7 @@ pub fn execute(
             teardown_failure: outcome.teardown_failure.clone(),
         },
     );
+    results.warnings = warnings;
     if let Some(p) = split {
         results.part = Some(Box::new(super::part::info(&plan, p, &outcome)));
     }

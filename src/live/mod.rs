@@ -7,7 +7,11 @@
 //! A scrape only reads the board (`scrape.rs`).
 
 pub mod buckets;
+pub mod native;
+pub mod proto;
+pub mod push;
 pub mod scrape;
+pub mod series;
 
 use std::sync::{Arc, Mutex};
 
@@ -48,6 +52,8 @@ pub struct Bound {
 /// Everything published, cumulative since the run started.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
+    /// When it was taken, in milliseconds since the Unix epoch.
+    pub at_ms: i64,
     pub steps: Vec<StepLive>,
     pub scenarios: Vec<ScenarioLive>,
 }
@@ -64,6 +70,10 @@ pub struct StepLive {
     pub latency: buckets::Buckets,
     pub first_byte: buckets::Buckets,
     pub gap: buckets::Buckets,
+    /// The same as native histograms, kept for remote write only.
+    pub latency_native: Option<native::Native>,
+    pub first_byte_native: Option<native::Native>,
+    pub gap_native: Option<native::Native>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -100,6 +110,13 @@ pub fn class_of(reason: &str) -> usize {
     }
 }
 
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// Where the latest snapshot is kept for scrapes.
 #[derive(Debug)]
 pub struct Board {
@@ -107,6 +124,8 @@ pub struct Board {
     pub scenarios: Vec<String>,
     pub steps: Vec<StepLabels>,
     pub bounds: Vec<Bound>,
+    /// Keep native histograms too (remote write sends them).
+    pub native: bool,
     latest: Mutex<Arc<Snapshot>>,
 }
 
@@ -116,8 +135,10 @@ impl Board {
         scenarios: Vec<String>,
         steps: Vec<StepLabels>,
         bounds: Vec<Bound>,
+        native: bool,
     ) -> Arc<Self> {
         let empty = Snapshot {
+            at_ms: now_ms(),
             steps: vec![StepLive::default(); steps.len()],
             scenarios: vec![ScenarioLive::default(); scenarios.len()],
         };
@@ -126,6 +147,7 @@ impl Board {
             scenarios,
             steps,
             bounds,
+            native,
             latest: Mutex::new(Arc::new(empty)),
         })
     }
@@ -142,9 +164,17 @@ impl Board {
     /// its own lock, by `read`) and each scenario's active users.
     pub fn refresh(&self, read: impl FnOnce(&mut dyn FnMut(&Recorder)), active: &[u64]) {
         let mut snap = Snapshot {
+            at_ms: now_ms(),
             steps: vec![StepLive::default(); self.steps.len()],
             scenarios: vec![ScenarioLive::default(); self.scenarios.len()],
         };
+        if self.native {
+            for s in &mut snap.steps {
+                s.latency_native = Some(Default::default());
+                s.first_byte_native = Some(Default::default());
+                s.gap_native = Some(Default::default());
+            }
+        }
         read(&mut |r: &Recorder| snap.add(r));
         for (s, a) in snap.scenarios.iter_mut().zip(active) {
             s.active = *a;
@@ -171,6 +201,15 @@ impl Snapshot {
             live.latency.add(&st.latency);
             live.first_byte.add(&st.first_byte);
             live.gap.add(&st.gap);
+            for (n, h) in [
+                (&mut live.latency_native, &st.latency),
+                (&mut live.first_byte_native, &st.first_byte),
+                (&mut live.gap_native, &st.gap),
+            ] {
+                if let Some(n) = n {
+                    n.add(h);
+                }
+            }
         }
         for (live, sc) in self.scenarios.iter_mut().zip(&r.scenarios) {
             live.started += sc.started;

@@ -15,7 +15,8 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
-use super::{Board, CLASSES};
+use super::series::{families, Kind, Value};
+use super::Board;
 
 /// The content type of the OpenMetrics text format.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -46,140 +47,28 @@ struct Series(Arc<Board>);
 
 impl Collector for Series {
     fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let board = &self.0;
-        let snap = board.latest();
-        let step_labels = |i: usize| {
-            let l = &board.steps[i];
-            vec![("scenario", l.scenario.clone()), ("step", l.step.clone())]
-        };
-        let requests = board.steps.iter().enumerate().filter(|(_, l)| l.request);
-
-        let mut m = enc.encode_descriptor(
-            "requests",
-            "Requests sent, by step.",
-            None,
-            MetricType::Counter,
-        )?;
-        for (i, _) in requests.clone() {
-            ConstCounter::new(snap.steps[i].requests).encode(m.encode_family(&step_labels(i))?)?;
-        }
-        let mut m = enc.encode_descriptor(
-            "request_failures",
-            "Failed requests, by step and class (status, check, timeout, connect, other).",
-            None,
-            MetricType::Counter,
-        )?;
-        for (i, _) in requests.clone() {
-            for (c, class) in CLASSES.iter().enumerate() {
-                let mut labels = step_labels(i);
-                labels.push(("class", class.to_string()));
-                ConstCounter::new(snap.steps[i].failures[c]).encode(m.encode_family(&labels)?)?;
-            }
-        }
-        let mut m = enc.encode_descriptor(
-            "checks",
-            "Checks, by step and result.",
-            None,
-            MetricType::Counter,
-        )?;
-        for (i, _) in requests.clone() {
-            for (result, n) in [
-                ("passed", snap.steps[i].checks_passed),
-                ("failed", snap.steps[i].checks_failed),
-            ] {
-                let mut labels = step_labels(i);
-                labels.push(("result", result.to_string()));
-                ConstCounter::new(n).encode(m.encode_family(&labels)?)?;
-            }
-        }
-        let mut m = enc.encode_descriptor(
-            "bytes",
-            "Bytes sent and received, by step.",
-            None,
-            MetricType::Counter,
-        )?;
-        for (i, _) in requests.clone() {
-            for (direction, n) in [
-                ("sent", snap.steps[i].sent),
-                ("received", snap.steps[i].received),
-            ] {
-                let mut labels = step_labels(i);
-                labels.push(("direction", direction.to_string()));
-                ConstCounter::new(n).encode(m.encode_family(&labels)?)?;
-            }
-        }
-        let histograms = [
-            ("latency_seconds", "Time from the request (its due time in the open model) to the whole answer, by step."),
-            ("first_byte_seconds", "Time to the answer's first byte (a stream's first event or message), by step."),
-            ("gap_seconds", "Time between a stream's events or messages, by step."),
-        ];
-        for (h, (name, help)) in histograms.into_iter().enumerate() {
-            let mut m = enc.encode_descriptor(name, help, None, MetricType::Histogram)?;
-            for (i, _) in board.steps.iter().enumerate() {
-                let s = &snap.steps[i];
-                let b = match h {
-                    0 => &s.latency,
-                    1 => &s.first_byte,
-                    _ => &s.gap,
-                };
-                if b.count == 0 {
-                    continue;
+        let snap = self.0.latest();
+        for family in families(&self.0, &snap) {
+            let kind = match family.kind {
+                Kind::Counter => MetricType::Counter,
+                Kind::Gauge => MetricType::Gauge,
+                Kind::Histogram => MetricType::Histogram,
+            };
+            let mut m = enc.encode_descriptor(family.name, family.help, None, kind)?;
+            for (labels, value) in &family.series {
+                let mut e = m.encode_family(labels)?;
+                match value {
+                    Value::Count(n) => ConstCounter::new(*n).encode(e)?,
+                    Value::Gauge(v) => ConstGauge::new(*v).encode(e)?,
+                    Value::Histogram(b, _) => e
+                        .encode_histogram::<prometheus_client::encoding::NoLabelSet>(
+                            b.sum,
+                            b.count,
+                            &b.pairs(),
+                            None,
+                        )?,
                 }
-                m.encode_family(&step_labels(i))?
-                    .encode_histogram::<prometheus_client::encoding::NoLabelSet>(
-                        b.sum,
-                        b.count,
-                        &b.pairs(),
-                        None,
-                    )?;
             }
-        }
-        let mut m = enc.encode_descriptor(
-            "iterations",
-            "Iterations by scenario and state: started, completed (failed ones included), failed, interrupted, dropped.",
-            None,
-            MetricType::Counter,
-        )?;
-        for (i, name) in board.scenarios.iter().enumerate() {
-            let s = &snap.scenarios[i];
-            for (state, n) in [
-                ("started", s.started),
-                ("completed", s.completed),
-                ("failed", s.failed),
-                ("interrupted", s.interrupted),
-                ("dropped", s.dropped),
-            ] {
-                let labels = vec![("scenario", name.clone()), ("state", state.to_string())];
-                ConstCounter::new(n).encode(m.encode_family(&labels)?)?;
-            }
-        }
-        let mut m = enc.encode_descriptor(
-            "slo_bound",
-            "The bounds of the test's SLOs (level target or critical), in the unit of their metric.",
-            None,
-            MetricType::Gauge,
-        )?;
-        for b in &board.bounds {
-            for (level, value) in [("target", b.target), ("critical", b.critical)] {
-                let Some(value) = value else { continue };
-                let labels = vec![
-                    ("scope", b.scope.clone()),
-                    ("metric", b.metric.clone()),
-                    ("stat", b.stat.clone()),
-                    ("level", level.to_string()),
-                ];
-                ConstGauge::new(value).encode(m.encode_family(&labels)?)?;
-            }
-        }
-        let mut m = enc.encode_descriptor(
-            "active_users",
-            "Virtual users running, by scenario.",
-            None,
-            MetricType::Gauge,
-        )?;
-        for (i, name) in board.scenarios.iter().enumerate() {
-            let labels = vec![("scenario", name.clone())];
-            ConstGauge::new(snap.scenarios[i].active as i64).encode(m.encode_family(&labels)?)?;
         }
         Ok(())
     }

@@ -165,6 +165,9 @@ pub fn render(r: &Results, style: &Style) -> String {
     if let Some(w) = &r.generator_warning {
         let _ = writeln!(out, "\n{} {w}", style.bold("warning:"));
     }
+    for w in &r.warnings {
+        let _ = writeln!(out, "\n{} {w}", style.bold("warning:"));
+    }
     let _ = writeln!(out);
     let _ = write!(
         out,

@@ -74,6 +74,9 @@ pub fn summary(r: &Results, comparison: Option<&Comparison>) -> String {
     if let Some(w) = &r.generator_warning {
         let _ = writeln!(out, "\n**Warning:** {}", cell(w));
     }
+    for w in &r.warnings {
+        let _ = writeln!(out, "\n**Warning:** {}", cell(w));
+    }
     if let Some(why) = &r.teardown_failure {
         let _ = writeln!(out, "\n**Teardown did not finish:** {}", cell(why));
     }

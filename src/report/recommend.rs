@@ -62,6 +62,9 @@ pub fn recommend(r: &Results) -> Vec<Recommendation> {
             format!("{reason}. The figures cover only what ran."),
         );
     }
+    for w in &r.warnings {
+        add(Level::Note, "Beside the load".into(), w.clone());
+    }
     if let Some(w) = &r.generator_warning {
         add(
             Level::Problem,

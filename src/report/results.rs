@@ -50,6 +50,10 @@ pub struct Results {
     /// several seconds: its own queueing may be in the measured latency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generator_warning: Option<String>,
+    /// What went wrong beside the load without touching its results (a
+    /// remote write receiver that was down, a monitor that did not answer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Why `teardown` did not finish (a step failed, or Ctrl-C), when it
     /// did not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -417,6 +421,7 @@ impl Results {
             smoke: meta.smoke,
             health: summary.health.clone(),
             generator_warning: crate::metrics::health::saturation_warning(&summary.health),
+            warnings: Vec::new(),
             teardown_failure: meta.teardown_failure,
             part: None,
             parts: Vec::new(),

@@ -11,6 +11,7 @@ pub mod expect;
 pub mod feeder;
 pub mod open;
 pub mod protocol;
+pub mod remote_write;
 pub mod sampler;
 pub mod schedule;
 pub mod segment;

@@ -9,6 +9,7 @@ pub mod headers;
 pub mod http;
 pub mod payload;
 pub mod proxy;
+pub mod side;
 pub mod sse;
 pub mod stream;
 pub mod tls;
