@@ -48,6 +48,7 @@ fn main() {
         step: None,
         scenario: None,
         metric: "latency".into(),
+        series: None,
         stat: Some("p95".into()),
         target: Some(0.5),
         critical: Some(1.0),

@@ -58,12 +58,27 @@ pub fn bytes(n: u64) -> String {
     format!("{n} B")
 }
 
+/// A plain number, with at most three decimals and none that are zero.
+pub fn number(v: f64) -> String {
+    if v.abs() >= 1e6 {
+        return format!("{:.4e}", v).replace("e", "e+").replace("e+-", "e-");
+    }
+    let text = format!("{v:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".into()
+    } else {
+        text.to_string()
+    }
+}
+
 /// A measured or bound value in the unit of the metric (and its `stat`).
 pub fn value(metric: &str, stat: Option<&str>, v: f64) -> String {
     match (metric, stat) {
         ("error_rate" | "checks", _) | ("dropped", Some("share")) => percent(v),
         ("throughput", _) | ("dropped", Some("per_second")) => format!("{v:.1}/s"),
         ("dropped" | "successful_requests", _) => format!("{v:.0}"),
+        ("monitor", _) => number(v),
         _ => format_secs(v),
     }
 }

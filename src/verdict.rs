@@ -48,6 +48,9 @@ impl Verdict {
 pub struct SloResult {
     pub scope: String,
     pub metric: String,
+    /// A `monitor` SLO: the monitored series' name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stat: Option<String>,
     pub target: Option<f64>,
@@ -57,6 +60,19 @@ pub struct SloResult {
     pub verdict: Verdict,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+impl SloResult {
+    /// What it bounds, as the reports name it: `latency p95`,
+    /// `monitor db_in_use max`, `error_rate`.
+    pub fn name(&self) -> String {
+        let mut out = self.metric.clone();
+        for part in [&self.series, &self.stat].into_iter().flatten() {
+            out.push(' ');
+            out.push_str(part);
+        }
+        out
+    }
 }
 
 /// Whether a larger value of the metric (by its key in results) is better.
@@ -111,6 +127,9 @@ pub struct SloDef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario: Option<usize>,
     pub metric: String,
+    /// A `monitor` SLO: the monitored series' name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
     /// The statistic (`p95`), or for `dropped` its unit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stat: Option<String>,
@@ -125,6 +144,7 @@ impl SloDef {
             step,
             scenario,
             metric: slo.metric.key().to_string(),
+            series: slo.series.clone(),
             stat: stat_key(slo),
             target: slo.threshold.target,
             critical: slo.threshold.critical,
@@ -144,8 +164,12 @@ impl SloDef {
             (SloMetric::Dropped(_), _) | (_, None) => None,
             (_, Some(k)) => Some(crate::scenario::model::Stat::from_key(k)?),
         };
+        if (metric == SloMetric::Monitor) != self.series.is_some() {
+            return None;
+        }
         Some(Slo {
             metric,
+            series: self.series.clone(),
             stat,
             threshold: Threshold {
                 target: self.target,
@@ -207,6 +231,7 @@ pub fn evaluate_defs(defs: &[SloDef], summary: &Summary, judging: Judging) -> Ve
             out.push(SloResult {
                 scope: def.scope.clone(),
                 metric: def.metric.clone(),
+                series: def.series.clone(),
                 stat: def.stat.clone(),
                 target: def.target,
                 critical: def.critical,
@@ -218,6 +243,12 @@ pub fn evaluate_defs(defs: &[SloDef], summary: &Summary, judging: Judging) -> Ve
         };
         let slo = &slo;
         let measured = || match (def.step, def.scenario) {
+            // The target's series are the test's, wherever the SLO sits.
+            _ if slo.metric == SloMetric::Monitor => {
+                let name = slo.series.as_deref()?;
+                let series = summary.monitors.iter().find(|m| m.name == name)?;
+                series.stat(slo.stat?)
+            }
             (Some(step), scenario) => {
                 let span = scenario.map_or(summary.duration, |i| rate_span(summary, i));
                 measure(slo, summary.steps.get(step)?, None, span)
@@ -283,6 +314,8 @@ fn measure(
         SloMetric::Checks => {
             (stats.checks_passed + stats.checks_failed > 0).then(|| checks_rate(stats))
         }
+        // Judged apart, from the monitored series.
+        SloMetric::Monitor => None,
     }
 }
 
@@ -310,6 +343,7 @@ fn result(
     SloResult {
         scope: scope.to_string(),
         metric: slo.metric.key().to_string(),
+        series: slo.series.clone(),
         stat: stat_key(slo),
         target: slo.threshold.target,
         critical: slo.threshold.critical,
@@ -328,6 +362,7 @@ pub fn no_success(summary: &Summary, has_requests: bool) -> Option<SloResult> {
     (has_requests && succeeded == 0).then(|| SloResult {
         scope: "test".to_string(),
         metric: "successful_requests".to_string(),
+        series: None,
         stat: None,
         target: None,
         critical: Some(1.0),
@@ -412,6 +447,7 @@ mod tests {
         let r = |v| SloResult {
             scope: "test".into(),
             metric: "latency".into(),
+            series: None,
             stat: None,
             target: None,
             critical: None,

@@ -221,12 +221,13 @@ fn dashboard_returns_data(prom: &Prometheus, testid: &str) {
     assert!(queries >= 12, "{queries} queries");
 }
 
-/// A 10 s run against the demo target, as a scenario file.
+/// A run against the demo target, reading its `/metrics`, as a scenario
+/// file.
 fn health_scenario(scratch: &Scratch, base: &str, duration: &str) -> std::path::PathBuf {
     scratch.file(
         "t.yaml",
         &format!(
-            "version: 1\nbase_url: {base}\nload: {{ vus: 4, duration: {duration} }}\nsteps:\n  - {{ name: health, get: /health, expect: {{ status: 200 }} }}\n  - think: 20ms\nslo:\n  error_rate: 1%\n  latency: {{ p95: 500ms }}\n"
+            "version: 1\nbase_url: {base}\nload: {{ vus: 4, duration: {duration} }}\nmonitor:\n  - {{ name: demo, prometheus: /metrics, series: {{ in_flight: http_requests_in_flight }} }}\nsteps:\n  - {{ name: health, get: /health, expect: {{ status: 200 }} }}\n  - think: 20ms\nslo:\n  error_rate: 1%\n  latency: {{ p95: 500ms }}\n  monitor: {{ in_flight: {{ max: 1000 }} }}\n"
         ),
     )
 }

@@ -114,13 +114,19 @@ impl Publishing {
             .map(|d| Bound {
                 scope: d.scope,
                 metric: d.metric,
+                series: d.series.unwrap_or_default(),
                 stat: d.stat.unwrap_or_default(),
                 target: d.target,
                 critical: d.critical,
             })
             .collect();
         let native = options.remote_write.is_some();
-        let board = Board::new(identity, scenarios, steps, bounds, native);
+        let monitors = plan
+            .monitors
+            .iter()
+            .flat_map(|m| m.series.iter().map(|(s, _)| (m.name.clone(), s.clone())))
+            .collect();
+        let board = Board::new(identity, scenarios, steps, bounds, native, monitors);
         let endpoint = match options.listen {
             Some(listen) => {
                 let endpoint = Endpoint::start(listen, board.clone())

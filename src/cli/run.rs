@@ -210,7 +210,7 @@ pub fn execute(
             return 3;
         }
     };
-    let mut warnings = Vec::new();
+    let mut warnings = outcome.warnings.clone();
     // Printed with the summary.
     if let Some(w) = publishing.as_mut().and_then(|p| p.final_push()) {
         warnings.push(w);

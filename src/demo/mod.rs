@@ -6,6 +6,7 @@
 mod admin;
 mod auth;
 mod errors;
+mod metrics;
 mod realtime;
 mod ryze;
 mod store;
@@ -76,6 +77,7 @@ pub fn router(config: Config) -> Router {
         slept: Mutex::new(hdrhistogram::Histogram::new(3).expect("3 significant digits")),
     });
     let delays = faults.clone();
+    let gauges = Arc::new(metrics::Gauges::default());
     let api = Router::new()
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/verify", get(auth::verify_handler))
@@ -137,6 +139,8 @@ pub fn router(config: Config) -> Router {
         )
         .merge(api)
         .with_state(store)
+        .route("/metrics", get(metrics::serve).with_state(gauges.clone()))
+        .layer(axum::middleware::from_fn_with_state(gauges, metrics::track))
 }
 
 /// Delays each request by the configured latency and jitter, and answers a

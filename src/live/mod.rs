@@ -43,6 +43,8 @@ pub struct Bound {
     /// As in results.json: `step checkout/login`, `scenario checkout`, `test`.
     pub scope: String,
     pub metric: String,
+    /// A `monitor` SLO's series; empty otherwise.
+    pub series: String,
     /// The statistic (`p95`), or `dropped`'s unit; empty when none.
     pub stat: String,
     pub target: Option<f64>,
@@ -126,6 +128,10 @@ pub struct Board {
     pub bounds: Vec<Bound>,
     /// Keep native histograms too (remote write sends them).
     pub native: bool,
+    /// The target's monitored series: (monitor, series) names.
+    pub monitors: Vec<(String, String)>,
+    /// Their latest values (f64 bits; NaN: none yet), set by the monitors.
+    monitor_values: Vec<std::sync::atomic::AtomicU64>,
     latest: Mutex<Arc<Snapshot>>,
 }
 
@@ -136,6 +142,7 @@ impl Board {
         steps: Vec<StepLabels>,
         bounds: Vec<Bound>,
         native: bool,
+        monitors: Vec<(String, String)>,
     ) -> Arc<Self> {
         let empty = Snapshot {
             at_ms: now_ms(),
@@ -148,8 +155,29 @@ impl Board {
             steps,
             bounds,
             native,
+            monitor_values: monitors
+                .iter()
+                .map(|_| std::sync::atomic::AtomicU64::new(f64::NAN.to_bits()))
+                .collect(),
+            monitors,
             latest: Mutex::new(Arc::new(empty)),
         })
+    }
+
+    /// A monitored series' latest value (its index in `monitors`).
+    pub fn set_monitor(&self, i: usize, v: f64) {
+        if let Some(slot) = self.monitor_values.get(i) {
+            slot.store(v.to_bits(), std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// The monitored series' latest values (`None`: none yet).
+    pub fn monitor_values(&self) -> Vec<Option<f64>> {
+        self.monitor_values
+            .iter()
+            .map(|a| Some(f64::from_bits(a.load(std::sync::atomic::Ordering::Relaxed))))
+            .map(|v| v.filter(|v| !v.is_nan()))
+            .collect()
     }
 
     /// The latest snapshot (shared, not copied).

@@ -158,6 +158,7 @@ mod tests {
             }],
             Vec::new(),
             true,
+            Vec::new(),
         )
     }
 

@@ -174,12 +174,15 @@ pub fn families<'a>(board: &Board, snap: &'a Snapshot) -> Vec<Family<'a>> {
                 [("target", b.target), ("critical", b.critical)]
                     .into_iter()
                     .filter_map(move |(level, v)| {
-                        let labels = vec![
+                        let mut labels = vec![
                             ("scope", b.scope.clone()),
                             ("metric", b.metric.clone()),
                             ("stat", b.stat.clone()),
                             ("level", level.to_string()),
                         ];
+                        if !b.series.is_empty() {
+                            labels.push(("series", b.series.clone()));
+                        }
                         v.map(|v| (labels, Value::Gauge(v)))
                     })
             })
@@ -198,6 +201,21 @@ pub fn families<'a>(board: &Board, snap: &'a Snapshot) -> Vec<Family<'a>> {
                     vec![("scenario", name.clone())],
                     Value::Gauge(s.active as f64),
                 )
+            })
+            .collect(),
+    );
+    let monitored = board.monitor_values();
+    family(
+        "monitor",
+        "The target's monitored series (monitor:), their latest value; counters as a rate per second.",
+        Kind::Gauge,
+        board
+            .monitors
+            .iter()
+            .zip(monitored)
+            .filter_map(|((monitor, series), v)| {
+                let labels = vec![("monitor", monitor.clone()), ("series", series.clone())];
+                v.map(|v| (labels, Value::Gauge(v)))
             })
             .collect(),
     );

@@ -5,6 +5,7 @@ pub mod exact;
 pub mod excerpt;
 pub mod health;
 pub mod hist;
+pub mod monitor;
 pub mod quantile;
 pub mod recorder;
 pub mod summary;

@@ -236,6 +236,7 @@ impl Collector {
             timeline_keys,
             second_histograms: self.histograms,
             health: self.health,
+            monitors: Vec::new(),
             steps: merged.steps,
             scenarios: merged.scenarios,
             per_scenario,
@@ -264,6 +265,8 @@ pub struct Summary {
     /// A part's timeline histograms, encoded (empty in a whole run).
     pub second_histograms: BTreeMap<(u32, usize), String>,
     pub health: Vec<crate::metrics::health::HealthPoint>,
+    /// The target's monitored series (`monitor:`).
+    pub monitors: Vec<crate::metrics::monitor::MonitorSeries>,
     /// Seconds from the first iteration to the end.
     pub duration: f64,
 }

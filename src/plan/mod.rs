@@ -48,6 +48,18 @@ pub struct Plan {
     /// Every distinct way of reaching a target the steps use; a step names
     /// its own by index. The first is `defaults`'.
     pub links: Vec<Link>,
+    /// The target's own metrics, sampled during the run.
+    pub monitors: Vec<MonitorPlan>,
+}
+
+/// A `monitor:` endpoint, its URL resolved.
+#[derive(Debug, Clone)]
+pub struct MonitorPlan {
+    pub name: String,
+    pub url: url::Url,
+    pub every: Duration,
+    /// Each kept series: its name and which samples add up to it.
+    pub series: Vec<(String, crate::scenario::monitor::Selector)>,
 }
 
 /// How requests reach their target: TLS settings, HTTP version and proxy

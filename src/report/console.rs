@@ -124,7 +124,46 @@ pub fn render(r: &Results, style: &Style) -> String {
             style.paint("31", "✗")
         );
     }
+    if !r.monitors.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("the target's metrics"));
+        let name_w = r
+            .monitors
+            .iter()
+            .map(|m| m.name.chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        for m in &r.monitors {
+            let show = |v: Option<f64>| match v {
+                Some(v) if m.counter => format!("{}/s", crate::format::number(v)),
+                Some(v) => crate::format::number(v),
+                None => "-".into(),
+            };
+            let seen = m.values.iter().flatten().count();
+            let _ = writeln!(
+                out,
+                "  {:<name_w$}  avg {:>10}  p95 {:>10}  max {:>10}  {}",
+                m.name,
+                show(m.avg),
+                show(m.p95),
+                show(m.max),
+                style.dim(&format!(
+                    "{} of {} s · {}",
+                    seen,
+                    m.values.len(),
+                    m.selector
+                )),
+            );
+        }
+    }
     if !r.slos.is_empty() {
+        let metric_w = r
+            .slos
+            .iter()
+            .map(|s| s.name().chars().count())
+            .max()
+            .unwrap_or(17)
+            .max(17);
         let _ = writeln!(out, "\n{}", style.bold("SLOs"));
         let scope_w = r
             .slos
@@ -137,18 +176,15 @@ pub fn render(r: &Results, style: &Style) -> String {
             out,
             "  {}",
             style.dim(&format!(
-                "{:<scope_w$}  {:<17}  {:<22}  {:>10}  verdict",
+                "{:<scope_w$}  {:<metric_w$}  {:<22}  {:>10}  verdict",
                 "scope", "metric", "bound", "measured"
             ))
         );
         for s in &r.slos {
-            let metric = match &s.stat {
-                Some(stat) => format!("{} {stat}", s.metric),
-                None => s.metric.to_string(),
-            };
+            let metric = s.name();
             let _ = writeln!(
                 out,
-                "  {:<scope_w$}  {:<17}  {:<22}  {:>10}  {}{}",
+                "  {:<scope_w$}  {:<metric_w$}  {:<22}  {:>10}  {}{}",
                 truncate(&s.scope, scope_w),
                 metric,
                 bound(s),

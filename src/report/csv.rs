@@ -124,7 +124,14 @@ const TIMELINE_HEADER: [&str; 15] = [
 /// The text of `timeline.csv`.
 pub fn timeline_csv(r: &Results) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(TIMELINE_HEADER);
+    // Then one column per monitored series (`monitor_NAME`), its value in
+    // that second of the run.
+    let header: Vec<String> = TIMELINE_HEADER
+        .iter()
+        .map(|h| h.to_string())
+        .chain(r.monitors.iter().map(|m| format!("monitor_{}", m.name)))
+        .collect();
+    let _ = w.write_record(&header);
     let by_second: std::collections::HashMap<u32, &crate::metrics::health::HealthPoint> =
         r.health.iter().map(|h| (h.second, h)).collect();
     for p in &r.timeline {
@@ -153,6 +160,10 @@ pub fn timeline_csv(r: &Results) -> String {
             ],
             None => Default::default(),
         });
+        for m in &r.monitors {
+            let v = m.values.get(p.second as usize).copied().flatten();
+            row.push(v.map_or(String::new(), |v| format!("{v}")));
+        }
         let _ = w.write_record(row);
     }
     into_string(w)

@@ -86,10 +86,7 @@ pub fn junit(r: &Results) -> String {
         }
     }
     for s in &r.slos {
-        let metric = match &s.stat {
-            Some(stat) => format!("{} {stat}", s.metric),
-            None => s.metric.clone(),
-        };
+        let metric = s.name();
         let measured = measured(s);
         let classname = format!("trek.slo.{}", s.scope.split(' ').next().unwrap_or("test"));
         let _ = write!(

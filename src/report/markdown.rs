@@ -91,10 +91,7 @@ pub fn summary(r: &Results, comparison: Option<&Comparison>) -> String {
     if !r.slos.is_empty() {
         out.push_str("\n| SLO | bound | measured | verdict |\n|---|---|---|---|\n");
         for s in &r.slos {
-            let metric = match &s.stat {
-                Some(stat) => format!("{} {stat}", s.metric),
-                None => s.metric.clone(),
-            };
+            let metric = s.name();
             let note = s
                 .note
                 .as_deref()

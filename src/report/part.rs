@@ -151,7 +151,7 @@ pub fn merge(mut inputs: Vec<Input>, judging: &Judging) -> Result<Results, Strin
         scenario_names: &names,
         request_steps: &request_steps,
     };
-    let summary = exact::merge(&placed, &layout).map_err(|e| {
+    let mut summary = exact::merge(&placed, &layout).map_err(|e| {
         let (index, rest) = e.split_once(": ").unwrap_or(("", &e));
         let file = index
             .strip_prefix("part ")
@@ -161,6 +161,14 @@ pub fn merge(mut inputs: Vec<Input>, judging: &Judging) -> Result<Results, Strin
         format!("{file}: {rest}")
     })?;
 
+    // Every part watched the same target: its series are the first part's
+    // that has them.
+    summary.monitors = inputs
+        .iter()
+        .map(|i| &i.results.monitors)
+        .find(|m| !m.is_empty())
+        .cloned()
+        .unwrap_or_default();
     let parts = summaries(&inputs, count, start_us);
     let incomplete: Vec<String> = parts
         .iter()

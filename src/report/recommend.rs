@@ -252,10 +252,7 @@ fn clock(second: u32) -> String {
 }
 
 fn slo_name(s: &crate::verdict::SloResult) -> String {
-    match &s.stat {
-        Some(stat) => format!("{} {} {stat}", s.scope, s.metric),
-        None => format!("{} {}", s.scope, s.metric),
-    }
+    format!("{} {}", s.scope, s.name())
 }
 
 fn plural(n: usize) -> &'static str {

@@ -50,6 +50,9 @@ pub struct Results {
     /// several seconds: its own queueing may be in the measured latency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generator_warning: Option<String>,
+    /// The target's own metrics (`monitor:`), one value a second.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub monitors: Vec<crate::metrics::monitor::MonitorSeries>,
     /// What went wrong beside the load without touching its results (a
     /// remote write receiver that was down, a monitor that did not answer).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -421,6 +424,7 @@ impl Results {
             smoke: meta.smoke,
             health: summary.health.clone(),
             generator_warning: crate::metrics::health::saturation_warning(&summary.health),
+            monitors: summary.monitors.clone(),
             warnings: Vec::new(),
             teardown_failure: meta.teardown_failure,
             part: None,

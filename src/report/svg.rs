@@ -46,7 +46,11 @@ impl Unit {
 }
 
 fn short(v: f64) -> String {
-    if v.abs() >= 10_000.0 {
+    if v.abs() >= 1e9 {
+        format!("{:.1}G", v / 1e9)
+    } else if v.abs() >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if v.abs() >= 10_000.0 {
         format!("{:.0}k", v / 1000.0)
     } else if v.abs() >= 100.0 || v == v.trunc() {
         format!("{v:.0}")
@@ -99,7 +103,10 @@ pub(super) fn esc(s: &str) -> String {
 /// An SVG line chart. Series with no points are left out; with none at
 /// all, the chart says there is no data.
 pub fn line_chart(title: &str, series: &[Series], x: XAxis, unit: Unit) -> String {
-    let drawn: Vec<&Series> = series.iter().filter(|s| !s.points.is_empty()).collect();
+    let drawn: Vec<&Series> = series
+        .iter()
+        .filter(|s| s.points.iter().any(|(_, y)| !y.is_nan()))
+        .collect();
     // The legend goes under the plot, wrapped into rows.
     let mut legend = Vec::new();
     let (mut lx, mut row) = (LEFT, 0usize);
@@ -240,21 +247,28 @@ pub fn line_chart(title: &str, series: &[Series], x: XAxis, unit: Unit) -> Strin
         );
     }
     for s in &drawn {
-        let points: Vec<String> = s
+        // A point whose value is NaN is a gap: the line stops and starts
+        // again after it.
+        for run in s
             .points
-            .iter()
-            .map(|(x, y)| format!("{:.1},{:.1}", px(*x), py(*y)))
-            .collect();
-        let _ = write!(
-            out,
-            r#"<polyline class="series" data-series="{}" fill="none" stroke="{}" stroke-width="1.8" points="{}"><title>{}</title></polyline>"#,
-            esc(&s.name),
-            s.color,
-            points.join(" "),
-            esc(&s.name)
-        );
+            .split(|(_, y)| y.is_nan())
+            .filter(|r| !r.is_empty())
+        {
+            let points: Vec<String> = run
+                .iter()
+                .map(|(x, y)| format!("{:.1},{:.1}", px(*x), py(*y)))
+                .collect();
+            let _ = write!(
+                out,
+                r#"<polyline class="series" data-series="{}" fill="none" stroke="{}" stroke-width="1.8" points="{}"><title>{}</title></polyline>"#,
+                esc(&s.name),
+                s.color,
+                points.join(" "),
+                esc(&s.name)
+            );
+        }
         if s.points.len() <= 120 {
-            for (px_, py_) in &s.points {
+            for (px_, py_) in s.points.iter().filter(|(_, y)| !y.is_nan()) {
                 let label = match x {
                     XAxis::Percentile => {
                         let p = format!("{px_:.3}");

@@ -9,6 +9,7 @@
 pub mod executor;
 pub mod expect;
 pub mod feeder;
+pub mod monitor;
 pub mod open;
 pub mod protocol;
 pub mod remote_write;
@@ -218,6 +219,8 @@ pub struct RunOutcome {
     /// `--start-at`: how late the load started after the agreed instant
     /// (seconds), when it waited for one.
     pub start_lag: Option<f64>,
+    /// What went wrong beside the load (a monitor that did not answer).
+    pub warnings: Vec<String>,
 }
 
 /// After this many connection failures with no response at all, the target
@@ -281,6 +284,18 @@ pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> 
     // The load's clock starts now: its rates are not diluted by `setup`.
     let run = Arc::new(RunCtx::new(&plan, &options, setup_value));
     let load_started = std::time::SystemTime::now();
+    let mut warnings = Vec::new();
+    // The target's own metrics are sampled while the load goes.
+    let monitoring = if loads {
+        monitor::Monitoring::start(&plan.monitors, run.start, options.board.clone()).unwrap_or_else(
+            |e| {
+                warnings.push(format!("monitor: cannot start: {e}"));
+                None
+            },
+        )
+    } else {
+        None
+    };
     let (collector, interrupts) = if loads {
         let (reason, collector, interrupts) =
             rt.block_on(control(run.clone(), workers.clone(), &mut signals));
@@ -289,6 +304,12 @@ pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> 
     } else {
         (Collector::default(), 0)
     };
+    let mut monitors = Vec::new();
+    if let Some(m) = monitoring {
+        let (series, said) = m.finish();
+        monitors = series;
+        warnings.extend(said);
+    }
     // Without a load (`setup` failed), the run's rates are over `setup`.
     let duration = if loads {
         run.start.elapsed().as_secs_f64()
@@ -337,9 +358,18 @@ pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> 
             (counted_in, s.kind != StepKindTag::Group)
         })
         .collect();
-    let summary = collector.finish(&mut recorders, &names, &steps, duration);
+    let mut summary = collector.finish(&mut recorders, &names, &steps, duration);
+    // Every second of the load has a place, a gap where nothing was read.
+    let seconds = duration.ceil() as usize;
+    for m in &mut monitors {
+        if m.values.len() < seconds {
+            m.values.resize(seconds, None);
+        }
+    }
+    summary.monitors = monitors;
     Ok(RunOutcome {
         summary,
+        warnings,
         aborted,
         started_at,
         teardown_failure,

@@ -15,7 +15,7 @@ use crate::scenario::steps::read_steps;
 use crate::scenario::units;
 use crate::scenario::yaml::{Node, Value};
 
-pub const TOP_KEYS: [&str; 17] = [
+pub const TOP_KEYS: [&str; 18] = [
     "version",
     "name",
     "description",
@@ -33,6 +33,7 @@ pub const TOP_KEYS: [&str; 17] = [
     "teardown",
     "before",
     "after",
+    "monitor",
 ];
 pub const DEFAULTS_KEYS: [&str; 10] = [
     "headers",
@@ -121,6 +122,10 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
         add_fragments(r, &mut fragments, own);
     }
 
+    let monitors = m
+        .get("monitor")
+        .map(|n| crate::scenario::monitor::read_monitors(r, n))
+        .unwrap_or_default();
     let mut slo = m.get("slo").map(|n| read_slos(r, n)).unwrap_or_default();
     let setup = steps_at(r, &m, "setup");
     let teardown = steps_at(r, &m, "teardown");
@@ -156,7 +161,14 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
                 before,
                 steps,
                 after,
-                slo: std::mem::take(&mut slo),
+                // The target's monitored series are the test's.
+                slo: {
+                    let (monitored, own): (Vec<_>, Vec<_>) = std::mem::take(&mut slo)
+                        .into_iter()
+                        .partition(|s| s.metric == SloMetric::Monitor);
+                    slo = monitored;
+                    own
+                },
                 weight: 1.0,
             }]
         }
@@ -208,6 +220,7 @@ pub fn read_test(r: &mut Reader, root: &Node, path: &Path) -> Option<Test> {
         teardown,
         scenarios,
         slo,
+        monitors,
     })
 }
 

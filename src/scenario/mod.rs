@@ -6,6 +6,7 @@ pub mod data;
 pub mod file;
 pub mod load;
 pub mod model;
+pub mod monitor;
 pub mod net;
 pub mod reader;
 pub mod slo;

@@ -39,6 +39,8 @@ pub struct Test {
     pub teardown: Vec<Step>,
     pub scenarios: Vec<Scenario>,
     pub slo: Vec<Slo>,
+    /// The target's own metrics, sampled during the run.
+    pub monitors: Vec<crate::scenario::monitor::Monitor>,
 }
 
 /// A file a test reads besides its own.
@@ -447,6 +449,8 @@ pub enum SloMetric {
     /// Open model: iterations dropped, as a count, a share of the scheduled
     /// iterations, or per second.
     Dropped(DropUnit),
+    /// A series of `monitor:` (named by the SLO's `series`), per second.
+    Monitor,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -487,6 +491,7 @@ impl SloMetric {
             "throughput" => SloMetric::Throughput,
             "checks" => SloMetric::Checks,
             "dropped" => SloMetric::Dropped(unit),
+            "monitor" => SloMetric::Monitor,
             _ => return None,
         })
     }
@@ -501,6 +506,7 @@ impl SloMetric {
             SloMetric::Throughput => "throughput",
             SloMetric::Checks => "checks",
             SloMetric::Dropped(_) => "dropped",
+            SloMetric::Monitor => "monitor",
         }
     }
 
@@ -564,6 +570,8 @@ pub struct Threshold {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slo {
     pub metric: SloMetric,
+    /// A `monitor` SLO: the series' name.
+    pub series: Option<String>,
     pub stat: Option<Stat>,
     pub threshold: Threshold,
     pub span: Span,

@@ -6,7 +6,7 @@ use crate::scenario::reader::{code, Reader};
 use crate::scenario::units;
 use crate::scenario::yaml::{Node, Value};
 
-pub const SLO_KEYS: [&str; 8] = [
+pub const SLO_KEYS: [&str; 9] = [
     "latency",
     "first_byte",
     "gap",
@@ -15,6 +15,7 @@ pub const SLO_KEYS: [&str; 8] = [
     "throughput",
     "checks",
     "dropped",
+    "monitor",
 ];
 
 /// The keys of a bound written as a map.
@@ -35,10 +36,12 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
             continue;
         };
         match metric {
+            SloMetric::Monitor => read_monitor_slos(r, v, &mut out),
             SloMetric::ErrorRate | SloMetric::Checks => {
                 if let Some(threshold) = read_threshold(r, v, key, metric, units::parse_share) {
                     out.push(Slo {
                         metric,
+                        series: None,
                         stat: None,
                         threshold,
                         span: k.span,
@@ -63,6 +66,7 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
                 if let Some(threshold) = read_threshold(r, v, key, metric, parse) {
                     out.push(Slo {
                         metric,
+                        series: None,
                         stat: None,
                         threshold,
                         span: k.span,
@@ -73,6 +77,7 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
                 if let Some(threshold) = read_threshold(r, v, key, metric, units::parse_rate) {
                     out.push(Slo {
                         metric,
+                        series: None,
                         stat: None,
                         threshold,
                         span: k.span,
@@ -90,6 +95,7 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
                     if let Some(threshold) = read_threshold(r, sv, stat_key, metric, secs) {
                         out.push(Slo {
                             metric,
+                            series: None,
                             stat: Some(stat),
                             threshold,
                             span: sk.span,
@@ -100,6 +106,38 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
         }
     }
     out
+}
+
+/// `monitor: { SERIES: { max: 80, p95: { target: 50, critical: 70 } } }`:
+/// upper bounds on a monitored series' values, one a second.
+fn read_monitor_slos(r: &mut Reader, node: &Node, out: &mut Vec<Slo>) {
+    for (series, v, _) in r.free_map(node, "`slo.monitor`") {
+        let Some(stats) = r.map(v, &format!("`slo.monitor.{series}`"), &Stat::KEYS) else {
+            continue;
+        };
+        for (stat_key, sk, sv) in stats.entries() {
+            let Some(stat) = Stat::from_key(stat_key) else {
+                continue;
+            };
+            if let Some(threshold) = read_threshold(r, sv, stat_key, SloMetric::Monitor, number) {
+                out.push(Slo {
+                    metric: SloMetric::Monitor,
+                    series: Some(series.clone()),
+                    stat: Some(stat),
+                    threshold,
+                    span: sk.span,
+                });
+            }
+        }
+    }
+}
+
+fn number(text: &str) -> Result<f64, units::UnitError> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| units::UnitError::Number(text.to_string()))
 }
 
 /// How a `dropped` bound is written: `5` (count), `1%` (share), `2/s`.

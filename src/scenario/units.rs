@@ -29,6 +29,8 @@ pub enum UnitError {
     Users(String),
     #[error("`{0}` is not a size; write a number of bytes or one with a unit: `64KB`, `1MB`, `2GB` (units: B, KB, MB, GB; KiB, MiB, GiB alike)")]
     Size(String),
+    #[error("`{0}` is not a number; write a plain number, e.g. `80` or `0.5`, in the unit of the monitored series")]
+    Number(String),
 }
 
 /// Parses `1MB`, `512KB`, `2GB`, `100B` or a bare number of bytes. The

@@ -75,6 +75,77 @@ pub struct TestFile {
     /// A single-journey file: steps each virtual user runs once after its
     /// last iteration ended normally (log out).
     after: Option<Vec<Step>>,
+    /// The target's own metrics: Prometheus text endpoints read during the
+    /// load, the series kept shown under the load in the reports and
+    /// bounded by `slo.monitor`. An endpoint that does not answer is a
+    /// warning, never a reason to stop.
+    monitor: Option<Vec<Monitor>>,
+}
+
+/// One Prometheus text endpoint of the target, and the series to keep.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(example = monitor_example())]
+pub struct Monitor {
+    /// Shown in reports and warnings. Defaults to `monitor1`, `monitor2`…
+    name: Option<Text>,
+    /// The endpoint: a URL, or a path under base_url (`/metrics`).
+    prometheus: Text,
+    /// How often it is read (at least 100ms).
+    #[schemars(extend("default" = "1s"))]
+    every: Option<Duration>,
+    /// Name → selector: a metric name with labels to match
+    /// (`db_pool_connections{state="in_use"}`); the samples it matches are
+    /// added up, and a counter (`_total`, or typed `counter`) is kept as its
+    /// rate per second.
+    #[schemars(extend("propertyNames" = { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" }))]
+    #[schemars(example = series_example())]
+    series: BTreeMap<String, Selector>,
+}
+
+fn series_example() -> serde_json::Value {
+    serde_json::json!({ "db_in_use": "db_pool_connections{state=\"in_use\"}" })
+}
+
+fn monitor_example() -> serde_json::Value {
+    serde_json::json!({
+        "name": "api",
+        "prometheus": "http://127.0.0.1:9100/metrics",
+        "every": "1s",
+        "series": {
+            "db_in_use": "db_pool_connections{state=\"in_use\"}",
+            "cpu": "process_cpu_seconds_total"
+        }
+    })
+}
+
+/// Bounds on statistics of a monitored series' values, one a second (each
+/// bound is an upper bound).
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(example = monitor_stats_example())]
+pub struct MonitorStats {
+    /// Mean.
+    avg: Option<NumberBound>,
+    /// Smallest value.
+    min: Option<NumberBound>,
+    /// Largest value.
+    max: Option<NumberBound>,
+    /// Median.
+    p50: Option<NumberBound>,
+    /// 90th percentile.
+    p90: Option<NumberBound>,
+    /// 95th percentile.
+    p95: Option<NumberBound>,
+    /// 99th percentile.
+    p99: Option<NumberBound>,
+    /// 99.9th percentile.
+    #[schemars(rename = "p99.9")]
+    p99_9: Option<NumberBound>,
+}
+
+fn monitor_stats_example() -> serde_json::Value {
+    serde_json::json!({ "max": { "target": 80, "critical": 95 } })
 }
 
 fn setup_example() -> serde_json::Value {
@@ -311,6 +382,9 @@ pub struct Slo {
     /// (`2/s`).
     #[schemars(example = 0)]
     dropped: Option<DroppedBound>,
+    /// Series of `monitor:`, by name: bounds on their values, one a
+    /// second (judged for the whole test wherever written).
+    monitor: Option<BTreeMap<String, MonitorStats>>,
 }
 
 /// Bounds on statistics of a time metric.

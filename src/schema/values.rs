@@ -110,6 +110,30 @@ value_schema!(
 );
 
 value_schema!(
+    /// A plain number, or one written as text.
+    Number,
+    "Number",
+    {
+        "description": "A plain number (`80`, `0.5`, `2e6`), in the unit of what it bounds.",
+        "type": ["number", "string"],
+        "pattern": r"^\s*-?\d+(\.\d+)?([eE][+-]?\d+)?\s*$",
+        "examples": [80]
+    }
+);
+
+value_schema!(
+    /// Which samples of a Prometheus endpoint make a monitored series.
+    Selector,
+    "Selector",
+    {
+        "description": "A metric name, with labels the samples must have: `db_pool_connections{state=\"in_use\"}`. The matching samples are added up; only `=` matches.",
+        "type": "string",
+        "pattern": r"^\s*[a-zA-Z_:][a-zA-Z0-9_:]*\s*(\{.*\})?\s*$",
+        "examples": ["db_pool_connections{state=\"in_use\"}"]
+    }
+);
+
+value_schema!(
     /// Plain text; a number or a boolean is taken as written.
     Text,
     "Text",
@@ -289,6 +313,15 @@ bound_schema!(
     Rate,
     "a rate",
     "100/s"
+);
+
+bound_schema!(
+    /// A bound on a monitored series (a plain number in its unit).
+    NumberBound,
+    "NumberBound",
+    Number,
+    "a monitored series (a plain number, in the series' unit)",
+    80
 );
 
 bound_schema!(

@@ -14,6 +14,7 @@ mod expect;
 mod http;
 mod jsonpath;
 mod lifecycle;
+mod monitor;
 mod names;
 mod net;
 pub use net::guess_type;
@@ -185,6 +186,8 @@ impl Compile<'_, '_, '_> {
         }
         let teardown = self.teardown();
         self.check_slos(&test.slo, SloScope::Test);
+        self.check_monitor_slos();
+        let monitors = self.monitors();
         if test.scenarios.is_empty() {
             self.check_library();
         } else if !self.shape_errors && !self.r.diags.has_errors() && !self.declares_slo() {
@@ -211,6 +214,7 @@ impl Compile<'_, '_, '_> {
             slo: test.slo.clone(),
             follow_redirects: test.defaults.follow_redirects,
             links: self.links,
+            monitors,
         }
     }
 

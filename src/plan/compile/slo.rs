@@ -37,6 +37,7 @@ impl Compile<'_, '_, '_> {
                     SloMetric::Dropped(DropUnit::Count),
                     SloMetric::Dropped(DropUnit::Share),
                     SloMetric::Dropped(DropUnit::PerSecond),
+                    SloMetric::Monitor,
                 ],
             };
             if slo.metric == SloMetric::Gap && !allowed.contains(&slo.metric) {

@@ -46,6 +46,7 @@ pub fn render(r: &Results, comparison: Option<&Comparison>) -> String {
     scenarios(&mut out, r);
     steps(&mut out, r);
     timeline(&mut out, r);
+    monitored(&mut out, r);
     distributions(&mut out, r);
     failures(&mut out, r);
     health(&mut out, r);
@@ -233,10 +234,7 @@ fn slos(out: &mut String, r: &Results) {
     }
     out.push_str(r#"<div class="scroll"><table class="sortable" id="slo-table"><thead><tr><th>scope</th><th>metric</th><th>bound</th><th class="num">measured</th><th>verdict</th></tr></thead><tbody>"#);
     for s in &r.slos {
-        let metric = match &s.stat {
-            Some(stat) => format!("{} {stat}", s.metric),
-            None => s.metric.clone(),
-        };
+        let metric = s.name();
         let measured = match s.value {
             Some(v) => num(v, &value(&s.metric, s.stat.as_deref(), v)),
             None => format!(r#"<td class="num" data-v="-1">{}</td>"#, esc(&measured(s))),
@@ -440,6 +438,68 @@ fn failures(out: &mut String, r: &Results) {
         );
     }
     out.push_str("</tbody></table></div>");
+}
+
+/// The target's monitored series, each under the load it was measured at.
+fn monitored(out: &mut String, r: &Results) {
+    if r.monitors.is_empty() {
+        return;
+    }
+    out.push_str(r#"<h2 id="monitor">The target's own metrics</h2><p class="meta">Read from its Prometheus endpoints during the load (counters as a rate per second), under the load they were measured at; a break in a line is a second in which the endpoint did not answer.</p><div class="charts">"#);
+    let mut load: std::collections::BTreeMap<u32, (f64, f64)> = Default::default();
+    for p in &r.timeline {
+        let e = load.entry(p.second).or_default();
+        e.0 += p.requests as f64;
+        e.1 += p.active_vus as f64;
+    }
+    out.push_str(&line_chart(
+        "The load: requests per second",
+        &[Series {
+            name: "requests/s".into(),
+            color: PALETTE[0],
+            points: load.iter().map(|(s, v)| (f64::from(*s), v.0)).collect(),
+        }],
+        XAxis::Seconds,
+        Unit::PerSecond,
+    ));
+    out.push_str(&line_chart(
+        "The load: virtual users",
+        &[Series {
+            name: "users".into(),
+            color: PALETTE[4],
+            points: load.iter().map(|(s, v)| (f64::from(*s), v.1)).collect(),
+        }],
+        XAxis::Seconds,
+        Unit::Count,
+    ));
+    for (i, m) in r.monitors.iter().enumerate() {
+        let title = format!("{} · {} ({})", m.name, m.selector, m.monitor);
+        let points = m
+            .values
+            .iter()
+            .enumerate()
+            .map(|(s, v)| (s as f64, v.unwrap_or(f64::NAN)))
+            .collect();
+        out.push_str(&line_chart(
+            &title,
+            &[Series {
+                name: if m.counter {
+                    format!("{} per second", m.name)
+                } else {
+                    m.name.clone()
+                },
+                color: PALETTE[(i + 2) % PALETTE.len()],
+                points,
+            }],
+            XAxis::Seconds,
+            if m.counter {
+                Unit::PerSecond
+            } else {
+                Unit::Count
+            },
+        ));
+    }
+    out.push_str("</div>");
 }
 
 fn health(out: &mut String, r: &Results) {

@@ -93,6 +93,16 @@ pub(super) fn hosts() -> Vec<Host> {
             json!({}),
         ),
         host("Slo", json!({ "slo": SLOT, "steps": journey() }), json!({})),
+        host(
+            "Monitor",
+            json!({ "monitor": [SLOT], "steps": journey() }),
+            json!({ "prometheus": "http://a.test/metrics", "series": { "up": "up" } }),
+        ),
+        host(
+            "MonitorStats",
+            json!({ "slo": { "monitor": { "up": SLOT } }, "steps": journey() }),
+            json!({}),
+        ),
         // Stages: users for `ramping-vus`, rates for `ramping-arrival-rate`.
         host(
             "Stage",
@@ -318,6 +328,12 @@ pub(super) fn bound_hosts() -> Vec<Host> {
             json!({ "dropped": SLOT }),
             "1000000",
             0.into(),
+        ),
+        (
+            "NumberBound/anyOf/1",
+            json!({ "monitor": { "up": { "max": SLOT } } }),
+            "1e300",
+            (-1e300).into(),
         ),
         // `dropped` in each of its units: both bounds are written in one.
         (
