@@ -17,7 +17,9 @@
 #   TOOLS="trek trek-live" WORKLOADS="w1 w2" bench/peers.sh
 #                                # trek-live: trek publishing its metrics
 #                                # (--metrics-listen) to a real Prometheus
-#                                # scraping every second (on CPU 0)
+#                                # scraping every second, and pushing them
+#                                # to it (--remote-write every 1s, native
+#                                # histograms) (Prometheus on CPU 0)
 #
 # Workloads:
 #   W1 raw      50 connections, GET /health as fast as possible, 10 s
@@ -140,15 +142,16 @@ fi
 
 bench/target/scripts.sh "$work" "$base" "$duration" "${demo:-}" "$tls" "$h2"
 
-# trek-live: a real Prometheus (Debian's) scraping trek every second,
-# sharing the target's core.
+# trek-live: a real Prometheus (Debian's) scraping trek every second and
+# receiving its remote write, sharing the target's core.
 metrics_port=$((port + 3))
 if has trek-live; then
   apt_need prometheus prometheus
   systemctl disable --now prometheus >/dev/null 2>&1 || true
   printf 'global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: trek\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$metrics_port" > "$work/prometheus.yml"
   taskset -c 0 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-    --web.listen-address=127.0.0.1:$((port + 4)) > "$work/prometheus.log" 2>&1 &
+    --web.listen-address=127.0.0.1:$((port + 4)) --web.enable-remote-write-receiver \
+    --enable-feature=native-histograms > "$work/prometheus.log" 2>&1 &
   prometheus_pid=$!
 fi
 
@@ -164,7 +167,8 @@ measure() {
       local bin=$trek part=()
       [ "$tool" = trek-base ] && bin=$trek_base
       [ "$tool" = trek-part ] && part=(--segment 0/1 --seed 1)
-      [ "$tool" = trek-live ] && part=(--metrics-listen "127.0.0.1:$metrics_port" --metrics-linger 0s)
+      [ "$tool" = trek-live ] && part=(--metrics-listen "127.0.0.1:$metrics_port" --metrics-linger 0s
+        --remote-write "http://127.0.0.1:$((port + 4))/api/v1/write" --remote-write-every 1s)
       "${pin[@]}" "$bin" run "$work/$workload.yaml" --quiet --format json --out "$out" "${part[@]}" > "$out/stdout" 2>&1 || true
       requests=$(python3 bench/target/count.py trek "$out/results.json")
       case $workload in w3 | w8) vus=10000 ;; w4) vus=1000 ;; esac

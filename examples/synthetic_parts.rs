@@ -49,6 +49,8 @@ fn main() {
         scenario: None,
         metric: "latency".into(),
         series: None,
+        abort: false,
+        after: None,
         stat: Some("p95".into()),
         target: Some(0.5),
         critical: Some(1.0),

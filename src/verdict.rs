@@ -135,6 +135,13 @@ pub struct SloDef {
     pub stat: Option<String>,
     pub target: Option<f64>,
     pub critical: Option<f64>,
+    /// Stop the test as soon as the critical bound is crossed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub abort: bool,
+    /// Judged on what happened from this many seconds after the load
+    /// started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<f64>,
 }
 
 impl SloDef {
@@ -148,6 +155,8 @@ impl SloDef {
             stat: stat_key(slo),
             target: slo.threshold.target,
             critical: slo.threshold.critical,
+            abort: slo.abort,
+            after: slo.after.map(|d| d.as_secs_f64()),
         }
     }
 
@@ -175,6 +184,11 @@ impl SloDef {
                 target: self.target,
                 critical: self.critical,
             },
+            abort: self.abort,
+            after: self
+                .after
+                .filter(|a| a.is_finite() && *a >= 0.0)
+                .map(std::time::Duration::from_secs_f64),
             span: Default::default(),
         })
     }
@@ -267,6 +281,55 @@ pub fn evaluate_defs(defs: &[SloDef], summary: &Summary, judging: Judging) -> Ve
             ),
         };
         out.push(result(&def.scope, slo, judging, measured));
+    }
+    out
+}
+
+/// The run as it was when each `after` of its SLOs came: seconds since the
+/// load started → what had been measured by then.
+pub type Baselines = Vec<(f64, Summary)>;
+
+/// The note of an `after` SLO whose run ended before its `after`.
+pub fn ended_before(after: f64) -> String {
+    format!(
+        "the run ended before after: {}",
+        crate::format::format_secs(after)
+    )
+}
+
+/// Evaluates SLOs, each with an `after` on what happened since its
+/// baseline (the run's measurements then, taken away from the final ones).
+pub fn evaluate_since(
+    defs: &[SloDef],
+    summary: &Summary,
+    baselines: &[(f64, Summary)],
+    judging: Judging,
+) -> Vec<SloResult> {
+    let mut since: Vec<(f64, Summary)> = Vec::new();
+    let mut out = Vec::with_capacity(defs.len());
+    for def in defs {
+        let one = std::slice::from_ref(def);
+        let Some(after) = def.after else {
+            out.extend(evaluate_defs(one, summary, judging));
+            continue;
+        };
+        if !since.iter().any(|(a, _)| *a == after) {
+            if let Some((_, base)) = baselines.iter().find(|(a, _)| *a == after) {
+                since.push((after, summary.since(base)));
+            }
+        }
+        match since.iter().find(|(a, _)| *a == after) {
+            Some((_, s)) => out.extend(evaluate_defs(one, s, judging)),
+            None => {
+                let mut r = evaluate_defs(one, &Summary::default(), judging);
+                for r in &mut r {
+                    if r.note.as_deref() == Some(NO_DATA) {
+                        r.note = Some(ended_before(after));
+                    }
+                }
+                out.extend(r);
+            }
+        }
     }
     out
 }

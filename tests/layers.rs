@@ -23,11 +23,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("verdict", &["metrics", "plan", "scenario", "format"]),
     // What a run publishes while it goes, read from the recorders.
     ("live", &["metrics"]),
-    // The runtime records into metrics and tells the console through events.
+    // The runtime records into metrics and tells the console through events;
+    // it judges the SLOs that stop a test while it goes (verdict).
     (
         "run",
         &[
             "plan", "metrics", "scenario", "template", "redact", "format", "events", "live",
+            "verdict",
         ],
     ),
     // Reports read results; the console reads the runtime's events.

@@ -233,7 +233,21 @@ pub fn execute(
         (Vec::new(), verdict)
     } else {
         let judging = verdict::Judging { smoke: args.smoke };
-        let mut slos = verdict::evaluate(&plan, &outcome.summary, judging);
+        let defs = verdict::slo_defs(&plan);
+        let mut slos =
+            verdict::evaluate_since(&defs, &outcome.summary, &outcome.baselines, judging);
+        // The SLO that stopped the test failed, whatever the rest of the
+        // run did to its value.
+        if let Some(stop) = &outcome.stopped_by {
+            if let Some(r) = slos.get_mut(stop.slo) {
+                r.verdict = verdict::Verdict::Fail;
+                r.note = Some(format!(
+                    "stopped the test at {} (measured {})",
+                    crate::run::judge::clock(stop.second),
+                    crate::format::value(&r.metric, r.stat.as_deref(), stop.value)
+                ));
+            }
+        }
         let has_requests = plan
             .steps
             .iter()
@@ -258,6 +272,7 @@ pub fn execute(
         },
     );
     results.warnings = warnings;
+    results.stopped_by = outcome.stopped_by.as_ref().map(|s| s.reason.clone());
     if let Some(p) = split {
         results.part = Some(Box::new(super::part::info(&plan, p, &outcome)));
     }

@@ -70,6 +70,16 @@ impl Hist {
         }
     }
 
+    /// Takes `other` away from this one (`other` being what this one held
+    /// earlier: each of its counts is at most this one's).
+    pub fn subtract(&mut self, other: &Hist) {
+        if let (Some(h), Some(o)) = (self.h.as_deref_mut(), other.get()) {
+            if h.subtract(o).is_err() {
+                debug_assert!(false, "histogram subtraction failed");
+            }
+        }
+    }
+
     /// A histogram read back from its encoding, growing as it is added to.
     pub fn from_decoded(digits: u8, mut h: Histogram<u64>) -> Self {
         h.auto(true);

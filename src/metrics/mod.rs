@@ -8,6 +8,7 @@ pub mod hist;
 pub mod monitor;
 pub mod quantile;
 pub mod recorder;
+pub mod since;
 pub mod summary;
 
 pub use hist::Stats;

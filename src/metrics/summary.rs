@@ -248,7 +248,7 @@ impl Collector {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Default)]
 pub struct Summary {
     /// By step id.
     pub steps: Vec<StepStats>,

@@ -214,6 +214,9 @@ pub fn render(r: &Results, style: &Style) -> String {
     if let Some(reason) = &r.aborted_reason {
         let _ = write!(out, "  ({reason})");
     }
+    if let Some(reason) = &r.stopped_by {
+        let _ = write!(out, "  (stopped: {reason})");
+    }
     let _ = writeln!(out);
     out
 }

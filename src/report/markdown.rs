@@ -68,6 +68,9 @@ pub fn summary(r: &Results, comparison: Option<&Comparison>) -> String {
     if let Some(reason) = &r.aborted_reason {
         let _ = writeln!(out, "\n**Aborted:** {}", cell(reason));
     }
+    if let Some(reason) = &r.stopped_by {
+        let _ = writeln!(out, "\n**Stopped by an SLO:** {}", cell(reason));
+    }
     if let Some(parts) = super::part::describe(r) {
         let _ = writeln!(out, "\n**Parts:** {}", cell(&parts));
     }

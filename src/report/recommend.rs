@@ -62,6 +62,13 @@ pub fn recommend(r: &Results) -> Vec<Recommendation> {
             format!("{reason}. The figures cover only what ran."),
         );
     }
+    if let Some(reason) = &r.stopped_by {
+        add(
+            Level::Problem,
+            "An SLO stopped the test".into(),
+            format!("{reason}. The figures cover the load up to then."),
+        );
+    }
     for w in &r.warnings {
         add(Level::Note, "Beside the load".into(), w.clone());
     }

@@ -17,6 +17,11 @@ pub struct Results {
     pub verdict: Verdict,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aborted_reason: Option<String>,
+    /// An SLO with `abort: true` crossed its critical bound and stopped the
+    /// test (gracefully; its verdict is `fail`): which, when, what was
+    /// measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_by: Option<String>,
     pub seed: u64,
     pub started_at: String,
     pub duration_s: f64,
@@ -426,6 +431,7 @@ impl Results {
             generator_warning: crate::metrics::health::saturation_warning(&summary.health),
             monitors: summary.monitors.clone(),
             warnings: Vec::new(),
+            stopped_by: None,
             teardown_failure: meta.teardown_failure,
             part: None,
             parts: Vec::new(),

@@ -9,6 +9,7 @@
 pub mod executor;
 pub mod expect;
 pub mod feeder;
+pub mod judge;
 pub mod monitor;
 pub mod open;
 pub mod protocol;
@@ -221,6 +222,10 @@ pub struct RunOutcome {
     pub start_lag: Option<f64>,
     /// What went wrong beside the load (a monitor that did not answer).
     pub warnings: Vec<String>,
+    /// The SLO (with `abort: true`) that stopped the test, when one did.
+    pub stopped_by: Option<judge::Stopped>,
+    /// The measurements when each `after` of the SLOs came.
+    pub baselines: crate::verdict::Baselines,
 }
 
 /// After this many connection failures with no response at all, the target
@@ -296,14 +301,15 @@ pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> 
     } else {
         None
     };
-    let (collector, interrupts) = if loads {
-        let (reason, collector, interrupts) =
+    let (collector, interrupts, judged) = if loads {
+        let (reason, collector, interrupts, judged) =
             rt.block_on(control(run.clone(), workers.clone(), &mut signals));
         aborted = reason;
-        (collector, interrupts)
+        (collector, interrupts, judged)
     } else {
-        (Collector::default(), 0)
+        (Collector::default(), 0, None)
     };
+    let (stopped_by, baselines) = judged.map_or((None, Vec::new()), |j| (j.stopped, j.baselines));
     let mut monitors = Vec::new();
     if let Some(m) = monitoring {
         let (series, said) = m.finish();
@@ -370,6 +376,8 @@ pub fn run(plan: Arc<Plan>, options: RunOptions) -> std::io::Result<RunOutcome> 
     Ok(RunOutcome {
         summary,
         warnings,
+        stopped_by,
+        baselines,
         aborted,
         started_at,
         teardown_failure,
@@ -484,7 +492,7 @@ async fn control(
     run: Arc<RunCtx>,
     workers: Arc<Vec<Arc<WorkerCtx>>>,
     signals: &mut Signals,
-) -> (Option<String>, Collector, u32) {
+) -> (Option<String>, Collector, u32, Option<judge::LiveJudge>) {
     let (global_tx, global_rx) = watch::channel(Phase::Run);
     let abort: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let plan = run.plan.clone();
@@ -519,6 +527,12 @@ async fn control(
     let mut sampler = sampler::Sampler::new();
     let mut warned = false;
     let names: Vec<String> = plan.scenarios.iter().map(|s| s.name.clone()).collect();
+    // A part judges nothing (`trek merge` does), nor does --smoke live.
+    let mut judge = if run.keep_histograms || run.trace {
+        None
+    } else {
+        judge::LiveJudge::new(&plan)
+    };
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut ticks = 0u64;
     let mut interrupts = 0;
@@ -564,6 +578,15 @@ async fn control(
                         let active: Vec<u64> = actives.iter().map(|a| a.load(Ordering::Relaxed)).collect();
                         board.refresh(|add| workers.iter().for_each(|w| add(&w.recorder())), &active);
                     }
+                    if let Some(j) = &mut judge {
+                        let elapsed = run.start.elapsed().as_secs_f64();
+                        if let Some(reason) = j.tick(elapsed, workers.iter().map(|w| w.recorder())) {
+                            run.events.note(format!("stopping: {reason}"));
+                            if *global_tx.borrow() == Phase::Run {
+                                let _ = global_tx.send(Phase::Graceful);
+                            }
+                        }
+                    }
                     collector.settle_before(second.saturating_sub(2), &names);
                     if second >= 1 {
                         let scenarios = plan
@@ -593,7 +616,7 @@ async fn control(
         }
     }
     let reason = abort.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    (reason, collector, interrupts)
+    (reason, collector, interrupts, judge)
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM, registered once for the whole run.

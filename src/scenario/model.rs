@@ -574,5 +574,10 @@ pub struct Slo {
     pub series: Option<String>,
     pub stat: Option<Stat>,
     pub threshold: Threshold,
+    /// Judged while the run goes: stop the test as soon as the critical
+    /// bound is crossed.
+    pub abort: bool,
+    /// Judged only on what happened from this long after the load started.
+    pub after: Option<std::time::Duration>,
     pub span: Span,
 }

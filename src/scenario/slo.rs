@@ -19,7 +19,14 @@ pub const SLO_KEYS: [&str; 9] = [
 ];
 
 /// The keys of a bound written as a map.
-pub const BOUND_KEYS: [&str; 2] = ["target", "critical"];
+pub const BOUND_KEYS: [&str; 4] = ["target", "critical", "abort", "after"];
+
+/// How a bound is judged while the run goes (`abort`, `after`).
+#[derive(Debug, Clone, Copy, Default)]
+struct Live {
+    abort: bool,
+    after: Option<std::time::Duration>,
+}
 
 pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
     let mut out = Vec::new();
@@ -38,12 +45,16 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
         match metric {
             SloMetric::Monitor => read_monitor_slos(r, v, &mut out),
             SloMetric::ErrorRate | SloMetric::Checks => {
-                if let Some(threshold) = read_threshold(r, v, key, metric, units::parse_share) {
+                if let Some((threshold, live)) =
+                    read_threshold(r, v, key, metric, units::parse_share)
+                {
                     out.push(Slo {
                         metric,
                         series: None,
                         stat: None,
                         threshold,
+                        abort: live.abort,
+                        after: live.after,
                         span: k.span,
                     });
                 }
@@ -63,23 +74,29 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
                     DropUnit::Share => units::parse_share,
                     DropUnit::PerSecond => units::parse_rate,
                 };
-                if let Some(threshold) = read_threshold(r, v, key, metric, parse) {
+                if let Some((threshold, live)) = read_threshold(r, v, key, metric, parse) {
                     out.push(Slo {
                         metric,
                         series: None,
                         stat: None,
                         threshold,
+                        abort: live.abort,
+                        after: live.after,
                         span: k.span,
                     });
                 }
             }
             SloMetric::Throughput => {
-                if let Some(threshold) = read_threshold(r, v, key, metric, units::parse_rate) {
+                if let Some((threshold, live)) =
+                    read_threshold(r, v, key, metric, units::parse_rate)
+                {
                     out.push(Slo {
                         metric,
                         series: None,
                         stat: None,
                         threshold,
+                        abort: live.abort,
+                        after: live.after,
                         span: k.span,
                     });
                 }
@@ -92,12 +109,14 @@ pub fn read_slos(r: &mut Reader, node: &Node) -> Vec<Slo> {
                     let Some(stat) = Stat::from_key(stat_key) else {
                         continue;
                     };
-                    if let Some(threshold) = read_threshold(r, sv, stat_key, metric, secs) {
+                    if let Some((threshold, live)) = read_threshold(r, sv, stat_key, metric, secs) {
                         out.push(Slo {
                             metric,
                             series: None,
                             stat: Some(stat),
                             threshold,
+                            abort: live.abort,
+                            after: live.after,
                             span: sk.span,
                         });
                     }
@@ -119,12 +138,16 @@ fn read_monitor_slos(r: &mut Reader, node: &Node, out: &mut Vec<Slo>) {
             let Some(stat) = Stat::from_key(stat_key) else {
                 continue;
             };
-            if let Some(threshold) = read_threshold(r, sv, stat_key, SloMetric::Monitor, number) {
+            if let Some((threshold, live)) =
+                read_threshold(r, sv, stat_key, SloMetric::Monitor, number)
+            {
                 out.push(Slo {
                     metric: SloMetric::Monitor,
                     series: Some(series.clone()),
                     stat: Some(stat),
                     threshold,
+                    abort: live.abort,
+                    after: live.after,
                     span: sk.span,
                 });
             }
@@ -189,14 +212,29 @@ fn read_threshold(
     what: &str,
     metric: SloMetric,
     parse: fn(&str) -> Result<f64, units::UnitError>,
-) -> Option<Threshold> {
+) -> Option<(Threshold, Live)> {
     if let Value::Map(_) = node.value {
         let m = r.map(node, &format!("the bound of `{what}`"), &BOUND_KEYS)?;
         let target = m.get("target").and_then(|n| r.unit(n, "`target`", parse));
         let critical = m
             .get("critical")
             .and_then(|n| r.unit(n, "`critical`", parse));
-        if target.is_none() && critical.is_none() {
+        let abort = m
+            .get("abort")
+            .and_then(|n| r.boolean(n, "`abort`"))
+            .unwrap_or(false);
+        let after = m.get("after").and_then(|n| r.duration(n, "`after`"));
+        if abort && critical.is_none() && m.get("critical").is_none() {
+            r.error_help(
+                code::MISSING_KEY,
+                m.key("abort").map_or(node.span, |k| k.span),
+                format!("`abort` on `{what}` needs a `critical` bound"),
+                "the test stops as soon as the critical bound is crossed: add `critical: …`",
+            );
+            return None;
+        }
+        let live = Live { abort, after };
+        if target.is_none() && critical.is_none() && !m.has("target") && !m.has("critical") {
             r.error(
                 code::MISSING_KEY,
                 node.span,
@@ -226,12 +264,15 @@ fn read_threshold(
                 return None;
             }
         }
-        Some(Threshold { target, critical })
+        Some((Threshold { target, critical }, live))
     } else {
         let critical = r.unit(node, &format!("`{what}`"), parse)?;
-        Some(Threshold {
-            target: None,
-            critical: Some(critical),
-        })
+        Some((
+            Threshold {
+                target: None,
+                critical: Some(critical),
+            },
+            Live::default(),
+        ))
     }
 }

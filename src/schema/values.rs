@@ -270,13 +270,27 @@ macro_rules! bound_schema {
 
             fn json_schema(generator: &mut SchemaGenerator) -> Schema {
                 let value = generator.subschema_for::<$value>();
+                let after = generator.subschema_for::<Duration>();
                 json_schema!({
-                    "description": concat!("A bound on ", $what, ": one value (breaking it fails the run), or `{ target, critical }` (breaking `target` warns, breaking `critical` fails)."),
+                    "description": concat!("A bound on ", $what, ": one value (breaking it fails the run), or `{ target, critical }` (breaking `target` warns, breaking `critical` fails), with `abort: true` to stop the test as soon as `critical` is crossed and `after: 30s` to judge only what happened from then on."),
                     "anyOf": [
                         value,
                         {
                             "type": "object",
-                            "properties": { "target": value, "critical": value },
+                            "properties": {
+                                "target": value,
+                                "critical": value,
+                                "abort": {
+                                    "description": "Judge it while the run goes and stop the test (gracefully, verdict fail, exit 1) as soon as the critical bound is crossed. Needs `critical`.",
+                                    "type": "boolean",
+                                    "examples": [true]
+                                },
+                                "after": {
+                                    "description": "Judge only what happened from this long after the load started (a warm-up cannot trip it), while the run goes and at the end.",
+                                    "allOf": [after],
+                                    "examples": ["30s"]
+                                }
+                            },
                             "additionalProperties": false,
                             "minProperties": 1
                         }

@@ -95,6 +95,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn abort_needs_a_critical_bound_and_after_a_duration() {
+        let e = errors("version: 1\nbase_url: http://a.test\nsteps:\n  - { get: /a, expect: { status: 200 } }\nslo:\n  error_rate: { target: 1%, abort: true }\n");
+        assert_eq!((e[0].0, e[0].1), (code::MISSING_KEY, 6), "{e:?}");
+        let e = errors("version: 1\nbase_url: http://a.test\nsteps:\n  - { get: /a, expect: { status: 200 } }\nslo:\n  latency: { p95: { critical: 1s, after: soon } }\n");
+        assert_eq!(e[0].1, 6, "{e:?}");
+        let plan = compiled("version: 1\nbase_url: http://a.test\nsteps:\n  - { get: /a, expect: { status: 200 } }\nslo:\n  latency: { p95: { critical: 1s, abort: true, after: 30s } }\n").unwrap();
+        let slo = &plan.scenarios[0].slo[0];
+        assert!(slo.abort);
+        assert_eq!(slo.after, Some(std::time::Duration::from_secs(30)));
+    }
+
+    #[test]
     fn a_metric_sits_only_where_it_can_be_measured() {
         let e = errors("version: 1\nbase_url: http://a.test\nsteps:\n  - { get: /a, expect: { status: 200 }, slo: { iteration: { p95: 1s } } }\n");
         assert_eq!((e[0].0, e[0].1), (code::SLO_SCOPE, 4), "{e:?}");

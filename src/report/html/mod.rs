@@ -82,6 +82,13 @@ fn header(out: &mut String, r: &Results) {
             esc(reason)
         );
     }
+    if let Some(reason) = &r.stopped_by {
+        let _ = write!(
+            out,
+            r#"<p class="verdict-fail">Stopped by an SLO: {}</p>"#,
+            esc(reason)
+        );
+    }
     if let Some(why) = &r.teardown_failure {
         let _ = write!(
             out,

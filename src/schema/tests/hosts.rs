@@ -353,9 +353,10 @@ pub(super) fn bound_hosts() -> Vec<Host> {
         let file = json!({ "slo": slo, "steps": [{ "get": "/a" }] });
         let critical: Value = critical.into();
         let target: Value = target;
+        // `abort` needs a critical bound: tried beside one.
         out.push(host_for(
             map,
-            &["target"],
+            &["target", "abort", "after"],
             file.clone(),
             json!({ "critical": critical }),
         ));
