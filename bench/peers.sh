@@ -171,6 +171,10 @@ measure() {
         --remote-write "http://127.0.0.1:$((port + 4))/api/v1/write" --remote-write-every 1s)
       "${pin[@]}" "$bin" run "$work/$workload.yaml" --quiet --format json --out "$out" "${part[@]}" > "$out/stdout" 2>&1 || true
       requests=$(python3 bench/target/count.py trek "$out/results.json")
+      # A push or scrape that failed would leave a warning: say so.
+      if [ "$tool" = trek-live ] && grep -q '"warnings"' "$out/results.json"; then
+        echo "peers.sh: trek-live on $workload: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["warnings"])' "$out/results.json")" >&2
+      fi
       case $workload in w3 | w8) vus=10000 ;; w4) vus=1000 ;; esac
       ;;
     wrk:w1 | wrk:w5)

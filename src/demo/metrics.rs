@@ -30,20 +30,71 @@ pub struct Gauges {
     pool_waits: AtomicU64,
 }
 
-/// Counts every request while it is served.
+/// Counts every request while it is served, its body included (a streamed
+/// answer is in flight until its last event).
 pub async fn track(State(g): State<Arc<Gauges>>, request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
-    g.in_flight.fetch_add(1, Ordering::Relaxed);
-    if api && g.api_in_flight.fetch_add(1, Ordering::Relaxed) >= POOL_SIZE {
-        g.pool_waits.fetch_add(1, Ordering::Relaxed);
-    }
+    let guard = InFlight::new(g.clone(), api);
     let response = next.run(request).await;
-    if api {
-        g.api_in_flight.fetch_sub(1, Ordering::Relaxed);
+    response.map(|inner| {
+        axum::body::Body::new(Guarded {
+            inner,
+            _guard: guard,
+        })
+    })
+}
+
+/// A response body that keeps its request in flight until it is done (its
+/// length still known, so that it goes with `content-length`).
+struct Guarded {
+    inner: axum::body::Body,
+    _guard: InFlight,
+}
+
+impl http_body::Body for Guarded {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_frame(cx)
     }
-    g.in_flight.fetch_sub(1, Ordering::Relaxed);
-    g.requests.fetch_add(1, Ordering::Relaxed);
-    response
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// One request in flight, until dropped.
+struct InFlight {
+    g: Arc<Gauges>,
+    api: bool,
+}
+
+impl InFlight {
+    fn new(g: Arc<Gauges>, api: bool) -> Self {
+        g.in_flight.fetch_add(1, Ordering::Relaxed);
+        if api && g.api_in_flight.fetch_add(1, Ordering::Relaxed) >= POOL_SIZE {
+            g.pool_waits.fetch_add(1, Ordering::Relaxed);
+        }
+        Self { g, api }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.api {
+            self.g.api_in_flight.fetch_sub(1, Ordering::Relaxed);
+        }
+        self.g.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.g.requests.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// `GET /metrics`.
