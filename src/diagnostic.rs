@@ -166,12 +166,13 @@ impl Diagnostic {
         if !location.is_empty() {
             let _ = writeln!(out, "  {blue}-->{reset} {location}");
         }
-        if let Some(text) = self.source.as_ref().and_then(|s| s.line(self.span.line)) {
+        if let Some(line) = self.source.as_ref().and_then(|s| s.line(self.span.line)) {
             let number = self.span.line.to_string();
             let pad = " ".repeat(number.len());
+            let (text, col) = window(line, self.span.col.saturating_sub(1) as usize);
             let caret_pad: String = text
                 .chars()
-                .take(self.span.col.saturating_sub(1) as usize)
+                .take(col)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
             let _ = writeln!(out, "  {pad} {blue}|{reset}");
@@ -183,6 +184,32 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// The most of a source line a diagnostic shows.
+const SHOWN: usize = 120;
+
+/// At most [`SHOWN`] characters of `line` around the character `col`
+/// (elided ends marked `…`), and where `col` falls in them: a long line
+/// (minified JSON, a file that is not a scenario) is not printed whole.
+fn window(line: &str, col: usize) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= SHOWN {
+        return (line.to_string(), col);
+    }
+    let start = col.saturating_sub(SHOWN / 2).min(chars.len() - SHOWN);
+    let end = start + SHOWN;
+    let mut text = String::new();
+    let mut at = col - start.min(col);
+    if start > 0 {
+        text.push('…');
+        at += 1;
+    }
+    text.extend(&chars[start..end]);
+    if end < chars.len() {
+        text.push('…');
+    }
+    (text, at)
 }
 
 fn display_path(path: &Path) -> String {
@@ -225,6 +252,16 @@ impl Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_line_is_shown_around_its_column_only() {
+        let line = format!("{}X{}", "a".repeat(500), "b".repeat(500));
+        let (text, col) = window(&line, 500);
+        assert_eq!(text.chars().count(), SHOWN + 2);
+        assert_eq!(text.chars().nth(col), Some('X'));
+        assert!(text.starts_with('…') && text.ends_with('…'));
+        assert_eq!(window("short", 2), ("short".to_string(), 2));
+    }
 
     #[test]
     fn renders_line_and_caret_under_the_column() {

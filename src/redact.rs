@@ -54,10 +54,53 @@ pub fn redact_json(v: &mut serde_json::Value) {
     }
 }
 
-/// `token=abc`, `"password": "x"`, `Bearer abc` in text that is not JSON.
+/// Query parameters that hold a secret although their names carry none of
+/// [`SECRET_WORDS`] (signed URLs, API keys).
+const SECRET_PARAMS: [&str; 7] = [
+    "key",
+    "sig",
+    "signature",
+    "auth",
+    "access_key",
+    "x-amz-signature",
+    "x-amz-credential",
+];
+
+/// Whether a URL's query parameter named `name` holds a secret.
+pub fn is_secret_param(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    is_secret(&lower) || SECRET_PARAMS.contains(&lower.as_str())
+}
+
+/// A URL (or text holding one, a template) with its user information and
+/// the values of its secret query parameters hidden:
+/// `http://u:p@h/x?api_key=1&page=2` → `http://[hidden]@h/x?api_key=[hidden]&page=2`.
+pub fn hide_url_secrets(url: &str) -> String {
+    let url = hide_userinfo(url.to_string());
+    let Some(q) = url.find('?') else {
+        return url;
+    };
+    let (head, query) = url.split_at(q + 1);
+    let (query, fragment) = match query.find('#') {
+        Some(h) => query.split_at(h),
+        None => (query, ""),
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some((name, _)) if is_secret_param(name) => format!("{name}=[hidden]"),
+            _ => p.to_string(),
+        })
+        .collect();
+    format!("{head}{}{fragment}", params.join("&"))
+}
+
+/// `token=abc`, `"password": "x"`, `Bearer abc`, `?key=abc` in text that is
+/// not JSON.
 pub fn redact_text(text: &str) -> String {
     static PAIRS: OnceLock<Regex> = OnceLock::new();
     static BEARER: OnceLock<Regex> = OnceLock::new();
+    static PARAMS: OnceLock<Regex> = OnceLock::new();
     let pairs = PAIRS.get_or_init(|| {
         Regex::new(r#"(?i)([a-z_-]*(token|password|secret|authorization|cookie|api[_-]?key|session|credential)[a-z_-]*["']?\s*[:=]\s*)(?:"[^"]*"|'[^']*'|(?:(?:bearer|basic)\s+)?[^"'&\s,;}<]+)"#)
             .expect("static regex")
@@ -65,8 +108,23 @@ pub fn redact_text(text: &str) -> String {
     let bearer = BEARER.get_or_init(|| {
         Regex::new(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+").expect("static regex")
     });
+    let params = PARAMS.get_or_init(|| {
+        Regex::new(r"(?i)([?&](?:key|sig|signature|auth|access_key|x-amz-signature|x-amz-credential)=)[^&#\s\x22']+")
+            .expect("static regex")
+    });
     let text = pairs.replace_all(text, "${1}[hidden]");
-    bearer.replace_all(&text, "$1 [hidden]").into_owned()
+    let text = params.replace_all(&text, "${1}[hidden]");
+    let text = bearer.replace_all(&text, "$1 [hidden]").into_owned();
+    hide_all_userinfo(&text)
+}
+
+/// Every `scheme://user:pw@host` in `text` with its user information hidden.
+fn hide_all_userinfo(text: &str) -> String {
+    static USERINFO: OnceLock<Regex> = OnceLock::new();
+    let re = USERINFO.get_or_init(|| {
+        Regex::new(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\s@]+@").expect("static regex")
+    });
+    re.replace_all(text, "${1}[hidden]@").into_owned()
 }
 
 /// `http://user:pw@host/x` → `http://[hidden]@host/x`; only an `@` in the
@@ -110,6 +168,21 @@ mod tests {
             json,
             serde_json::json!({"password": "[hidden]", "note": "Authorization: [hidden]"})
         );
+    }
+
+    #[test]
+    fn urls_lose_their_user_information_and_secret_parameters() {
+        assert_eq!(
+            hide_url_secrets("http://admin:pw@host/x?api_key=abc&page=2&sig=zz#top"),
+            "http://[hidden]@host/x?api_key=[hidden]&page=2&sig=[hidden]#top"
+        );
+        assert_eq!(hide_url_secrets("/users?key=k1"), "/users?key=[hidden]");
+        assert_eq!(hide_url_secrets("/plain"), "/plain");
+        assert_eq!(
+            redact_text("cannot connect to http://u:p@h/x?key=abc&n=1"),
+            "cannot connect to http://[hidden]@h/x?key=[hidden]&n=1"
+        );
+        assert_eq!(redact_text("monkey=1&keyboard=2"), "monkey=1&keyboard=2");
     }
 
     #[test]

@@ -137,6 +137,12 @@ pub fn execute(
         eprintln!("trek: {e}");
         return EXIT_INVALID;
     }
+    // Results that could not be kept are not worth a load: refused before
+    // the first request.
+    if let Err(e) = crate::report::atomic::check_writable(out) {
+        eprintln!("trek: {e}: no request was sent (give --out a folder trek can write to)");
+        return EXIT_INVALID;
+    }
     // Checked in `run` before any file ran.
     let part = super::part::Part::of(args).ok().flatten();
     let segment = part.as_ref().map(|p| p.segment).unwrap_or_default();

@@ -34,10 +34,10 @@ impl About {
 /// A one-line description of what a step does, for `trek plan`.
 fn what_of(s: &m::Step) -> String {
     match &s.kind {
-        m::StepKind::Http(h) => format!("{} {}", h.method.as_str(), h.url.value),
-        m::StepKind::Sse(h, _) => format!("SSE {} {}", h.method.as_str(), h.url.value),
+        m::StepKind::Http(h) => format!("{} {}", h.method.as_str(), hide(&h.url.value)),
+        m::StepKind::Sse(h, _) => format!("SSE {} {}", h.method.as_str(), hide(&h.url.value)),
         m::StepKind::WebSocket(w) => match &w.target {
-            m::WsTarget::Url(u) => format!("WebSocket {}", u.value),
+            m::WsTarget::Url(u) => format!("WebSocket {}", hide(&u.value)),
             m::WsTarget::Use(n) => format!("WebSocket on the connection of `{}`", n.value),
         },
         m::StepKind::Think(t) if t.min == t.max => format!("think {}", fmt_secs(t.min)),
@@ -53,6 +53,12 @@ fn what_of(s: &m::Step) -> String {
         m::StepKind::Use { fragment, .. } => format!("use {}", fragment.value),
         m::StepKind::Set(_) => "set".into(),
     }
+}
+
+/// A URL as `trek plan` shows it: no user information, no secret query
+/// parameter's value.
+fn hide(url: &str) -> String {
+    crate::redact::hide_url_secrets(url)
 }
 
 fn fmt_secs(d: std::time::Duration) -> String {

@@ -110,9 +110,23 @@ pub fn slo_text(slo: &Slo) -> String {
         (None, Some(c)) => format!("{op}{}", value(c)),
         (None, None) => "-".into(),
     };
+    let mut live = String::new();
+    if let Some(after) = slo.after {
+        live.push_str(&format!(
+            " after {}",
+            crate::format::format_secs(after.as_secs_f64())
+        ));
+    }
+    if slo.abort {
+        live.push_str(", aborts");
+    }
+    let metric = match &slo.series {
+        Some(series) => format!("{metric} {series}"),
+        None => metric.to_string(),
+    };
     match slo.stat {
-        Some(s) => format!("{metric} {} {bound}", s.key()),
-        None => format!("{metric} {bound}"),
+        Some(s) => format!("{metric} {} {bound}{live}", s.key()),
+        None => format!("{metric} {bound}{live}"),
     }
 }
 
@@ -194,6 +208,21 @@ fn text(plan: &Plan) -> String {
     let _ = writeln!(out, "{}  ({})", plan.name, plan.file);
     if !plan.slo.is_empty() {
         let _ = writeln!(out, "test SLOs: {}", slos_text(&plan.slo));
+    }
+    for m in &plan.monitors {
+        let series: Vec<String> = m
+            .series
+            .iter()
+            .map(|(name, selector)| format!("{name} = {selector}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "monitor {}: {} every {}: {}",
+            m.name,
+            crate::redact::hide_userinfo(m.url.to_string()),
+            crate::format::format_secs(m.every.as_secs_f64()),
+            series.join(", ")
+        );
     }
     if plan.scenarios.is_empty() {
         out.push_str("fragments only: nothing runs from this file itself\n");

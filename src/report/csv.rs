@@ -178,8 +178,8 @@ fn into_string(w: csv::Writer<Vec<u8>>) -> String {
 /// Writes both files into `dir`; returns their paths.
 pub fn write(dir: &Path, r: &Results) -> std::io::Result<Vec<PathBuf>> {
     let results = dir.join("results.csv");
-    std::fs::write(&results, results_csv(r))?;
+    super::atomic::write(&results, results_csv(r))?;
     let timeline = dir.join("timeline.csv");
-    std::fs::write(&timeline, timeline_csv(r))?;
+    super::atomic::write(&timeline, timeline_csv(r))?;
     Ok(vec![results, timeline])
 }

@@ -9,9 +9,7 @@ use super::results::Results;
 pub fn write(dir: &Path, results: &Results) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join("results.json");
-    let tmp = dir.join(".results.json.tmp");
     let text = serde_json::to_string_pretty(results).map_err(std::io::Error::other)?;
-    std::fs::write(&tmp, text + "\n")?;
-    std::fs::rename(&tmp, &path)?;
+    super::atomic::write(&path, text + "\n")?;
     Ok(path)
 }

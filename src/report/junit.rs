@@ -156,6 +156,6 @@ fn lifecycle(r: &Results) -> Vec<(String, Option<String>)> {
 
 pub fn write(dir: &Path, r: &Results) -> std::io::Result<PathBuf> {
     let path = dir.join("junit.xml");
-    std::fs::write(&path, junit(r))?;
+    super::atomic::write(&path, junit(r))?;
     Ok(path)
 }

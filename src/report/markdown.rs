@@ -207,6 +207,6 @@ fn comparison_section(out: &mut String, c: &Comparison) {
 
 pub fn write(dir: &Path, r: &Results, comparison: Option<&Comparison>) -> std::io::Result<PathBuf> {
     let path = dir.join("summary.md");
-    std::fs::write(&path, summary(r, comparison))?;
+    super::atomic::write(&path, summary(r, comparison))?;
     Ok(path)
 }

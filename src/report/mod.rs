@@ -2,6 +2,7 @@
 //! only (no statistics are computed from raw samples here), so `trek report`
 //! can render them again from a `results.json`.
 
+pub mod atomic;
 pub mod compare;
 pub mod console;
 pub mod csv;

@@ -437,7 +437,16 @@ fn unreachable_reason(workers: &[Arc<WorkerCtx>]) -> String {
         .iter()
         .find_map(|w| w.last_connect_error.lock().ok().and_then(|s| s.clone()))
         .unwrap_or_else(|| "connection failed".into());
-    format!("the target could not be reached ({detail}); is it running, and is the base URL right?")
+    let tls = ["certificate", "TLS", "handshake", "tls."]
+        .iter()
+        .any(|w| detail.contains(w));
+    if tls {
+        format!("the target answered, but no TLS connection could be agreed with it: {detail}")
+    } else {
+        format!(
+            "the target could not be reached ({detail}); is it running, and is the base URL right?"
+        )
+    }
 }
 
 type WorkerThread = (oneshot::Sender<()>, std::thread::JoinHandle<()>);

@@ -8,10 +8,10 @@ use crate::scenario::model::Row;
 /// A data file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    #[error("cannot read data file `{path}`: {source}")]
+    #[error("data file `{path}` {source}")]
     Read {
         path: String,
-        source: std::io::Error,
+        source: crate::scenario::files::FileError,
     },
     #[error("data file `{0}`: use a `.csv` file (with a header line) or a `.jsonl` file (one JSON object per line)")]
     Kind(String),
@@ -22,10 +22,11 @@ pub enum DataError {
 
 /// Reads a CSV (header line first) or JSONL file into rows.
 pub fn read_rows(path: &Path) -> Result<Vec<Row>, DataError> {
-    let text = std::fs::read_to_string(path).map_err(|source| DataError::Read {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let text = crate::scenario::files::read_text(path, crate::scenario::files::MAX_DATA_FILE)
+        .map_err(|source| DataError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
     match path.extension().and_then(|e| e.to_str()) {
         Some("csv") => read_csv(&text).map_err(DataError::Content),
         Some("jsonl") | Some("ndjson") => read_jsonl(&text).map_err(DataError::Content),

@@ -519,13 +519,16 @@ impl Includes {
                 continue;
             }
             self.seen.push(key.clone());
-            let text = match std::fs::read_to_string(&path) {
+            let text = match crate::scenario::files::read_text(
+                &path,
+                crate::scenario::files::MAX_SCENARIO_FILE,
+            ) {
                 Ok(t) => t,
                 Err(e) => {
                     r.error_help(
                         code::INCLUDE_FILE,
                         item.span,
-                        format!("cannot read included file `{}`: {e}", path.display()),
+                        format!("included file `{}` {e}", path.display()),
                         "the path is relative to the folder of the file that includes it",
                     );
                     continue;

@@ -4,6 +4,7 @@
 
 pub mod data;
 pub mod file;
+pub mod files;
 pub mod load;
 pub mod model;
 pub mod monitor;
@@ -22,13 +23,16 @@ use reader::Reader;
 /// Reads and checks the shapes of a scenario file: the model (as much of it
 /// as could be read, even when some of it is wrong), and every problem found.
 pub fn load_file(path: &Path) -> (Option<model::Test>, Vec<Diagnostic>) {
-    match std::fs::read_to_string(path) {
+    match files::read_text(path, files::MAX_SCENARIO_FILE) {
         Ok(text) => load_str(path, text),
         Err(e) => (
             None,
             vec![Diagnostic::error(
                 "E0005",
-                format!("cannot read `{}`: {e}", path.display()),
+                match e {
+                    files::FileError::Io(e) => format!("cannot read `{}`: {e}", path.display()),
+                    e => format!("`{}` {e}", path.display()),
+                },
             )],
         ),
     }

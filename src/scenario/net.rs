@@ -285,16 +285,12 @@ fn read_tls(r: &mut Reader, node: &Node) -> Tls {
 
 /// The text of a file, refused when it is missing or larger than `limit`.
 fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
-    let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot be read: {e}"))?;
-    if bytes.len() as u64 > limit {
-        return Err(format!("is larger than {} KB", limit >> 10));
-    }
-    Ok(bytes)
+    use crate::scenario::files::{read_bytes, FileError};
+    read_bytes(path, limit).map_err(|e| match e {
+        FileError::Io(e) => format!("cannot be read: {e}"),
+        FileError::TooLarge(_) => format!("is larger than {} KB", limit >> 10),
+        e => e.to_string(),
+    })
 }
 
 /// The path a key names, noted as a file the test uses.

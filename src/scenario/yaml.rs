@@ -105,9 +105,22 @@ pub fn parse(source: &Arc<Source>) -> Result<Node, Vec<Diagnostic>> {
         anchors: HashMap::new(),
         documents: Vec::new(),
         errors: Vec::new(),
+        nodes: 0,
+        skipping: 0,
+        too_large: false,
     };
     let mut parser = Parser::new_from_str(&source.text);
-    if let Err(e) = parser.load(&mut builder, true) {
+    // Event by event: the parser's own `load` recurses once per level of
+    // nesting, which `- - - …` ten thousand deep turns into a stack
+    // overflow; the builder keeps its levels on the heap instead.
+    let parsed = loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => break Ok(()),
+            Ok((ev, mark)) => builder.on_event(ev, mark),
+            Err(e) => break Err(e),
+        }
+    };
+    if let Err(e) = parsed {
         // What was built before the syntax error is unreliable: report the
         // syntax error alone.
         let span = span_of(e.marker());
@@ -159,40 +172,68 @@ fn span_of(m: &Marker) -> Span {
     }
 }
 
+/// The deepest nesting of lists and maps a file may have (a real scenario
+/// file goes about 15 deep, a JSON body included).
+pub const MAX_DEPTH: usize = 64;
+/// The most nodes (scalars, lists, maps) a file may make, its aliases
+/// expanded: a file of 100,000 lines makes about 300,000.
+pub const MAX_NODES: usize = 1_000_000;
+
 enum Frame {
-    Seq(Vec<Node>, Span, usize),
-    /// entries, pending key, span, anchor, number of entries that came from `<<`
-    Map(Vec<(Node, Node)>, Option<Node>, Span, usize, Vec<usize>),
+    /// items, span, anchor, nodes in it
+    Seq(Vec<Node>, Span, usize, usize),
+    /// entries, pending key, span, anchor, indexes of the entries that came
+    /// from `<<`, each key's index, nodes in it
+    Map(
+        Vec<(Node, Node)>,
+        Option<Node>,
+        Span,
+        usize,
+        Vec<usize>,
+        HashMap<String, usize>,
+        usize,
+    ),
 }
 
 struct Builder {
     source: Arc<Source>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    /// Each anchor's node and how many nodes it holds.
+    anchors: HashMap<usize, (Node, usize)>,
     documents: Vec<Node>,
     errors: Vec<Diagnostic>,
+    /// Nodes made so far, aliases expanded.
+    nodes: usize,
+    /// Inside a list or map nested deeper than [`MAX_DEPTH`]: how many
+    /// levels of it are open (its content is dropped).
+    skipping: usize,
+    /// [`MAX_NODES`] was reached (said once).
+    too_large: bool,
 }
 
 impl Builder {
-    fn finish(&mut self, node: Node, anchor: usize) {
+    /// Adds a finished node of `size` nodes to what holds it.
+    fn finish(&mut self, node: Node, anchor: usize, size: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         match self.stack.last_mut() {
             None => self.documents.push(node),
-            Some(Frame::Seq(items, ..)) => items.push(node),
-            Some(Frame::Map(entries, pending, _, _, merged)) => {
+            Some(Frame::Seq(items, _, _, n)) => {
+                *n += size;
+                items.push(node);
+            }
+            Some(Frame::Map(entries, pending, _, _, merged, index, n)) => {
+                *n += size;
                 match pending.take() {
                     None => *pending = Some(node),
                     Some(key) => {
                         if key.as_str() == Some("<<") {
-                            merge_into(entries, merged, node);
+                            merge_into(entries, merged, index, node);
                             return;
                         }
                         if let Some(text) = key.scalar_text() {
-                            let existing = entries
-                                .iter()
-                                .position(|(k, _)| k.scalar_text().as_deref() == Some(&text));
+                            let existing = index.get(&text).copied();
                             if let Some(i) = existing.filter(|i| merged.contains(i)) {
                                 // An explicit key overrides one merged in by `<<`.
                                 merged.retain(|m| *m != i);
@@ -205,6 +246,8 @@ impl Builder {
                                     .at(&self.source, key.span)
                                     .help("each key may appear once in a map; remove or rename one"),
                             );
+                            } else {
+                                index.insert(text, entries.len());
                             }
                         }
                         entries.push((key, node));
@@ -216,7 +259,12 @@ impl Builder {
 }
 
 /// `<<: *base` copies the entries of `base` that the map does not set itself.
-fn merge_into(entries: &mut Vec<(Node, Node)>, merged_at: &mut Vec<usize>, merged: Node) {
+fn merge_into(
+    entries: &mut Vec<(Node, Node)>,
+    merged_at: &mut Vec<usize>,
+    index: &mut HashMap<String, usize>,
+    merged: Node,
+) {
     let sources = match merged.value {
         Value::Map(m) => vec![m],
         Value::Seq(items) => items
@@ -230,7 +278,11 @@ fn merge_into(entries: &mut Vec<(Node, Node)>, merged_at: &mut Vec<usize>, merge
     };
     for map in sources {
         for (k, v) in map {
-            if !entries.iter().any(|(e, _)| e.value == k.value) {
+            let Some(text) = k.scalar_text() else {
+                continue;
+            };
+            if let std::collections::hash_map::Entry::Vacant(e) = index.entry(text) {
+                e.insert(entries.len());
                 merged_at.push(entries.len());
                 entries.push((k, v));
             }
@@ -238,38 +290,113 @@ fn merge_into(entries: &mut Vec<(Node, Node)>, merged_at: &mut Vec<usize>, merge
     }
 }
 
+impl Builder {
+    /// Counts `n` more nodes; false (and an error, once) past [`MAX_NODES`].
+    fn count(&mut self, n: usize, span: Span) -> bool {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes <= MAX_NODES {
+            return true;
+        }
+        if !self.too_large {
+            self.too_large = true;
+            self.errors.push(
+                Diagnostic::error(
+                    "E0007",
+                    format!("the file makes more than {MAX_NODES} values, its aliases expanded"),
+                )
+                .at(&self.source, span)
+                .help("an alias (`*name`) copies what its anchor holds; aliases of aliases multiply: write the values out, or split the file"),
+            );
+        }
+        false
+    }
+
+    /// Opens a list or map, unless it is nested too deep.
+    fn open(&mut self, frame: Frame, span: Span) {
+        if self.stack.len() >= MAX_DEPTH {
+            self.skipping = 1;
+            self.errors.push(
+                Diagnostic::error(
+                    "E0006",
+                    format!("lists and maps are nested more than {MAX_DEPTH} deep here"),
+                )
+                .at(&self.source, span)
+                .help("flatten the structure; a JSON body this deep can be sent from a file with `body_file:`"),
+            );
+            return;
+        }
+        self.stack.push(frame);
+    }
+}
+
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         let span = span_of(&mark);
+        if self.skipping > 0 {
+            // Inside a list or map nested too deep: dropped, and reported.
+            match ev {
+                Event::SequenceStart(..) | Event::MappingStart(..) => self.skipping += 1,
+                Event::SequenceEnd | Event::MappingEnd => {
+                    self.skipping -= 1;
+                    if self.skipping == 0 {
+                        self.finish(
+                            Node {
+                                value: Value::Null,
+                                span,
+                            },
+                            0,
+                            1,
+                        );
+                    }
+                }
+                _ => {}
+            }
+            return;
+        }
         match ev {
             Event::Scalar(text, style, anchor, _tag) => {
-                let value = if style == TScalarStyle::Plain {
+                let value = if !self.count(1, span) {
+                    Value::Null
+                } else if style == TScalarStyle::Plain {
                     resolve_plain(text)
                 } else {
                     Value::Str(text)
                 };
-                self.finish(Node { value, span }, anchor);
+                self.finish(Node { value, span }, anchor, 1);
             }
             Event::SequenceStart(anchor, _) => {
-                self.stack.push(Frame::Seq(Vec::new(), span, anchor))
+                self.count(1, span);
+                self.open(Frame::Seq(Vec::new(), span, anchor, 1), span)
             }
             Event::MappingStart(anchor, _) => {
-                self.stack
-                    .push(Frame::Map(Vec::new(), None, span, anchor, Vec::new()))
+                self.count(1, span);
+                self.open(
+                    Frame::Map(
+                        Vec::new(),
+                        None,
+                        span,
+                        anchor,
+                        Vec::new(),
+                        HashMap::new(),
+                        1,
+                    ),
+                    span,
+                )
             }
             Event::SequenceEnd => {
-                if let Some(Frame::Seq(items, span, anchor)) = self.stack.pop() {
+                if let Some(Frame::Seq(items, span, anchor, n)) = self.stack.pop() {
                     self.finish(
                         Node {
                             value: Value::Seq(items),
                             span,
                         },
                         anchor,
+                        n,
                     );
                 }
             }
             Event::MappingEnd => {
-                if let Some(Frame::Map(entries, _, span, anchor, _)) = self.stack.pop() {
+                if let Some(Frame::Map(entries, _, span, anchor, _, _, n)) = self.stack.pop() {
                     // A block map starts where its first key does.
                     let span = entries.first().map_or(span, |(k, _)| k.span.min(span));
                     self.finish(
@@ -278,18 +405,33 @@ impl MarkedEventReceiver for Builder {
                             span,
                         },
                         anchor,
+                        n,
                     );
                 }
             }
             Event::Alias(id) => {
-                let node = match self.anchors.get(&id) {
-                    Some(n) => n.clone(),
-                    None => Node {
-                        value: Value::Null,
-                        span,
-                    },
-                };
-                self.finish(node, 0);
+                let size = self.anchors.get(&id).map_or(1, |(_, size)| *size);
+                // Counted before it is copied: aliases of aliases stop at
+                // the limit instead of filling the memory.
+                if self.count(size, span) {
+                    let node = self.anchors.get(&id).map_or(
+                        Node {
+                            value: Value::Null,
+                            span,
+                        },
+                        |(n, _)| n.clone(),
+                    );
+                    self.finish(node, 0, size);
+                } else {
+                    self.finish(
+                        Node {
+                            value: Value::Null,
+                            span,
+                        },
+                        0,
+                        1,
+                    );
+                }
             }
             _ => {}
         }

@@ -69,7 +69,12 @@ impl Compile<'_, '_, '_> {
             m::StepKind::Http(h) => {
                 let label = self.label(
                     s,
-                    format!("{} {}", h.method.as_str(), h.url.value),
+                    // Named after its URL: without what a URL may hide.
+                    format!(
+                        "{} {}",
+                        h.method.as_str(),
+                        crate::redact::hide_url_secrets(&h.url.value)
+                    ),
                     in_fragment,
                 );
                 if self.paced() {
@@ -97,7 +102,7 @@ impl Compile<'_, '_, '_> {
             }
             m::StepKind::WebSocket(w) => {
                 let what = match &w.target {
-                    m::WsTarget::Url(u) => u.value.clone(),
+                    m::WsTarget::Url(u) => crate::redact::hide_url_secrets(&u.value),
                     m::WsTarget::Use(n) => n.value.clone(),
                 };
                 let label = self.label(s, format!("WS {what}"), in_fragment);
@@ -108,7 +113,11 @@ impl Compile<'_, '_, '_> {
                 (Node::WebSocket(Box::new(step?)), label)
             }
             m::StepKind::Sse(h, until) => {
-                let label = self.label(s, format!("SSE {}", h.url.value), in_fragment);
+                let label = self.label(
+                    s,
+                    format!("SSE {}", crate::redact::hide_url_secrets(&h.url.value)),
+                    in_fragment,
+                );
                 if self.paced() {
                     think_after = think_after.or(self.test.defaults.think);
                 }

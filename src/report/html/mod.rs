@@ -587,6 +587,6 @@ fn metadata(out: &mut String, r: &Results) {
 
 pub fn write(dir: &Path, r: &Results, comparison: Option<&Comparison>) -> std::io::Result<PathBuf> {
     let path = dir.join("report.html");
-    std::fs::write(&path, render(r, comparison))?;
+    super::atomic::write(&path, render(r, comparison))?;
     Ok(path)
 }

@@ -149,13 +149,24 @@ pub async fn open(via: Transport<'_>, mut req: Request, start: Instant) -> Resul
     let jar = via.jar;
     let mut sent = 0u64;
     let mut received = 0u64;
-    for _ in 0..=MAX_REDIRECTS {
+    for hop in 0..=MAX_REDIRECTS {
         let cookie = match req.headers.contains_key(COOKIE) {
             true => None,
             false => jar.get(&req.url),
         };
         sent += request_size(&req, cookie.as_ref());
-        let (status, headers, body) = exchange(via, &req, cookie.as_ref()).await?;
+        let (status, headers, body) = match exchange(via, &req, cookie.as_ref()).await {
+            Ok(answer) => answer,
+            // The target answered; where it sent the request did not: a
+            // failure of this request, not of reaching the target.
+            Err(Failure::Connect(e)) if hop > 0 => {
+                return Err(Failure::Other(format!(
+                    "redirected to {}, which cannot be reached: {e}",
+                    crate::redact::hide_url_secrets(req.url.as_str())
+                )))
+            }
+            Err(e) => return Err(e),
+        };
         let first_byte = start.elapsed();
         jar.set(&headers, &req.url);
         received += response_size(&headers, 0);

@@ -147,7 +147,21 @@ fn describe(e: &Error) -> String {
                 "certificate not valid yet".into()
             }
             CertificateError::Revoked => "certificate revoked".into(),
-            other => format!("invalid certificate: {other:?}"),
+            other => {
+                // rustls wraps webpki's reasons (`Other(OtherError(…))`):
+                // the reason's own name is what helps.
+                let text = format!("{other:?}");
+                let reason = text
+                    .trim_start_matches("Other(OtherError(")
+                    .trim_end_matches("))");
+                match reason {
+                    "CaUsedAsEndEntity" => "invalid certificate: the server presents a CA certificate as its own (it must present one its CA issued)".into(),
+                    "UnsupportedSignatureAlgorithm" | "UnsupportedSignatureAlgorithmForPublicKey" => {
+                        format!("invalid certificate: its signature algorithm is not supported ({reason})")
+                    }
+                    _ => format!("invalid certificate ({reason})"),
+                }
+            }
         },
         Error::AlertReceived(AlertDescription::ProtocolVersion) => {
             "the server does not speak the TLS versions allowed (`tls.min_version`)".into()
