@@ -320,3 +320,42 @@ fn a_tls_failure_says_what_is_wrong_in_words() {
     assert!(!all.contains("OtherError"), "{all}");
     assert!(!all.contains("is it running"), "{all}");
 }
+
+/// A scenario whose steps sit `n` deep: fragments each holding a group that
+/// uses the next.
+fn chain(n: usize, base: &str) -> String {
+    let mut y =
+        format!("version: 1\nbase_url: {base}\nload: {{ vus: 2, iterations: 4 }}\nfragments:\n");
+    for i in 0..n {
+        let inner = if i + 1 < n {
+            format!("{{ use: f{} }}", i + 1)
+        } else {
+            "{ get: /health, expect: { status: 200 } }".to_string()
+        };
+        y.push_str(&format!(
+            "  f{i}:\n    - {{ group: g{i}, steps: [ {inner} ] }}\n"
+        ));
+    }
+    y.push_str("steps:\n  - use: f0\nslo:\n  error_rate: 1%\n");
+    y
+}
+
+#[test]
+fn steps_nested_past_the_limit_are_refused_and_up_to_it_they_run() {
+    let scratch = Scratch::new();
+    let file = scratch.file("chain.yaml", &chain(200, "http://127.0.0.1:1"));
+    let o = bounded(&["validate"], &file);
+    refused(&o, "E0112", "nested more than 32 deep");
+    assert!(text(&o).contains("chain.yaml:"), "{}", text(&o));
+    // Fifteen fragments of a group each: thirty levels, under the limit,
+    // run on the workers' stacks.
+    let demo = common::demo_target(&[]);
+    let file = scratch.file("fits.yaml", &chain(15, &demo.base));
+    let o = bounded(
+        &["run", "--quiet", "--out", scratch.out().to_str().unwrap()],
+        &file,
+    );
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let results = scratch.results(&o);
+    assert_eq!(results["totals"]["requests"], 8);
+}

@@ -27,6 +27,7 @@ pub mod code {
     pub const UNKNOWN_FRAGMENT: &str = "E0109";
     pub const NO_KIND: &str = "E0110";
     pub const EXECUTOR_KEY: &str = "E0111";
+    pub const STEP_DEPTH: &str = "E0112";
     pub const TEMPLATE_SYNTAX: &str = "E0201";
     pub const UNKNOWN_NAME: &str = "E0202";
     pub const JSONPATH: &str = "E0203";

@@ -73,6 +73,7 @@ pub fn compile(test: &Test, options: &Options) -> Result<(Plan, Vec<Diagnostic>)
             phase: Phase::Iteration,
             labels: HashMap::new(),
             use_stack: Vec::new(),
+            depth: 0,
             read_roots: HashSet::new(),
             in_parallel: false,
             kept: HashSet::new(),
@@ -104,6 +105,9 @@ struct Compile<'r, 'a, 't> {
     labels: HashMap<String, u32>,
     /// Fragments being inlined, to catch a fragment that uses itself.
     use_stack: Vec<String>,
+    /// How many steps hold the one being compiled (groups, repeats,
+    /// fragments inside one another).
+    depth: usize,
     /// First segments of the names templates of this scenario read.
     read_roots: HashSet<String>,
     /// Inside `parallel:`, where the default think time does not apply.

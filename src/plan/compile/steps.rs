@@ -28,7 +28,13 @@ impl Compile<'_, '_, '_> {
         self.known.lenient = lenient;
         self.base = base;
     }
+}
 
+/// The deepest steps may sit inside one another: each level is a future
+/// inside a future when the step runs, on a worker's stack.
+pub const MAX_STEP_DEPTH: usize = 32;
+
+impl Compile<'_, '_, '_> {
     pub(super) fn steps_of(&mut self, steps: &[m::Step], in_fragment: bool) -> Vec<Step> {
         steps
             .iter()
@@ -37,8 +43,19 @@ impl Compile<'_, '_, '_> {
     }
 
     pub(super) fn step(&mut self, s: &m::Step, in_fragment: bool) -> Option<Step> {
+        if self.depth >= MAX_STEP_DEPTH {
+            self.r.error_help(
+                code::STEP_DEPTH,
+                s.span,
+                format!("steps are nested more than {MAX_STEP_DEPTH} deep here (groups, repeats, choices and fragments inside one another)"),
+                "flatten the journey: a fragment that uses another adds a level each time",
+            );
+            return None;
+        }
+        self.depth += 1;
         let outer_reads = std::mem::take(&mut self.reads);
         let step = self.step_inner(s, in_fragment);
+        self.depth -= 1;
         let reads = std::mem::replace(&mut self.reads, outer_reads);
         step.map(|mut step| {
             step.about.reads = reads;
