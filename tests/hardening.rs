@@ -359,3 +359,22 @@ fn steps_nested_past_the_limit_are_refused_and_up_to_it_they_run() {
     let results = scratch.results(&o);
     assert_eq!(results["totals"]["requests"], 8);
 }
+
+#[test]
+fn a_template_that_would_build_a_billion_items_fails_its_step_not_the_run() {
+    let demo = common::demo_target(&[]);
+    let scratch = Scratch::new();
+    let file = scratch.file(
+        "t.yaml",
+        &format!("version: 1\nbase_url: {}\nload: {{ vus: 1, iterations: 2 }}\nsteps:\n  - {{ name: huge, get: \"/health?x={{{{ [0] * 1000000000 }}}}\", on_fail: continue, expect: {{ status: 200 }} }}\n  - {{ name: joined, post: /health, body: \"{{{{ (['abcdefghij' * 1000] * 100000) | join }}}}\", expect: {{ status: 200 }} }}\nslo:\n  error_rate: 1%\n", demo.base),
+    );
+    let o = bounded(
+        &["run", "--quiet", "--out", scratch.out().to_str().unwrap()],
+        &file,
+    );
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    let results = scratch.results(&o);
+    let reasons = results["steps"].to_string();
+    assert!(reasons.contains("1000000000 items"), "{reasons}");
+    assert!(reasons.contains("longer than 16 MB"), "{reasons}");
+}

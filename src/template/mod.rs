@@ -6,6 +6,7 @@
 //! expression's type (a number stays a number, an object an object).
 
 pub mod fake;
+pub mod limits;
 pub mod scope;
 
 use std::borrow::Cow;
@@ -37,6 +38,7 @@ impl Compiler {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_fuel(Some(FUEL));
+        limits::install(&mut env);
         env.add_function("env", env_var);
         env.add_function("uuid", uuid_fn);
         env.add_function("now", now);
@@ -189,10 +191,12 @@ impl Tpl {
     pub fn render(&self, scope: &Value) -> Result<Cow<'_, str>, TemplateError> {
         match self {
             Tpl::Lit(s) => Ok(Cow::Borrowed(s)),
-            Tpl::Dyn(t) => t
-                .render(scope)
-                .map(Cow::Owned)
-                .map_err(|e| TemplateError(format!("{} in `{}`", describe(e), t.source()))),
+            Tpl::Dyn(t) => {
+                limits::start_render();
+                t.render(scope)
+            }
+            .map(Cow::Owned)
+            .map_err(|e| TemplateError(format!("{} in `{}`", describe(e), t.source()))),
         }
     }
 }
@@ -239,8 +243,10 @@ impl JsonTpl {
     }
 }
 
-/// Converts a template value to JSON.
+/// Converts a template value to JSON (at most [`limits::MAX_ITEMS`] items
+/// in its lists and maps together).
 pub fn to_json(value: &Value) -> Result<serde_json::Value, TemplateError> {
+    limits::check_json(value).map_err(|e| TemplateError(describe(e)))?;
     serde_json::to_value(value)
         .map_err(|e| TemplateError(format!("value cannot be sent as JSON: {e}")))
 }
