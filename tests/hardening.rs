@@ -378,3 +378,68 @@ fn a_template_that_would_build_a_billion_items_fails_its_step_not_the_run() {
     assert!(reasons.contains("1000000000 items"), "{reasons}");
     assert!(reasons.contains("longer than 16 MB"), "{reasons}");
 }
+
+/// The peak resident memory (VmHWM, KB) of `trek run FILE`, read from
+/// /proc while it runs.
+fn peak_kb(file: &Path, out: &Path) -> u64 {
+    let mut child = common::trek()
+        .args(["run", "--quiet", "--workers", "2", "--out"])
+        .arg(out)
+        .arg(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status) {
+            if let Some(kb) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            {
+                peak = peak.max(kb);
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    peak
+}
+
+#[test]
+fn two_thousand_idle_steps_cost_little_per_step_and_worker() {
+    let demo = common::demo_target(&[]);
+    let scratch = Scratch::new();
+    let journey = |idle: usize| {
+        let mut y = format!(
+            "version: 1\nbase_url: {}\nload: {{ vus: 2, duration: 2s }}\nsteps:\n  - {{ name: only, get: /health, expect: {{ status: 200 }} }}\n",
+            demo.base
+        );
+        for i in 0..idle {
+            y.push_str(&format!(
+                "  - {{ name: s{i}, when: \"{{{{ iteration < 0 }}}}\", get: /health, expect: {{ status: 200 }} }}\n"
+            ));
+        }
+        y.push_str("slo:\n  error_rate: 1%\n");
+        y
+    };
+    let one = peak_kb(
+        &scratch.file("one.yaml", &journey(0)),
+        &scratch.dir.path().join("a"),
+    );
+    let many = peak_kb(
+        &scratch.file("many.yaml", &journey(2000)),
+        &scratch.dir.path().join("b"),
+    );
+    assert!(one > 0 && many > 0);
+    eprintln!("peak RSS: 1 step {one} KB, 2,001 steps {many} KB");
+    let per_step_worker = many.saturating_sub(one) as f64 / (2000.0 * 2.0);
+    assert!(
+        per_step_worker < 50.0,
+        "{per_step_worker:.1} KB per idle step per worker ({one} KB → {many} KB)"
+    );
+}
