@@ -166,8 +166,11 @@ fn results_json_is_written_whatever_the_format_and_a_write_failure_is_an_exit_co
     assert!(s.out().join("summary.md").is_file());
     assert!(!s.out().join("report.html").exists());
 
-    // An output folder that cannot be made (a file stands in its way).
+    // An output folder that cannot be made (a file stands in its way) is
+    // found before the load: exit 2, no request sent. (A report that
+    // cannot be written after the load is exit 4: tests/hardening.rs.)
     let blocker = s.file("blocker", "not a folder");
+    let before = server.bodies.lock().unwrap().len();
     let out = trek()
         .arg("run")
         .arg(&file)
@@ -176,9 +179,11 @@ fn results_json_is_written_whatever_the_format_and_a_write_failure_is_an_exit_co
         .arg("--quiet")
         .output()
         .unwrap();
-    assert_eq!(code(&out), 4, "{}", text(&out));
+    assert_eq!(code(&out), 2, "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cannot write the reports"), "{err}");
+    assert!(err.contains("cannot create the output folder"), "{err}");
+    assert!(err.contains("no request was sent"), "{err}");
+    assert_eq!(server.bodies.lock().unwrap().len(), before);
 }
 
 #[test]
