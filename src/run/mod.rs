@@ -19,8 +19,11 @@ pub mod schedule;
 pub mod segment;
 pub mod session;
 pub mod setup;
+mod signals;
 pub mod step;
 pub mod vu;
+
+pub use signals::Signals;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -626,51 +629,6 @@ async fn control(
     }
     let reason = abort.lock().unwrap_or_else(|e| e.into_inner()).clone();
     (reason, collector, interrupts, judge)
-}
-
-/// SIGINT (Ctrl-C) and SIGTERM, registered once for the whole run.
-pub struct Signals {
-    #[cfg(unix)]
-    int: Option<tokio::signal::unix::Signal>,
-    #[cfg(unix)]
-    term: Option<tokio::signal::unix::Signal>,
-}
-
-impl Signals {
-    fn new() -> Self {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            Self {
-                int: signal(SignalKind::interrupt()).ok(),
-                term: signal(SignalKind::terminate()).ok(),
-            }
-        }
-        #[cfg(not(unix))]
-        Self {}
-    }
-
-    pub async fn next(&mut self) {
-        #[cfg(unix)]
-        {
-            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
-                match s {
-                    Some(s) => {
-                        s.recv().await;
-                    }
-                    None => std::future::pending().await,
-                }
-            }
-            tokio::select! {
-                _ = recv(&mut self.int) => {}
-                _ = recv(&mut self.term) => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }
 
 /// How long an executor's load is planned to last; `None` for the
